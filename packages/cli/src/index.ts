@@ -1,0 +1,2 @@
+export { resolveEncryptionKey } from './encryption-key.js';
+export { type RunningWeft, type StartOptions, startWeft } from './start.js';

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { isWeftError, resolveConfig } from '@weft/core';
+import { Command } from 'commander';
+import { envCommand } from './env-command.js';
+import { startWeft } from './start.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** Print a Weft error as one clear line (no stack) and exit non-zero. */
+function fail(error: unknown): never {
+  if (isWeftError(error)) {
+    process.stderr.write(`Error ${error.code}: ${error.message}\n`);
+  } else {
+    process.stderr.write(`Error: ${(error as Error)?.stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+}
+
+const program = new Command()
+  .name('weft')
+  .description('Weft: a self-hostable runtime for integration scripts (Nango-compatible).')
+  .version(version, '-v, --version')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('Run the API, scheduler and a runner in one process (embedded Postgres unless DATABASE_URL is set)')
+  .option('-p, --port <port>', 'HTTP port (overrides PORT)')
+  .action(async (options: { port?: string }) => {
+    try {
+      const config = resolveConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
+      const weft = await startWeft(config);
+      let signals = 0;
+      const shutdown = (signal: string) => {
+        signals += 1;
+        if (signals > 1) process.exit(1);
+        process.stdout.write(`Received ${signal}, shutting down…\n`);
+        weft.stop().then(
+          () => process.exit(0),
+          (error: unknown) => fail(error),
+        );
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+const env = program.command('env').description('Show or rotate the environment secret key');
+env
+  .command('show')
+  .description('Print the secret key of the environment')
+  .action(async () => {
+    try {
+      await envCommand(resolveConfig(process.env), 'show', (line) => process.stdout.write(`${line}\n`));
+    } catch (error) {
+      fail(error);
+    }
+  });
+env
+  .command('rotate-key')
+  .description('Replace the secret key (the old key stops working)')
+  .action(async () => {
+    try {
+      await envCommand(resolveConfig(process.env), 'rotate-key', (line) => process.stdout.write(`${line}\n`));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,63 @@
+import { createSecretBox, type WeftConfig } from '@weft/core';
+import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
+import { buildServer, listen } from '@weft/server';
+import type { FastifyInstance } from 'fastify';
+import { resolveEncryptionKey } from './encryption-key.js';
+
+export interface StartOptions {
+  /** Where user-facing lines go. @default process.stdout */
+  out?: (line: string) => void;
+  /** Request-log stream (tests capture it). @default stdout */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface RunningWeft {
+  url: string;
+  app: FastifyInstance;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+/** `weft start`: database (embedded or DATABASE_URL) → migrations → environment → API. */
+export async function startWeft(config: WeftConfig, options: StartOptions = {}): Promise<RunningWeft> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { key } = await resolveEncryptionKey(config);
+  const box = createSecretBox(key);
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.WEFT_DATA_DIR });
+  let app: FastifyInstance | undefined;
+  try {
+    await migrate(database.pool);
+    const { createdSecretKey } = await ensureEnvironment(database.pool, box);
+    const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    app = await buildServer(
+      { config, pool: database.pool, box, publicUrl },
+      options.logStream ? { logStream: options.logStream } : {},
+    );
+    const url = await listen(app, config.HOST, config.PORT);
+    out(`API URL: ${url}`);
+    if (createdSecretKey) {
+      out(`Secret key: ${createdSecretKey}`);
+    } else {
+      out('Secret key: run `weft env show` (or `npm run weft -- env show`) to print it');
+    }
+    out(`Database: ${database.embedded ? `embedded Postgres in ${config.WEFT_DATA_DIR}/pgdata` : 'DATABASE_URL'}`);
+    let stopping: Promise<void> | undefined;
+    const running = app;
+    return {
+      url,
+      app: running,
+      database,
+      stop() {
+        stopping ??= (async () => {
+          await running.close();
+          await database.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => {});
+    await database.close();
+    throw error;
+  }
+}

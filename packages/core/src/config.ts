@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { coreErrors } from './errors.js';
+
+const port = z.coerce
+  .number({ error: 'must be an integer between 1 and 65535' })
+  .int({ error: 'must be an integer between 1 and 65535' })
+  .min(1, { error: 'must be an integer between 1 and 65535' })
+  .max(65535, { error: 'must be an integer between 1 and 65535' });
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every setting Weft reads from the environment, validated once at startup.
+ * Library packages never read `process.env`; entry points call `resolveConfig(process.env)`
+ * and pass the frozen result down.
+ */
+export const configSchema = z.object({
+  /** HTTP port of the API. @default 3003 */
+  PORT: port.default(3003),
+  /** Interface the API binds to. Loopback by default: exposing Weft is a deliberate choice. @default 127.0.0.1 */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** External Postgres (≥ 14). When unset, Weft runs an embedded Postgres in `WEFT_DATA_DIR/pgdata`. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  /** 32-byte key (64 hex chars or base64) for AES-256-GCM at rest. Generated into the data dir when unset. */
+  WEFT_ENCRYPTION_KEY: z.string().optional(),
+  /** Where Weft keeps local state (embedded Postgres, generated key). @default ./.weft */
+  WEFT_DATA_DIR: z.string().min(1).default('./.weft'),
+  /** Public base URL (OAuth callbacks, links in webhooks/alerts). @default http://localhost:<PORT> */
+  WEFT_PUBLIC_URL: z.url({ error: 'must be an absolute http(s) URL' }).optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  /** Let the outbound proxy reach private/loopback addresses (tests, on-prem APIs). @default false */
+  WEFT_ALLOW_PRIVATE_NETWORK: booleanFlag.default(false),
+  /** Path of providers.yaml. @default ./providers.yaml */
+  WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
+});
+
+export type WeftConfig = Readonly<z.output<typeof configSchema>>;
+
+/** Validate settings; throws WEFT_CONFIG_INVALID naming each bad variable and what it expects. */
+export function resolveConfig(env: Record<string, string | undefined>): WeftConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? 'config');
+      const got = input[key];
+      return `${key} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw coreErrors.create('WEFT_CONFIG_INVALID', { problems: problems.join('; ') }, { problems });
+  }
+  return Object.freeze(result.data);
+}

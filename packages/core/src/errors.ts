@@ -1,0 +1,35 @@
+import { defineErrors } from './errors-catalog.js';
+
+/** Errors shared by every package: configuration and the generic API shapes. */
+export const coreErrors = defineErrors('core', {
+  WEFT_CONFIG_INVALID: {
+    status: 500,
+    message: 'Invalid configuration: {problems}',
+    fix: 'A setting (environment variable or flag) has a wrong value; the message names the variable and what is expected.',
+  },
+  WEFT_CORE_INTERNAL: {
+    status: 500,
+    message: 'Internal error: {reason}',
+    fix: 'An unexpected failure inside Weft; the server log has the stack. Please report it.',
+  },
+  WEFT_API_INVALID_REQUEST: {
+    status: 400,
+    message: 'Invalid request: {problems}',
+    fix: 'A header, query parameter or body field is missing or malformed; `details.issues` lists each one with its path.',
+  },
+  WEFT_API_NOT_FOUND: {
+    status: 404,
+    message: 'No route {method} {url}',
+    fix: 'The path or method does not exist; check the API reference in README.md.',
+  },
+  WEFT_API_UNAUTHORIZED: {
+    status: 401,
+    message: '{reason}',
+    fix: 'Send `Authorization: Bearer <secret key>`; `weft env show` prints the key of the environment.',
+  },
+  WEFT_API_PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'Request body is larger than {limit} bytes',
+    fix: 'Send a smaller body, or raise the limit in the server settings.',
+  },
+});

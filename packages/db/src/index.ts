@@ -1,0 +1,20 @@
+export {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  freePort,
+  startEmbeddedPostgres,
+} from './embedded-postgres.js';
+export {
+  type Environment,
+  ensureEnvironment,
+  findEnvironmentBySecretKey,
+  generateSecretKey,
+  hashSecretKey,
+  revealSecretKey,
+  rotateSecretKey,
+} from './environments.js';
+export { dbErrors } from './errors.js';
+export { currentMigrationVersion, type MigrationResult, migrate, migrationsDir } from './migrate.js';
+export { type Database, isReachable, type OpenDatabaseOptions, openDatabase } from './open-database.js';
+export { createPool, type Pool, type PoolClient, type PoolOptions } from './pool.js';
+export { advisoryLockKey, withAdvisoryLock, withTransaction } from './transactions.js';

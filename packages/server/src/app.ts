@@ -1,0 +1,29 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installAuthentication } from './authenticate.js';
+import type { ServerContext } from './context.js';
+import { installErrorHandling } from './error-handler.js';
+import { loggerOptions } from './logger.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface BuildServerOptions {
+  /** Where request logs go (tests capture them). @default stdout */
+  logStream?: NodeJS.WritableStream;
+  /** @default 10 MiB */
+  bodyLimit?: number;
+}
+
+/** The Fastify app with every REST area registered; not listening yet. */
+export async function buildServer(ctx: ServerContext, options: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(ctx.config.LOG_LEVEL, options.logStream),
+    bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
+    // Request ids help correlate log lines; never trust a client-sent id blindly for anything else.
+    requestIdHeader: 'x-request-id',
+  });
+  installErrorHandling(app);
+  installAuthentication(app, ctx.pool);
+  await app.register(formbody);
+  await app.register(healthRoutes(ctx));
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { SecretBox, WeftConfig } from '@weft/core';
+import type { Environment, Pool } from '@weft/db';
+import type { FastifyBaseLogger } from 'fastify';
+
+/**
+ * Everything route plugins need, built once by the entry point (cli `start`) and passed in.
+ * Areas add their services here as they land.
+ */
+export interface ServerContext {
+  config: WeftConfig;
+  pool: Pool;
+  box: SecretBox;
+  /** Public base URL (no trailing slash), for links and OAuth callbacks. */
+  publicUrl: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The environment whose secret key authenticated this request (unset on public routes). */
+    environment: Environment;
+  }
+  interface FastifyContextConfig {
+    /** Route needs no secret key (health, connect page, OAuth callback). */
+    public?: boolean;
+  }
+}
+
+export type { FastifyBaseLogger };
