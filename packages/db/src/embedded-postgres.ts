@@ -16,6 +16,8 @@ export interface EmbeddedPostgresOptions {
   ephemeral?: boolean;
   /** Receives Postgres' own log lines. */
   onLog?: (line: string) => void;
+  /** Directory with `initdb` and `postgres` to use instead of the npm-shipped binaries (e.g. a system Postgres 15). */
+  binDir?: string;
 }
 
 export interface EmbeddedPostgres {
@@ -193,7 +195,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   const stateFile = `${dataDir}.json`;
   const owner = postgresUser();
-  const binaries = await findBinaries();
+  const binaries = options.binDir
+    ? { initdb: path.join(options.binDir, 'initdb'), postgres: path.join(options.binDir, 'postgres') }
+    : await findBinaries();
   const recent: string[] = [];
   const remember = (line: string) => {
     recent.push(line);

@@ -4,6 +4,7 @@ import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
+import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
 
 export interface BuildServerOptions {
@@ -25,5 +26,6 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   installAuthentication(app, ctx.pool);
   await app.register(formbody);
   await app.register(healthRoutes(ctx));
+  await app.register(environmentRoutes);
   return app;
 }

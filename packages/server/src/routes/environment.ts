@@ -1,0 +1,12 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** `GET /environment`: which environment the secret key belongs to (also a cheap key check for clients). */
+export const environmentRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/environment', async (request) => ({
+    environment: {
+      id: request.environment.id,
+      name: request.environment.name,
+      created_at: request.environment.createdAt,
+    },
+  }));
+};

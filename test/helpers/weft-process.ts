@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface WeftProcess {
+  child: ChildProcess;
+  /** stdout and stderr lines so far. */
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the first stdout line matching `pattern` (rejects if the process exits first or after `timeoutMs`). */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  signal(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Run the CLI exactly as `npm start` does (`node --no-node-snapshot --import tsx …/main.ts`),
+ * with only the given environment on top of PATH/HOME, so a developer's settings never leak in.
+ */
+export function spawnWeft(args: string[], env: Record<string, string>): WeftProcess {
+  const child = spawn(
+    process.execPath,
+    ['--no-node-snapshot', '--import', 'tsx', 'packages/cli/src/main.ts', ...args],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const collect = (target: string[], isStdout: boolean) => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const text = partial + chunk.toString();
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        target.push(line);
+        if (!isStdout) continue;
+        for (const waiter of [...waiters]) {
+          const match = line.match(waiter.pattern);
+          if (match) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(match);
+          }
+        }
+      }
+    };
+  };
+  child.stdout?.on('data', collect(stdout, true));
+  child.stderr?.on('data', collect(stderr, false));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout,
+    stderr,
+    exited,
+    signal: (signal) => child.kill(signal),
+    waitForLine(pattern, timeoutMs = 60_000) {
+      const already = stdout.map((l) => l.match(pattern)).find((m) => m);
+      if (already) return Promise.resolve(already);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no line matching ${pattern} within ${timeoutMs} ms; stdout: ${stdout.join('\n')}; stderr: ${stderr.join('\n')}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          pattern,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        });
+        exited.then((code) =>
+          reject(
+            new Error(
+              `weft exited (${code}) before printing ${pattern}; stdout: ${stdout.join('\n')}; stderr: ${stderr.join('\n')}`,
+            ),
+          ),
+        );
+      });
+    },
+  };
+}
