@@ -1,1 +1,1 @@
-export {};
+export { type ConnectionRow, findConnection } from './find-connection.js';

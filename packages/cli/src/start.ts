@@ -1,5 +1,6 @@
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
+import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
@@ -34,6 +35,23 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);
+    const log = app.log;
+    const webhooks = createWebhookDeliveryWorker({
+      pool: database.pool,
+      box,
+      onError: (error) => log.error({ err: error }, 'webhook delivery round failed'),
+    });
+    await webhooks.start();
+    const retention = {
+      tombstoneDays: config.WEFT_RECORDS_TOMBSTONE_RETENTION_DAYS,
+      payloadDays: config.WEFT_RECORDS_PAYLOAD_RETENTION_DAYS,
+    };
+    const retentionTimer = setInterval(() => {
+      applyRetention(database.pool, retention).catch((error: unknown) =>
+        log.error({ err: error }, 'records retention failed'),
+      );
+    }, 3_600_000);
+    retentionTimer.unref();
     out(`API URL: ${url}`);
     if (createdSecretKey) {
       out(`Secret key: ${createdSecretKey}`);
@@ -49,6 +67,8 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       database,
       stop() {
         stopping ??= (async () => {
+          clearInterval(retentionTimer);
+          await webhooks.stop();
           await running.close();
           await database.close();
         })();

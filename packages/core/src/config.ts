@@ -39,6 +39,18 @@ export const configSchema = z.object({
     .default('info'),
   /** Let the outbound proxy reach private/loopback addresses (tests, on-prem APIs). @default false */
   WEFT_ALLOW_PRIVATE_NETWORK: booleanFlag.default(false),
+  /** Days a deleted record (tombstone) stays readable with filter=deleted before it is purged; 0 = forever. @default 90 */
+  WEFT_RECORDS_TOMBSTONE_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days (0 keeps forever)' })
+    .int({ error: 'must be a whole number of days (0 keeps forever)' })
+    .min(0, { error: 'must be a whole number of days (0 keeps forever)' })
+    .default(90),
+  /** Days after which payloads of records that did not change are emptied (metadata stays); 0 = never. @default 0 */
+  WEFT_RECORDS_PAYLOAD_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days (0 keeps forever)' })
+    .int({ error: 'must be a whole number of days (0 keeps forever)' })
+    .min(0, { error: 'must be a whole number of days (0 keeps forever)' })
+    .default(0),
   /** Path of providers.yaml. @default ./providers.yaml */
   WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
 });

@@ -1,1 +1,57 @@
-export {};
+export { canonicalJson, contentHash } from './canonical-json.js';
+export { recordsErrors } from './errors.js';
+export { listModels, registerModels } from './model-registry.js';
+export { applyRetention, pruneRecords, type RetentionSettings } from './prune-records.js';
+export {
+  type ReadRecordsQuery,
+  type RecordAction,
+  type RecordsPage,
+  readRecords,
+  renderRecordsPage,
+} from './read-records.js';
+export { decodeCursor, encodeCursor } from './record-cursor.js';
+export {
+  createRecordStore,
+  deepMerge,
+  type RecordScope,
+  type RecordStore,
+  type SnapshotInfo,
+  type WriteOptions,
+  type WriteResult,
+} from './record-store.js';
+export {
+  compileModelSchema,
+  type ValidationPolicy,
+  type ValidationProblem,
+  validateRecords,
+} from './validate-records.js';
+export {
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryState,
+  getDelivery,
+  listDeliveries,
+  replayDelivery,
+} from './webhook-deliveries.js';
+export {
+  createWebhookDeliveryWorker,
+  type DeliveryPolicy,
+  defaultDeliveryPolicy,
+  retryDelayMs,
+  type WebhookDeliveryWorker,
+  webhookBody,
+} from './webhook-delivery.js';
+export {
+  enqueueSyncEvent,
+  enqueueWebhookEvent,
+  type SyncEventInput,
+  WEBHOOK_CHANNEL,
+  type WebhookEventInput,
+} from './webhook-outbox.js';
+export {
+  getWebhookSettings,
+  rotateWebhookSecret,
+  updateWebhookSettings,
+  type WebhookSettings,
+} from './webhook-settings.js';
+export { signWebhook, type VerifyWebhookOptions, verifyWebhook } from './webhook-signature.js';

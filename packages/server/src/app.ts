@@ -6,6 +6,8 @@ import { installErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
+import { recordsRoutes } from './routes/records.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface BuildServerOptions {
   /** Where request logs go (tests capture them). @default stdout */
@@ -27,5 +29,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(formbody);
   await app.register(healthRoutes(ctx));
   await app.register(environmentRoutes);
+  await app.register(recordsRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
   return app;
 }

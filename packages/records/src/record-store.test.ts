@@ -1,0 +1,353 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.js';
+import { type SeededConnection, seedConnection } from '../../../test/helpers/fixtures.js';
+import { readRecords } from './read-records.js';
+import { createRecordStore, type RecordScope, type RecordStore } from './record-store.js';
+
+let db: TestDatabase;
+let store: RecordStore;
+let conn: SeededConnection;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  store = createRecordStore({ pool: db.pool });
+  conn = await seedConnection(db.pool);
+});
+afterAll(() => db.drop());
+
+let modelCounter = 0;
+/** A fresh model name per test keeps tests independent on one connection. */
+function scope(): RecordScope {
+  modelCounter += 1;
+  return { environmentId: conn.environmentId, connectionId: conn.id, model: `Model${modelCounter}` };
+}
+
+async function readAll(
+  s: RecordScope,
+  options: { cursor?: string; filter?: ('ADDED' | 'UPDATED' | 'DELETED')[] } = {},
+) {
+  const out: Array<Record<string, unknown> & { _nango_metadata: Record<string, string | null> }> = [];
+  let cursor = options.cursor;
+  for (;;) {
+    const page = await readRecords(db.pool, {
+      connectionId: s.connectionId,
+      model: s.model,
+      limit: 7,
+      ...(cursor === undefined ? {} : { cursor }),
+      ...(options.filter ? { actions: options.filter } : {}),
+    });
+    out.push(...page.records.map((text) => JSON.parse(text)));
+    if (page.nextCursor === null) return out;
+    cursor = page.nextCursor;
+  }
+}
+
+const File = z.object({ id: z.string(), name: z.string().min(1), size: z.number().int().nonnegative() });
+const fileSchema = z.toJSONSchema(File);
+
+describe('batchSave', () => {
+  it('counts added, updated and unchanged exactly and does not rewrite unchanged records', async () => {
+    const s = scope();
+    const first = await store.batchSave(s, [
+      { id: 'a', name: 'A', size: 1 },
+      { id: 'b', name: 'B', size: 2 },
+      { id: 'c', name: 'C', size: 3 },
+    ]);
+    expect(first).toMatchObject({ added: 3, updated: 0, unchanged: 0 });
+    const before = await readAll(s);
+    // Same content in another key order is unchanged (canonical hash).
+    const second = await store.batchSave(s, [
+      { size: 1, name: 'A', id: 'a' },
+      { id: 'b', name: 'B2', size: 2 },
+      { id: 'd', name: 'D', size: 4 },
+    ]);
+    expect(second).toMatchObject({ added: 1, updated: 1, unchanged: 1 });
+    const after = await readAll(s);
+    const a0 = before.find((r) => r.id === 'a');
+    const a1 = after.find((r) => r.id === 'a');
+    expect(a1?._nango_metadata.cursor).toBe(a0?._nango_metadata.cursor);
+    expect(a1?._nango_metadata.last_modified_at).toBe(a0?._nango_metadata.last_modified_at);
+    const b1 = after.find((r) => r.id === 'b');
+    expect(b1).toMatchObject({ name: 'B2', _nango_metadata: { last_action: 'UPDATED', deleted_at: null } });
+    expect(after.map((r) => r.id)).toEqual(['a', 'c', 'b', 'd']); // change order
+    expect(after.find((r) => r.id === 'd')?._weft_metadata).toEqual(after.find((r) => r.id === 'd')?._nango_metadata);
+  });
+
+  it('keeps the last of duplicate ids in one batch, and accepts numeric ids', async () => {
+    const s = scope();
+    const result = await store.batchSave(s, [
+      { id: 1, name: 'first', size: 1 },
+      { id: '1', name: 'second', size: 2 },
+    ]);
+    expect(result).toMatchObject({ added: 1, unchanged: 0 });
+    const rows = await readAll(s);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: '1', name: 'second' });
+  });
+
+  it('writes large batches through COPY with the same results (escaping included)', async () => {
+    const s = scope();
+    const records = Array.from({ length: 1500 }, (_, i) => ({
+      id: `id\t${i}\\`,
+      name: `line\nbreak "quoted" \\ back\\slash ${i} ünïcode`,
+      size: i,
+    }));
+    expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ added: 1500 });
+    const again = records.map((r, i) => (i % 10 === 0 ? { ...r, size: r.size + 1 } : r));
+    expect(await store.batchSave(s, again, { jsonSchema: fileSchema })).toMatchObject({
+      added: 0,
+      updated: 150,
+      unchanged: 1350,
+    });
+    const rows = await readAll(s);
+    expect(rows).toHaveLength(1500);
+    expect(rows.find((r) => r.id === 'id\t7\\')).toMatchObject({
+      name: 'line\nbreak "quoted" \\ back\\slash 7 ünïcode',
+    });
+  });
+
+  it('rejects records without an id, naming the index, and writes nothing', async () => {
+    const s = scope();
+    await expect(store.batchSave(s, [{ id: 'ok', name: 'x', size: 1 }, { name: 'no id' }])).rejects.toMatchObject({
+      code: 'WEFT_RECORDS_INVALID_RECORD',
+      message: `Record #1 of model ${s.model} has no \`id\``,
+    });
+    expect(await readAll(s)).toHaveLength(0);
+  });
+});
+
+describe('validation', () => {
+  it('reject: names record id, path and reason, and writes nothing of the batch', async () => {
+    const s = scope();
+    const error = await store
+      .batchSave(
+        s,
+        [
+          { id: 'good', name: 'fine', size: 1 },
+          { id: 'bad', name: 'oops', size: -5 },
+        ],
+        { jsonSchema: fileSchema },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'WEFT_RECORDS_VALIDATION_FAILED',
+      details: { problems: [{ recordId: 'bad', path: '/size' }] },
+    });
+    expect((error as Error).message).toMatch(/Record bad of model Model\d+ is invalid at \/size: must be >= 0/);
+    const missing = await store
+      .batchSave(s, [{ id: 'm', size: 1 }], { jsonSchema: fileSchema })
+      .catch((e: unknown) => e);
+    expect((missing as Error).message).toContain('invalid at /name: is required');
+    expect(await readAll(s)).toHaveLength(0);
+  });
+
+  it('warn stores the record and reports it; off skips the check', async () => {
+    const s = scope();
+    const warnings: unknown[] = [];
+    const result = await store.batchSave(s, [{ id: 'w', name: '', size: 1 }], {
+      jsonSchema: fileSchema,
+      validation: 'warn',
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(result.added).toBe(1);
+    expect(warnings).toEqual([
+      { recordId: 'w', path: '/name', reason: expect.stringContaining('must NOT have fewer') },
+    ]);
+    expect(
+      (await store.batchSave(s, [{ id: 'o', size: 'x' }], { jsonSchema: fileSchema, validation: 'off' })).added,
+    ).toBe(1);
+  });
+});
+
+describe('batchUpdate and batchDelete', () => {
+  it('deep-merges into the stored record and validates the merged result', async () => {
+    const s = scope();
+    await store.batchSave(s, [{ id: 'r', name: 'n', size: 1, meta: { a: 1, b: { c: 2 } }, tags: ['x'] }]);
+    const result = await store.batchUpdate(s, [
+      { id: 'r', meta: { b: { d: 3 } }, tags: ['y'] },
+      { id: 'missing', name: 'ghost' },
+    ]);
+    expect(result).toMatchObject({ updated: 1, notFound: 1, added: 0 });
+    const rows = await readAll(s);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: 'r', name: 'n', meta: { a: 1, b: { c: 2, d: 3 } }, tags: ['y'] });
+    await expect(
+      store.batchUpdate(s, [{ id: 'r', size: -1 }], { jsonSchema: z.toJSONSchema(File.loose()) }),
+    ).rejects.toMatchObject({ code: 'WEFT_RECORDS_VALIDATION_FAILED' });
+  });
+
+  it('concurrent writers to the same record never lose an update', async () => {
+    const s = scope();
+    await store.batchSave(s, [{ id: 'shared', counters: {} }]);
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) => store.batchUpdate(s, [{ id: 'shared', counters: { [`w${i}`]: i } }])),
+    );
+    const [row] = await readAll(s);
+    expect(Object.keys(row?.counters as object)).toHaveLength(24);
+  });
+
+  it('tombstones deletes once, keeps them readable with filter=deleted, and re-adds on save', async () => {
+    const s = scope();
+    await store.batchSave(s, [
+      { id: '1', name: 'a', size: 1 },
+      { id: '2', name: 'b', size: 2 },
+    ]);
+    expect(await store.batchDelete(s, [{ id: '1' }, { id: 'nope' }])).toMatchObject({ deleted: 1, notFound: 1 });
+    expect(await store.batchDelete(s, [{ id: '1' }])).toMatchObject({ deleted: 0, notFound: 1 });
+    const deleted = await readAll(s, { filter: ['DELETED'] });
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]?._nango_metadata).toMatchObject({ last_action: 'DELETED' });
+    expect(deleted[0]?._nango_metadata.deleted_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(await store.batchSave(s, [{ id: '1', name: 'a', size: 1 }])).toMatchObject({ added: 1 });
+    expect((await readAll(s, { filter: ['DELETED'] })).length).toBe(0);
+  });
+});
+
+describe('deletion detection', () => {
+  it('an interrupted snapshot deletes nothing; a completed one tombstones exactly the unseen records', async () => {
+    const s = scope();
+    const all = Array.from({ length: 10 }, (_, i) => ({ id: `f${i}`, name: `n${i}`, size: i }));
+    await store.batchSave(s, all);
+
+    // Run 1 starts a snapshot, saves part of it, then "crashes" (never reaches End).
+    await store.trackDeletesStart(s);
+    await store.batchSave(s, all.slice(0, 3));
+    expect((await readAll(s, { filter: ['DELETED'] })).length).toBe(0);
+    expect(await store.openSnapshot(s)).not.toBeNull();
+
+    // Run 2 resumes from its checkpoint: continues the same snapshot without restarting it.
+    await store.batchSave(s, all.slice(3, 7)); // f7..f9 vanished upstream
+    const end = await store.trackDeletesEnd(s);
+    expect(end.deleted).toBe(3);
+    const deleted = await readAll(s, { filter: ['DELETED'] });
+    expect(deleted.map((r) => r.id).sort()).toEqual(['f7', 'f8', 'f9']);
+    expect(await store.openSnapshot(s)).toBeNull();
+    await expect(store.trackDeletesEnd(s)).rejects.toMatchObject({ code: 'WEFT_RECORDS_SNAPSHOT_NOT_STARTED' });
+  });
+
+  it('restarting a snapshot forgets what the abandoned one saw', async () => {
+    const s = scope();
+    await store.batchSave(s, [
+      { id: 'x', v: 1 },
+      { id: 'y', v: 1 },
+    ]);
+    await store.trackDeletesStart(s);
+    await store.batchSave(s, [{ id: 'x', v: 1 }]);
+    await store.trackDeletesStart(s); // a new full pass
+    await store.batchSave(s, [{ id: 'y', v: 1 }]);
+    expect((await store.trackDeletesEnd(s)).deleted).toBe(1);
+    expect((await readAll(s, { filter: ['DELETED'] })).map((r) => r.id)).toEqual(['x']);
+  });
+});
+
+describe('cursor reads', () => {
+  it('rejects cursors Weft did not issue', async () => {
+    const s = scope();
+    for (const cursor of ['', 'abc', 'w1.', 'w1.bm90LWEtbnVtYmVy', 'w1.MTI=']) {
+      await expect(
+        readRecords(db.pool, { connectionId: s.connectionId, model: s.model, cursor }),
+      ).rejects.toMatchObject({
+        code: 'WEFT_RECORDS_INVALID_CURSOR',
+      });
+    }
+  });
+
+  it('microsecond timestamps never loop the cursor (many records share a timestamp)', async () => {
+    const s = scope();
+    await store.batchSave(
+      s,
+      Array.from({ length: 250 }, (_, i) => ({ id: `t${i}`, v: i })),
+    );
+    const rows = await readAll(s);
+    expect(rows).toHaveLength(250);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(250);
+    expect(new Set(rows.map((r) => r._nango_metadata.last_modified_at)).size).toBe(1);
+  });
+
+  it('a consumer following cursors while writers run sees every change exactly once (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({
+              kind: fc.constant('save' as const),
+              ids: fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 }),
+              v: fc.nat(3),
+            }),
+            fc.record({
+              kind: fc.constant('delete' as const),
+              ids: fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 5 }),
+            }),
+            fc.record({ kind: fc.constant('read' as const), limit: fc.integer({ min: 1, max: 9 }) }),
+          ),
+          { minLength: 5, maxLength: 40 },
+        ),
+        async (ops) => {
+          const s = scope();
+          // Consumer state: last cursor and the view it reconstructed; every change it sees must be new.
+          let cursor: string | undefined;
+          const view = new Map<string, { v: unknown; deleted: boolean; cursor: string }>();
+          const seenCursors = new Set<string>();
+          const consume = async (limit: number, untilCaughtUp: boolean) => {
+            for (;;) {
+              const page = await readRecords(db.pool, {
+                connectionId: s.connectionId,
+                model: s.model,
+                limit,
+                ...(cursor === undefined ? {} : { cursor }),
+              });
+              for (const text of page.records) {
+                const r = JSON.parse(text) as {
+                  id: string;
+                  v: unknown;
+                  _nango_metadata: { cursor: string; last_action: string };
+                };
+                expect(seenCursors.has(r._nango_metadata.cursor)).toBe(false);
+                seenCursors.add(r._nango_metadata.cursor);
+                view.set(r.id, {
+                  v: r.v,
+                  deleted: r._nango_metadata.last_action === 'DELETED',
+                  cursor: r._nango_metadata.cursor,
+                });
+                cursor = r._nango_metadata.cursor;
+              }
+              if (!untilCaughtUp || page.nextCursor === null) return;
+            }
+          };
+          // Writers run concurrently with reads: each op starts without waiting for the previous write.
+          const inFlight: Promise<unknown>[] = [];
+          for (const op of ops) {
+            if (op.kind === 'save')
+              inFlight.push(
+                store.batchSave(
+                  s,
+                  op.ids.map((id) => ({ id: `r${id}`, v: op.v })),
+                ),
+              );
+            else if (op.kind === 'delete')
+              inFlight.push(
+                store.batchDelete(
+                  s,
+                  op.ids.map((id) => ({ id: `r${id}` })),
+                ),
+              );
+            else await consume(op.limit, false);
+          }
+          await Promise.all(inFlight);
+          await consume(50, true);
+          const truth = await db.pool.query<{ external_id: string; v: unknown; deleted: boolean }>(
+            `SELECT external_id, payload->'v' AS v, deleted_at IS NOT NULL AS deleted FROM records WHERE connection_id = $1 AND model = $2`,
+            [s.connectionId, s.model],
+          );
+          expect(view.size).toBe(truth.rows.length);
+          for (const row of truth.rows) {
+            expect(view.get(row.external_id)).toMatchObject({ v: row.v, deleted: row.deleted });
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});

@@ -1,0 +1,282 @@
+import type { Pool, PoolClient } from '@weft/db';
+import { advisoryLockKey } from '@weft/db';
+import { from as copyFrom } from 'pg-copy-streams';
+import { canonicalJson, contentHash } from './canonical-json.js';
+import { recordsErrors } from './errors.js';
+import * as sql from './sql.js';
+import { type ValidationPolicy, type ValidationProblem, validateRecords } from './validate-records.js';
+
+/** Which records a write touches: one model of one connection (connections.id, not the external id). */
+export interface RecordScope {
+  environmentId: number;
+  connectionId: number;
+  model: string;
+}
+
+export interface WriteOptions {
+  /** The model's JSON Schema (from deploy). Without it nothing is validated. */
+  jsonSchema?: object;
+  /** @default 'reject' */
+  validation?: ValidationPolicy;
+  /** Called for each invalid record under the `warn` policy. */
+  onWarning?: (problem: ValidationProblem) => void;
+}
+
+/** Exact counts of what one call changed; `unchanged` records were identical and not rewritten. */
+export interface WriteResult {
+  added: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  /** batchUpdate/batchDelete only: ids that matched no live record (nothing was written for them). */
+  notFound: number;
+}
+
+export interface SnapshotInfo {
+  startedAt: string;
+}
+
+export interface RecordStore {
+  /** Upsert; records identical to the stored version are skipped, duplicate ids → last wins. Atomic. */
+  batchSave(scope: RecordScope, records: readonly unknown[], options?: WriteOptions): Promise<WriteResult>;
+  /** Deep-merge each record into the stored one (objects merge, arrays and scalars replace). Atomic. */
+  batchUpdate(scope: RecordScope, records: readonly unknown[], options?: WriteOptions): Promise<WriteResult>;
+  /** Tombstone the given ids (payload kept until retention prunes it). Atomic. */
+  batchDelete(scope: RecordScope, records: readonly unknown[]): Promise<WriteResult>;
+  /** Open (or restart) the deletion snapshot of the model; it survives the run so checkpointed runs can continue it. */
+  trackDeletesStart(scope: RecordScope): Promise<SnapshotInfo>;
+  /** Tombstone every live record not saved since trackDeletesStart, then close the snapshot. */
+  trackDeletesEnd(scope: RecordScope): Promise<WriteResult>;
+  /** The open snapshot of the model, if any. */
+  openSnapshot(scope: RecordScope): Promise<SnapshotInfo | null>;
+}
+
+// Below this many rows one unnest INSERT beats COPY (measured: notes/limits.md §1).
+const COPY_THRESHOLD = 200;
+
+const stagingReady = new WeakSet<PoolClient>();
+
+interface Prepared {
+  id: string;
+  record: Record<string, unknown>;
+}
+
+function recordId(record: unknown, index: number, model: string): string {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw recordsErrors.create('WEFT_RECORDS_INVALID_RECORD', { index, model, reason: 'is not an object' }, { index });
+  }
+  const id = (record as { id?: unknown }).id;
+  if (typeof id === 'string' && id !== '') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  throw recordsErrors.create(
+    'WEFT_RECORDS_INVALID_RECORD',
+    {
+      index,
+      model,
+      reason: id === undefined ? 'has no `id`' : `has an invalid id ${JSON.stringify(id) ?? String(id)}`,
+    },
+    { index },
+  );
+}
+
+/** Check shapes and collapse duplicate ids (last one wins, keeping its position order). */
+function prepare(records: readonly unknown[], model: string): Prepared[] {
+  const byId = new Map<string, Prepared>();
+  records.forEach((record, index) => {
+    const id = recordId(record, index, model);
+    byId.delete(id);
+    byId.set(id, { id, record: record as Record<string, unknown> });
+  });
+  return [...byId.values()];
+}
+
+function escapeCopy(text: string): string {
+  return /[\\\t\n\r]/.test(text)
+    ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : text;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Objects merge key by key (recursively); arrays, scalars and null replace. */
+export function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+async function lockModel(client: PoolClient, scope: RecordScope): Promise<void> {
+  // Serialises writers of one (connection, model): seq values are then taken in commit order,
+  // which is what makes cursor reads exactly-once, and concurrent merges never lose an update.
+  await client.query('SELECT pg_advisory_xact_lock($1)', [
+    advisoryLockKey(`records:${scope.connectionId}:${scope.model}`).toString(),
+  ]);
+}
+
+async function stage(client: PoolClient, rows: Prepared[]): Promise<void> {
+  if (!stagingReady.has(client)) {
+    await client.query(sql.CREATE_STAGING);
+    stagingReady.add(client);
+  }
+  if (rows.length < COPY_THRESHOLD) {
+    const ids: string[] = [];
+    const payloads: string[] = [];
+    const hashes: string[] = [];
+    for (const row of rows) {
+      const json = canonicalJson(row.record);
+      ids.push(row.id);
+      payloads.push(json);
+      hashes.push(contentHash(json));
+    }
+    await client.query(sql.INSERT_STAGING, [ids, payloads, hashes]);
+    return;
+  }
+  const stream = client.query(copyFrom(sql.COPY_STAGING));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+  });
+  // ~1 MB chunks keep memory flat for huge batches without a write per row.
+  let chunk = '';
+  for (const row of rows) {
+    const json = canonicalJson(row.record);
+    chunk += `${escapeCopy(row.id)}\t${escapeCopy(json)}\t${contentHash(json)}\n`;
+    if (chunk.length > 1_000_000) {
+      if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
+      chunk = '';
+    }
+  }
+  stream.end(chunk);
+  await done;
+}
+
+async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lockModel(client, scope);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+const empty = (): WriteResult => ({ added: 0, updated: 0, deleted: 0, unchanged: 0, notFound: 0 });
+
+export function createRecordStore(options: { pool: Pool }): RecordStore {
+  const { pool } = options;
+
+  async function merge(scope: RecordScope, rows: Prepared[], statement: string): Promise<WriteResult> {
+    return inTransaction(pool, scope, async (client) => {
+      await stage(client, rows);
+      const { rows: counts } = await client.query<{ added: number; updated: number }>(statement, [
+        scope.connectionId,
+        scope.model,
+        scope.environmentId,
+      ]);
+      const added = counts[0]?.added ?? 0;
+      const updated = counts[0]?.updated ?? 0;
+      return { ...empty(), added, updated, unchanged: rows.length - added - updated };
+    });
+  }
+
+  return {
+    async batchSave(scope, records, writeOptions = {}) {
+      const rows = prepare(records, scope.model);
+      if (rows.length === 0) return empty();
+      validateRecords(
+        scope.model,
+        writeOptions.jsonSchema,
+        rows,
+        writeOptions.validation ?? 'reject',
+        writeOptions.onWarning,
+      );
+      return merge(scope, rows, sql.UPSERT_SAVE);
+    },
+
+    async batchUpdate(scope, records, writeOptions = {}) {
+      const patches = prepare(records, scope.model);
+      if (patches.length === 0) return empty();
+      return inTransaction(pool, scope, async (client) => {
+        const { rows: existing } = await client.query<{ external_id: string; payload: Record<string, unknown> }>(
+          sql.SELECT_PAYLOADS_FOR_MERGE,
+          [scope.connectionId, scope.model, patches.map((p) => p.id)],
+        );
+        const current = new Map(existing.map((row) => [row.external_id, row.payload]));
+        const merged: Prepared[] = [];
+        for (const patch of patches) {
+          const base = current.get(patch.id);
+          if (base !== undefined) merged.push({ id: patch.id, record: deepMerge(base, patch.record) });
+        }
+        validateRecords(
+          scope.model,
+          writeOptions.jsonSchema,
+          merged,
+          writeOptions.validation ?? 'reject',
+          writeOptions.onWarning,
+        );
+        const notFound = patches.length - merged.length;
+        if (merged.length === 0) return { ...empty(), notFound };
+        await stage(client, merged);
+        const { rows: counts } = await client.query<{ added: number; updated: number }>(sql.UPSERT_UPDATE, [
+          scope.connectionId,
+          scope.model,
+          scope.environmentId,
+        ]);
+        const updated = counts[0]?.updated ?? 0;
+        return { ...empty(), updated, unchanged: merged.length - updated, notFound };
+      });
+    },
+
+    async batchDelete(scope, records) {
+      const ids = prepare(records, scope.model).map((row) => row.id);
+      if (ids.length === 0) return empty();
+      return inTransaction(pool, scope, async (client) => {
+        const result = await client.query(sql.TOMBSTONE_IDS, [scope.connectionId, scope.model, ids]);
+        const deleted = result.rowCount ?? 0;
+        return { ...empty(), deleted, notFound: ids.length - deleted };
+      });
+    },
+
+    async trackDeletesStart(scope) {
+      return inTransaction(pool, scope, async (client) => {
+        await client.query(sql.RESTART_SNAPSHOT_DELETE, [scope.connectionId, scope.model]);
+        const { rows } = await client.query<{ started_at: string }>(sql.RESTART_SNAPSHOT_INSERT, [
+          scope.connectionId,
+          scope.model,
+        ]);
+        return { startedAt: rows[0]?.started_at ?? '' };
+      });
+    },
+
+    async trackDeletesEnd(scope) {
+      return inTransaction(pool, scope, async (client) => {
+        const { rows } = await client.query<{ id: number }>(sql.FIND_SNAPSHOT, [scope.connectionId, scope.model]);
+        const snapshot = rows[0];
+        if (snapshot === undefined) {
+          throw recordsErrors.create('WEFT_RECORDS_SNAPSHOT_NOT_STARTED', { model: scope.model });
+        }
+        const result = await client.query(sql.TOMBSTONE_UNSEEN, [scope.connectionId, scope.model, snapshot.id]);
+        await client.query(sql.CLOSE_SNAPSHOT, [snapshot.id]);
+        return { ...empty(), deleted: result.rowCount ?? 0 };
+      });
+    },
+
+    async openSnapshot(scope) {
+      const { rows } = await pool.query<{ started_at: string }>(sql.FIND_SNAPSHOT, [scope.connectionId, scope.model]);
+      const row = rows[0];
+      return row === undefined ? null : { startedAt: row.started_at };
+    },
+  };
+}

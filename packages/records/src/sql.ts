@@ -1,0 +1,123 @@
+/** Plain SQL of the records store. $1 connection id, $2 model unless stated otherwise. */
+
+// Session-scoped staging table: created once per pooled connection, emptied at every commit,
+// so batches never pay catalog churn for a temp table of their own.
+export const CREATE_STAGING = `
+CREATE TEMP TABLE IF NOT EXISTS weft_incoming (
+  external_id text NOT NULL,
+  payload jsonb NOT NULL,
+  data_hash text NOT NULL
+) ON COMMIT DELETE ROWS`;
+
+export const COPY_STAGING = 'COPY weft_incoming (external_id, payload, data_hash) FROM STDIN';
+
+export const INSERT_STAGING = `
+INSERT INTO weft_incoming (external_id, payload, data_hash)
+SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[])`;
+
+const upsertFromStaging = (markSeen: boolean) => `
+WITH up AS (
+  INSERT INTO records AS r
+    (connection_id, model, external_id, environment_id, payload, data_hash, seq, first_seen_at, updated_at, last_action)
+  SELECT $1, $2, s.external_id, $3, s.payload, s.data_hash, nextval('records_seq'),
+         statement_timestamp(), statement_timestamp(), 'ADDED'
+  FROM weft_incoming s
+  ON CONFLICT (connection_id, model, external_id) DO UPDATE
+    SET payload = EXCLUDED.payload,
+        data_hash = EXCLUDED.data_hash,
+        seq = EXCLUDED.seq,
+        updated_at = EXCLUDED.updated_at,
+        last_action = CASE WHEN r.deleted_at IS NULL THEN 'UPDATED' ELSE 'ADDED' END,
+        deleted_at = NULL,
+        pruned_at = NULL
+    WHERE r.data_hash <> EXCLUDED.data_hash OR r.deleted_at IS NOT NULL
+  RETURNING r.last_action
+)${
+  markSeen
+    ? `,
+seen AS (
+  INSERT INTO record_snapshot_seen (snapshot_id, external_id)
+  SELECT snap.id, s.external_id FROM record_snapshots snap CROSS JOIN weft_incoming s
+  WHERE snap.connection_id = $1 AND snap.model = $2
+  ON CONFLICT DO NOTHING
+)`
+    : ''
+}
+SELECT count(*) FILTER (WHERE last_action = 'ADDED')::int AS added,
+       count(*) FILTER (WHERE last_action = 'UPDATED')::int AS updated
+FROM up`;
+
+/** Merge the staged rows; batchSave also marks them seen by an open deletion snapshot. */
+export const UPSERT_SAVE = upsertFromStaging(true);
+export const UPSERT_UPDATE = upsertFromStaging(false);
+
+export const SELECT_PAYLOADS_FOR_MERGE = `
+SELECT external_id, payload FROM records
+WHERE connection_id = $1 AND model = $2 AND external_id = ANY($3::text[]) AND deleted_at IS NULL`;
+
+export const TOMBSTONE_IDS = `
+UPDATE records SET deleted_at = statement_timestamp(), updated_at = statement_timestamp(),
+  last_action = 'DELETED', seq = nextval('records_seq')
+WHERE connection_id = $1 AND model = $2 AND external_id = ANY($3::text[]) AND deleted_at IS NULL`;
+
+export const RESTART_SNAPSHOT_DELETE = 'DELETE FROM record_snapshots WHERE connection_id = $1 AND model = $2';
+export const RESTART_SNAPSHOT_INSERT =
+  'INSERT INTO record_snapshots (connection_id, model) VALUES ($1, $2) RETURNING id, started_at';
+
+export const FIND_SNAPSHOT = 'SELECT id, started_at FROM record_snapshots WHERE connection_id = $1 AND model = $2';
+
+// Unseen = not saved since trackDeletesStart. Ordered by external_id so seq follows a stable order.
+export const TOMBSTONE_UNSEEN = `
+UPDATE records r SET deleted_at = statement_timestamp(), updated_at = statement_timestamp(),
+  last_action = 'DELETED', seq = nextval('records_seq')
+WHERE r.connection_id = $1 AND r.model = $2 AND r.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM record_snapshot_seen seen WHERE seen.snapshot_id = $3 AND seen.external_id = r.external_id)`;
+
+export const CLOSE_SNAPSHOT = 'DELETE FROM record_snapshots WHERE id = $1';
+
+export const UPSERT_MODEL = `
+INSERT INTO record_models (integration_id, model, json_schema) VALUES ($1, $2, $3)
+ON CONFLICT (integration_id, model) DO UPDATE SET json_schema = EXCLUDED.json_schema, updated_at = now()`;
+
+export const LIST_MODELS = 'SELECT model, json_schema FROM record_models WHERE integration_id = $1 ORDER BY model';
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** One page in cursor order. $3 after-seq, $4 modified_after, $5 actions, $6 ids, $7 limit. */
+export const READ_PAGE = `
+SELECT external_id, payload::text AS payload, seq,
+       ${iso('first_seen_at')} AS first_seen_at, ${iso('updated_at')} AS updated_at,
+       last_action, ${iso('deleted_at')} AS deleted_at, ${iso('pruned_at')} AS pruned_at
+FROM records
+WHERE connection_id = $1 AND model = $2 AND seq > $3
+  AND ($4::timestamptz IS NULL OR updated_at > $4::timestamptz)
+  AND ($5::text[] IS NULL OR last_action = ANY($5::text[]))
+  AND ($6::text[] IS NULL OR external_id = ANY($6::text[]))
+ORDER BY seq
+LIMIT $7`;
+
+/** Empty the payloads of records up to a cursor (metadata, hash and tombstones stay). $3 until-seq, $4 limit. */
+export const PRUNE_UNTIL = `
+UPDATE records r SET payload = jsonb_build_object('id', r.external_id), pruned_at = statement_timestamp()
+FROM (
+  SELECT external_id FROM records
+  WHERE connection_id = $1 AND model = $2 AND seq <= $3 AND pruned_at IS NULL
+  ORDER BY seq LIMIT $4
+) victims
+WHERE r.connection_id = $1 AND r.model = $2 AND r.external_id = victims.external_id`;
+
+export const PRUNE_HAS_MORE = `
+SELECT EXISTS (SELECT 1 FROM records WHERE connection_id = $1 AND model = $2 AND seq <= $3 AND pruned_at IS NULL) AS more`;
+
+/** Retention: hard-delete tombstones older than $1 days, at most $2 rows per call. */
+export const PURGE_TOMBSTONES = `
+DELETE FROM records WHERE ctid = ANY (ARRAY(
+  SELECT ctid FROM records WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1)
+  LIMIT $2))`;
+
+/** Retention: empty payloads of live records not modified for $1 days, at most $2 rows per call. */
+export const PRUNE_STALE_PAYLOADS = `
+UPDATE records SET payload = jsonb_build_object('id', external_id), pruned_at = statement_timestamp()
+WHERE ctid = ANY (ARRAY(
+  SELECT ctid FROM records WHERE pruned_at IS NULL AND updated_at < now() - make_interval(days => $1)
+  LIMIT $2))`;

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { recordsErrors } from './errors.js';
+
+/** What to do with a record that does not match its model: see README "Records". */
+export type ValidationPolicy = 'reject' | 'warn' | 'off';
+
+export interface ValidationProblem {
+  recordId: string;
+  /** JSON pointer into the record, `/` for the record itself. */
+  path: string;
+  reason: string;
+}
+
+// ajv-formats is CJS with a default export; under ESM interop it can arrive wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv2020,
+) => void;
+
+const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: true });
+addFormats(ajv);
+const compiled = new Map<string, ValidateFunction>();
+
+/** Compile (once per distinct schema) the validator of a model's JSON Schema. */
+export function compileModelSchema(model: string, schema: object): ValidateFunction {
+  const key = createHash('sha1').update(JSON.stringify(schema)).digest('base64');
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    try {
+      // zod's `$schema` / `$id` would make ajv refuse a second compile of the same id.
+      const { $schema: _schema, $id: _id, ...body } = schema as Record<string, unknown>;
+      validate = ajv.compile(body);
+    } catch (error) {
+      throw recordsErrors.create('WEFT_RECORDS_INVALID_SCHEMA', { model, reason: (error as Error).message });
+    }
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+function describe(error: ErrorObject): { path: string; reason: string } {
+  let path = error.instancePath === '' ? '/' : error.instancePath;
+  let reason = error.message ?? 'is invalid';
+  if (error.keyword === 'required') {
+    const missing = (error.params as { missingProperty?: string }).missingProperty ?? '';
+    path = `${error.instancePath}/${missing}`;
+    reason = 'is required';
+  } else if (error.keyword === 'additionalProperties') {
+    const extra = (error.params as { additionalProperty?: string }).additionalProperty ?? '';
+    path = `${error.instancePath}/${extra}`;
+    reason = 'is not declared in the model';
+  } else if (error.keyword === 'enum') {
+    reason = `must be one of ${JSON.stringify((error.params as { allowedValues?: unknown }).allowedValues)}`;
+  }
+  return { path, reason };
+}
+
+/**
+ * Check each record against the model. `reject` throws WEFT_RECORDS_VALIDATION_FAILED for the
+ * first bad record (id, JSON path, reason; every problem found is in `details.problems`, up to
+ * 20); `warn` reports problems and lets the batch through; `off` skips the check.
+ */
+export function validateRecords(
+  model: string,
+  schema: object | undefined,
+  records: ReadonlyArray<{ id: string; record: unknown }>,
+  policy: ValidationPolicy,
+  onWarning?: (problem: ValidationProblem) => void,
+): void {
+  if (policy === 'off' || schema === undefined) return;
+  const validate = compileModelSchema(model, schema);
+  const problems: ValidationProblem[] = [];
+  for (const { id, record } of records) {
+    if (validate(record)) continue;
+    const first = validate.errors?.[0];
+    const { path, reason } = first === undefined ? { path: '/', reason: 'is invalid' } : describe(first);
+    const problem = { recordId: id, path, reason };
+    if (policy === 'warn') {
+      onWarning?.(problem);
+      continue;
+    }
+    problems.push(problem);
+    if (problems.length >= 20) break;
+  }
+  const first = problems[0];
+  if (first !== undefined) {
+    throw recordsErrors.create(
+      'WEFT_RECORDS_VALIDATION_FAILED',
+      { recordId: first.recordId, model, path: first.path, reason: first.reason },
+      { model, problems },
+    );
+  }
+}

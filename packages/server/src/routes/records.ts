@@ -1,0 +1,121 @@
+import { findConnection } from '@weft/auth';
+import {
+  decodeCursor,
+  listModels,
+  pruneRecords,
+  type RecordAction,
+  readRecords,
+  recordsErrors,
+  renderRecordsPage,
+} from '@weft/records';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { parseRequest } from '../validate.js';
+
+const connectionHeaders = z.object({
+  'connection-id': z.string({ error: 'header Connection-Id is required' }).min(1),
+  'provider-config-key': z.string({ error: 'header Provider-Config-Key is required' }).min(1),
+});
+
+const actions = { added: 'ADDED', updated: 'UPDATED', deleted: 'DELETED' } as const;
+
+const recordsQuery = z.object({
+  model: z.string({ error: 'model is required' }).min(1, { error: 'model is required' }),
+  cursor: z.string().optional(),
+  modified_after: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2026-01-31T12:00:00.000Z' })
+    .optional(),
+  limit: z.coerce
+    .number({ error: 'must be an integer from 1 to 1000' })
+    .int({ error: 'must be an integer from 1 to 1000' })
+    .min(1, { error: 'must be an integer from 1 to 1000' })
+    .max(1000, { error: 'must be an integer from 1 to 1000' })
+    .default(100),
+  filter: z
+    .string()
+    .transform((value, ctx) => {
+      const out: RecordAction[] = [];
+      for (const part of value.split(',').map((p) => p.trim().toLowerCase())) {
+        const action = actions[part as keyof typeof actions];
+        if (action === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown filter ${JSON.stringify(part)}; use added, updated, deleted`,
+          });
+          return z.NEVER;
+        }
+        out.push(action);
+      }
+      return out;
+    })
+    .optional(),
+  ids: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional(),
+});
+
+const pruneBody = z.object({
+  model: z.string().min(1),
+  until_cursor: z.string().min(1),
+  limit: z.number().int().min(1).max(100_000).optional(),
+});
+
+/** `GET /records`, `PATCH /records/prune` (Nango-compatible headers and shapes). */
+export const recordsRoutes =
+  (ctx: ServerContext): FastifyPluginAsync =>
+  async (app) => {
+    async function resolve(request: FastifyRequest, model: string) {
+      const headers = parseRequest(connectionHeaders, request.headers, 'headers');
+      const connection = await findConnection(
+        ctx.pool,
+        request.environment.id,
+        headers['provider-config-key'],
+        headers['connection-id'],
+      );
+      if (connection === null) {
+        throw recordsErrors.create('WEFT_RECORDS_CONNECTION_NOT_FOUND', {
+          connectionId: headers['connection-id'],
+          providerConfigKey: headers['provider-config-key'],
+        });
+      }
+      const models = await listModels(ctx.pool, connection.integrationId);
+      if (!models.has(model)) {
+        throw recordsErrors.create(
+          'WEFT_RECORDS_UNKNOWN_MODEL',
+          { model, providerConfigKey: connection.providerConfigKey },
+          { known: [...models.keys()] },
+        );
+      }
+      return connection;
+    }
+
+    app.get('/records', async (request, reply) => {
+      const query = parseRequest(recordsQuery, request.query, 'query');
+      const connection = await resolve(request, query.model);
+      const page = await readRecords(ctx.pool, {
+        connectionId: connection.id,
+        model: query.model,
+        limit: query.limit,
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        ...(query.modified_after === undefined ? {} : { modifiedAfter: query.modified_after }),
+        ...(query.filter === undefined ? {} : { actions: query.filter }),
+        ...(query.ids === undefined ? {} : { ids: query.ids }),
+      });
+      return reply.type('application/json; charset=utf-8').send(renderRecordsPage(page));
+    });
+
+    app.patch('/records/prune', async (request) => {
+      const body = parseRequest(pruneBody, request.body, 'body');
+      decodeCursor(body.until_cursor); // a bad cursor is a 400 before anything else
+      const connection = await resolve(request, body.model);
+      const result = await pruneRecords(ctx.pool, {
+        connectionId: connection.id,
+        model: body.model,
+        untilCursor: body.until_cursor,
+        ...(body.limit === undefined ? {} : { limit: body.limit }),
+      });
+      return { count: result.count, has_more: result.hasMore };
+    });
+  };
