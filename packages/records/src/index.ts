@@ -20,6 +20,13 @@ export {
   type WriteResult,
 } from './record-store.js';
 export {
+  createRecordsReader,
+  type RecordsReader,
+  type RecordsReaderOptions,
+  type RenderedPage,
+} from './records-reader.js';
+export { type RecordsTarget, resolveRecordsTarget } from './records-target.js';
+export {
   compileModelSchema,
   type ValidationPolicy,
   type ValidationProblem,

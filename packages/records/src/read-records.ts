@@ -1,4 +1,5 @@
 import type { Pool } from '@weft/db';
+import { pgTimestampToIso } from './pg-timestamp.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
 import * as sql from './sql.js';
 
@@ -36,7 +37,7 @@ interface Row {
   pruned_at: string | null;
 }
 
-const str = (value: string | null) => (value === null ? 'null' : `"${value}"`);
+const str = (value: string | null) => (value === null ? 'null' : `"${pgTimestampToIso(value)}"`);
 
 /**
  * One page of records in change order. Order is by the commit-ordered `seq`, so a consumer that

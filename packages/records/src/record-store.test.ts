@@ -351,3 +351,20 @@ describe('cursor reads', () => {
     );
   });
 });
+
+describe('lifecycle', () => {
+  it('deleting a connection removes its records (and only its records)', async () => {
+    const other = await seedConnection(db.pool, { environmentId: conn.environmentId });
+    const s: RecordScope = { environmentId: other.environmentId, connectionId: other.id, model: 'Gone' };
+    const kept = scope();
+    await store.batchSave(s, [{ id: '1' }, { id: '2' }]);
+    await store.batchSave(kept, [{ id: '1' }]);
+    await db.pool.query('DELETE FROM connections WHERE id = $1', [other.id]);
+    const { rows } = await db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM records WHERE connection_id = $1',
+      [other.id],
+    );
+    expect(rows[0]?.n).toBe(0);
+    expect(await readAll(kept)).toHaveLength(1);
+  });
+});

@@ -4,7 +4,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { recordsErrors } from './errors.js';
 import * as sql from './sql.js';
-import { type ValidationPolicy, type ValidationProblem, validateRecords } from './validate-records.js';
+import {
+  createRecordChecker,
+  type RecordChecker,
+  type ValidationPolicy,
+  type ValidationProblem,
+} from './validate-records.js';
 
 /** Which records a write touches: one model of one connection (connections.id, not the external id). */
 export interface RecordScope {
@@ -105,35 +110,50 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    const next = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    // defineProperty: a "__proto__" member (possible in parsed JSON) must stay data, not become the prototype.
+    Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
 
-async function lockModel(client: PoolClient, scope: RecordScope): Promise<void> {
-  // Serialises writers of one (connection, model): seq values are then taken in commit order,
-  // which is what makes cursor reads exactly-once, and concurrent merges never lose an update.
-  await client.query('SELECT pg_advisory_xact_lock($1)', [
-    advisoryLockKey(`records:${scope.connectionId}:${scope.model}`).toString(),
-  ]);
+/**
+ * BEGIN and take the (connection, model) lock in one round trip. The lock serialises writers of
+ * one model: seq values are then taken in commit order, which is what makes cursor reads
+ * exactly-once, and concurrent merges never lose an update. The key is a bigint we computed, so
+ * inlining it in the SQL text is safe.
+ */
+async function beginLocked(client: PoolClient, scope: RecordScope): Promise<void> {
+  const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
+  await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${key.toString()})`);
 }
 
-async function stage(client: PoolClient, rows: Prepared[]): Promise<void> {
+/**
+ * Load rows into the session's staging table, validating each one on the way: COPY streams
+ * 64 KB chunks so Postgres parses one while the next is checked and serialised. A rejected
+ * record stops serialisation (the rest is only checked, to report up to 20 problems) and
+ * `checker.finish()` throws before anything is merged.
+ */
+async function stage(client: PoolClient, rows: Prepared[], checker: RecordChecker): Promise<void> {
   if (!stagingReady.has(client)) {
     await client.query(sql.CREATE_STAGING);
     stagingReady.add(client);
   }
+  let valid = true;
   if (rows.length < COPY_THRESHOLD) {
     const ids: string[] = [];
     const payloads: string[] = [];
     const hashes: string[] = [];
     for (const row of rows) {
+      valid = checker.check(row.id, row.record) && valid;
+      if (!valid) continue;
       const json = canonicalJson(row.record);
       ids.push(row.id);
       payloads.push(json);
       hashes.push(contentHash(json));
     }
+    checker.finish();
     await client.query(sql.INSERT_STAGING, [ids, payloads, hashes]);
     return;
   }
@@ -142,25 +162,26 @@ async function stage(client: PoolClient, rows: Prepared[]): Promise<void> {
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
-  // ~1 MB chunks keep memory flat for huge batches without a write per row.
   let chunk = '';
   for (const row of rows) {
+    valid = checker.check(row.id, row.record) && valid;
+    if (!valid) continue;
     const json = canonicalJson(row.record);
     chunk += `${escapeCopy(row.id)}\t${escapeCopy(json)}\t${contentHash(json)}\n`;
-    if (chunk.length > 1_000_000) {
+    if (chunk.length > 65_536) {
       if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
       chunk = '';
     }
   }
-  stream.end(chunk);
+  stream.end(valid ? chunk : '');
   await done;
+  checker.finish(); // the transaction rolls back: staged rows are never merged
 }
 
 async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await lockModel(client, scope);
+    await beginLocked(client, scope);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -177,9 +198,14 @@ const empty = (): WriteResult => ({ added: 0, updated: 0, deleted: 0, unchanged:
 export function createRecordStore(options: { pool: Pool }): RecordStore {
   const { pool } = options;
 
-  async function merge(scope: RecordScope, rows: Prepared[], statement: string): Promise<WriteResult> {
+  async function merge(
+    scope: RecordScope,
+    rows: Prepared[],
+    statement: string,
+    checker: RecordChecker,
+  ): Promise<WriteResult> {
     return inTransaction(pool, scope, async (client) => {
-      await stage(client, rows);
+      await stage(client, rows, checker);
       const { rows: counts } = await client.query<{ added: number; updated: number }>(statement, [
         scope.connectionId,
         scope.model,
@@ -195,14 +221,13 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
     async batchSave(scope, records, writeOptions = {}) {
       const rows = prepare(records, scope.model);
       if (rows.length === 0) return empty();
-      validateRecords(
+      const checker = createRecordChecker(
         scope.model,
         writeOptions.jsonSchema,
-        rows,
         writeOptions.validation ?? 'reject',
         writeOptions.onWarning,
       );
-      return merge(scope, rows, sql.UPSERT_SAVE);
+      return merge(scope, rows, sql.UPSERT_SAVE, checker);
     },
 
     async batchUpdate(scope, records, writeOptions = {}) {
@@ -219,16 +244,15 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
           const base = current.get(patch.id);
           if (base !== undefined) merged.push({ id: patch.id, record: deepMerge(base, patch.record) });
         }
-        validateRecords(
+        const checker = createRecordChecker(
           scope.model,
           writeOptions.jsonSchema,
-          merged,
           writeOptions.validation ?? 'reject',
           writeOptions.onWarning,
         );
         const notFound = patches.length - merged.length;
         if (merged.length === 0) return { ...empty(), notFound };
-        await stage(client, merged);
+        await stage(client, merged, checker);
         const { rows: counts } = await client.query<{ added: number; updated: number }>(sql.UPSERT_UPDATE, [
           scope.connectionId,
           scope.model,

@@ -5,7 +5,7 @@
 export const CREATE_STAGING = `
 CREATE TEMP TABLE IF NOT EXISTS weft_incoming (
   external_id text NOT NULL,
-  payload jsonb NOT NULL,
+  payload json NOT NULL,
   data_hash text NOT NULL
 ) ON COMMIT DELETE ROWS`;
 
@@ -13,7 +13,7 @@ export const COPY_STAGING = 'COPY weft_incoming (external_id, payload, data_hash
 
 export const INSERT_STAGING = `
 INSERT INTO weft_incoming (external_id, payload, data_hash)
-SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[])`;
+SELECT * FROM unnest($1::text[], $2::json[], $3::text[])`;
 
 const upsertFromStaging = (markSeen: boolean) => `
 WITH up AS (
@@ -81,13 +81,9 @@ ON CONFLICT (integration_id, model) DO UPDATE SET json_schema = EXCLUDED.json_sc
 
 export const LIST_MODELS = 'SELECT model, json_schema FROM record_models WHERE integration_id = $1 ORDER BY model';
 
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** One page in cursor order. $3 after-seq, $4 modified_after, $5 actions, $6 ids, $7 limit. */
 export const READ_PAGE = `
-SELECT external_id, payload::text AS payload, seq,
-       ${iso('first_seen_at')} AS first_seen_at, ${iso('updated_at')} AS updated_at,
-       last_action, ${iso('deleted_at')} AS deleted_at, ${iso('pruned_at')} AS pruned_at
+SELECT external_id, payload::text AS payload, seq, first_seen_at, updated_at, last_action, deleted_at, pruned_at
 FROM records
 WHERE connection_id = $1 AND model = $2 AND seq > $3
   AND ($4::timestamptz IS NULL OR updated_at > $4::timestamptz)
@@ -98,7 +94,7 @@ LIMIT $7`;
 
 /** Empty the payloads of records up to a cursor (metadata, hash and tombstones stay). $3 until-seq, $4 limit. */
 export const PRUNE_UNTIL = `
-UPDATE records r SET payload = jsonb_build_object('id', r.external_id), pruned_at = statement_timestamp()
+UPDATE records r SET payload = json_build_object('id', r.external_id), pruned_at = statement_timestamp()
 FROM (
   SELECT external_id FROM records
   WHERE connection_id = $1 AND model = $2 AND seq <= $3 AND pruned_at IS NULL
@@ -117,7 +113,7 @@ DELETE FROM records WHERE ctid = ANY (ARRAY(
 
 /** Retention: empty payloads of live records not modified for $1 days, at most $2 rows per call. */
 export const PRUNE_STALE_PAYLOADS = `
-UPDATE records SET payload = jsonb_build_object('id', external_id), pruned_at = statement_timestamp()
+UPDATE records SET payload = json_build_object('id', external_id), pruned_at = statement_timestamp()
 WHERE ctid = ANY (ARRAY(
   SELECT ctid FROM records WHERE pruned_at IS NULL AND updated_at < now() - make_interval(days => $1)
   LIMIT $2))`;

@@ -57,11 +57,58 @@ function describe(error: ErrorObject): { path: string; reason: string } {
   return { path, reason };
 }
 
+/** Checks records one by one as they are staged, so validation overlaps the COPY to Postgres. */
+export interface RecordChecker {
+  /** False when the record is invalid under `reject` (the caller stops writing; `finish` throws). */
+  check(id: string, record: unknown): boolean;
+  /** Throws WEFT_RECORDS_VALIDATION_FAILED when any record was rejected. */
+  finish(): void;
+}
+
+const alwaysValid: RecordChecker = { check: () => true, finish: () => {} };
+
 /**
- * Check each record against the model. `reject` throws WEFT_RECORDS_VALIDATION_FAILED for the
- * first bad record (id, JSON path, reason; every problem found is in `details.problems`, up to
- * 20); `warn` reports problems and lets the batch through; `off` skips the check.
+ * `reject` makes `finish` throw WEFT_RECORDS_VALIDATION_FAILED for the first bad record (id, JSON
+ * path, reason; up to 20 problems in `details.problems`); `warn` reports each problem and lets it
+ * through; `off` (or no schema) checks nothing.
  */
+export function createRecordChecker(
+  model: string,
+  schema: object | undefined,
+  policy: ValidationPolicy,
+  onWarning?: (problem: ValidationProblem) => void,
+): RecordChecker {
+  if (policy === 'off' || schema === undefined) return alwaysValid;
+  const validate = compileModelSchema(model, schema);
+  const problems: ValidationProblem[] = [];
+  return {
+    check(id, record) {
+      if (validate(record)) return problems.length === 0;
+      const first = validate.errors?.[0];
+      const problem = {
+        recordId: id,
+        ...(first === undefined ? { path: '/', reason: 'is invalid' } : describe(first)),
+      };
+      if (policy === 'warn') {
+        onWarning?.(problem);
+        return true;
+      }
+      if (problems.length < 20) problems.push(problem);
+      return false;
+    },
+    finish() {
+      const first = problems[0];
+      if (first === undefined) return;
+      throw recordsErrors.create(
+        'WEFT_RECORDS_VALIDATION_FAILED',
+        { recordId: first.recordId, model, path: first.path, reason: first.reason },
+        { model, problems },
+      );
+    },
+  };
+}
+
+/** Check a whole batch at once (see createRecordChecker for the policies). */
 export function validateRecords(
   model: string,
   schema: object | undefined,
@@ -69,27 +116,7 @@ export function validateRecords(
   policy: ValidationPolicy,
   onWarning?: (problem: ValidationProblem) => void,
 ): void {
-  if (policy === 'off' || schema === undefined) return;
-  const validate = compileModelSchema(model, schema);
-  const problems: ValidationProblem[] = [];
-  for (const { id, record } of records) {
-    if (validate(record)) continue;
-    const first = validate.errors?.[0];
-    const { path, reason } = first === undefined ? { path: '/', reason: 'is invalid' } : describe(first);
-    const problem = { recordId: id, path, reason };
-    if (policy === 'warn') {
-      onWarning?.(problem);
-      continue;
-    }
-    problems.push(problem);
-    if (problems.length >= 20) break;
-  }
-  const first = problems[0];
-  if (first !== undefined) {
-    throw recordsErrors.create(
-      'WEFT_RECORDS_VALIDATION_FAILED',
-      { recordId: first.recordId, model, path: first.path, reason: first.reason },
-      { model, problems },
-    );
-  }
+  const checker = createRecordChecker(model, schema, policy, onWarning);
+  for (const { id, record } of records) checker.check(id, record);
+  checker.finish();
 }

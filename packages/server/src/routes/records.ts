@@ -1,12 +1,9 @@
-import { findConnection } from '@weft/auth';
 import {
+  createRecordsReader,
   decodeCursor,
-  listModels,
   pruneRecords,
   type RecordAction,
-  readRecords,
-  recordsErrors,
-  renderRecordsPage,
+  resolveRecordsTarget,
 } from '@weft/records';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -66,36 +63,24 @@ const pruneBody = z.object({
 export const recordsRoutes =
   (ctx: ServerContext): FastifyPluginAsync =>
   async (app) => {
-    async function resolve(request: FastifyRequest, model: string) {
+    const reader = createRecordsReader(ctx.pool);
+
+    function resolve(request: FastifyRequest, model: string) {
       const headers = parseRequest(connectionHeaders, request.headers, 'headers');
-      const connection = await findConnection(
+      return resolveRecordsTarget(
         ctx.pool,
         request.environment.id,
         headers['provider-config-key'],
         headers['connection-id'],
+        model,
       );
-      if (connection === null) {
-        throw recordsErrors.create('WEFT_RECORDS_CONNECTION_NOT_FOUND', {
-          connectionId: headers['connection-id'],
-          providerConfigKey: headers['provider-config-key'],
-        });
-      }
-      const models = await listModels(ctx.pool, connection.integrationId);
-      if (!models.has(model)) {
-        throw recordsErrors.create(
-          'WEFT_RECORDS_UNKNOWN_MODEL',
-          { model, providerConfigKey: connection.providerConfigKey },
-          { known: [...models.keys()] },
-        );
-      }
-      return connection;
     }
 
     app.get('/records', async (request, reply) => {
       const query = parseRequest(recordsQuery, request.query, 'query');
-      const connection = await resolve(request, query.model);
-      const page = await readRecords(ctx.pool, {
-        connectionId: connection.id,
+      const target = await resolve(request, query.model);
+      const { body } = await reader.read({
+        connectionId: target.connectionId,
         model: query.model,
         limit: query.limit,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
@@ -103,15 +88,16 @@ export const recordsRoutes =
         ...(query.filter === undefined ? {} : { actions: query.filter }),
         ...(query.ids === undefined ? {} : { ids: query.ids }),
       });
-      return reply.type('application/json; charset=utf-8').send(renderRecordsPage(page));
+      // A Buffer skips Fastify's string length pass and re-encoding: measurably faster at ~1 MB pages.
+      return reply.type('application/json; charset=utf-8').send(body);
     });
 
     app.patch('/records/prune', async (request) => {
       const body = parseRequest(pruneBody, request.body, 'body');
       decodeCursor(body.until_cursor); // a bad cursor is a 400 before anything else
-      const connection = await resolve(request, body.model);
+      const target = await resolve(request, body.model);
       const result = await pruneRecords(ctx.pool, {
-        connectionId: connection.id,
+        connectionId: target.connectionId,
         model: body.model,
         untilCursor: body.until_cursor,
         ...(body.limit === undefined ? {} : { limit: body.limit }),

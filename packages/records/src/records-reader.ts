@@ -1,0 +1,86 @@
+import type { Pool } from '@weft/db';
+import { type ReadRecordsQuery, type RecordsPage, readRecords, renderRecordsPage } from './read-records.js';
+
+export interface RecordsReaderOptions {
+  /** Fetch the next page while the consumer handles this one. @default true */
+  readAhead?: boolean;
+  /** A read-ahead page older than this is dropped and read again. @default 5000 */
+  maxAgeMs?: number;
+  /** Read-ahead pages kept at once, across consumers (each up to ~1 MB). @default 16 */
+  maxPages?: number;
+}
+
+/** A page and its rendered `GET /records` body (UTF-8), ready to send. */
+export interface RenderedPage {
+  page: RecordsPage;
+  body: Buffer;
+}
+
+export interface RecordsReader {
+  read(query: ReadRecordsQuery): Promise<RenderedPage>;
+}
+
+interface Ahead {
+  page: Promise<RenderedPage>;
+  at: number;
+}
+
+async function readRendered(pool: Pool, query: ReadRecordsQuery): Promise<RenderedPage> {
+  const page = await readRecords(pool, query);
+  return { page, body: Buffer.from(renderRecordsPage(page)) };
+}
+
+function keyOf(query: ReadRecordsQuery): string {
+  return JSON.stringify([
+    query.connectionId,
+    query.model,
+    query.cursor ?? '',
+    query.limit ?? 100,
+    query.modifiedAfter ?? '',
+    query.actions ?? [],
+    query.ids ?? [],
+  ]);
+}
+
+/**
+ * Records reads, rendered as response bodies, with read-ahead: after serving a full page, the next one is queried at once, so
+ * a consumer draining a backlog finds it ready (its parse/handling overlaps our query). A
+ * read-ahead page is a snapshot a few milliseconds older than a fresh read; that keeps the
+ * exactly-once guarantee, because changes committed meanwhile get a higher cursor and appear on
+ * a later page. Pages are used once, expire after `maxAgeMs`, and at most `maxPages` are held.
+ */
+export function createRecordsReader(pool: Pool, options: RecordsReaderOptions = {}): RecordsReader {
+  const readAhead = options.readAhead ?? true;
+  const maxAgeMs = options.maxAgeMs ?? 5_000;
+  const maxPages = options.maxPages ?? 16;
+  const ahead = new Map<string, Ahead>();
+
+  function prefetch(query: ReadRecordsQuery, nextCursor: string): void {
+    const next = { ...query, cursor: nextCursor };
+    const key = keyOf(next);
+    if (ahead.has(key)) return;
+    while (ahead.size >= maxPages) {
+      const oldest = ahead.keys().next().value;
+      if (oldest === undefined) break;
+      ahead.delete(oldest);
+    }
+    const page = readRendered(pool, next);
+    page.catch(() => ahead.delete(key)); // a failed read-ahead is simply not used
+    ahead.set(key, { page, at: Date.now() });
+  }
+
+  return {
+    async read(query) {
+      const key = keyOf(query);
+      const hit = ahead.get(key);
+      let result: RenderedPage | undefined;
+      if (hit !== undefined) {
+        ahead.delete(key);
+        if (Date.now() - hit.at <= maxAgeMs) result = await hit.page.catch(() => undefined);
+      }
+      result ??= await readRendered(pool, query);
+      if (readAhead && result.page.nextCursor !== null) prefetch(query, result.page.nextCursor);
+      return result;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Pool } from '@weft/db';
+import { recordsErrors } from './errors.js';
+
+/** The connection (connections.id) whose records an API call reads, after checking the model exists. */
+export interface RecordsTarget {
+  connectionId: number;
+  integrationId: number;
+}
+
+/**
+ * Resolve API headers (Provider-Config-Key, Connection-Id) and a model name in one round trip —
+ * it runs on every records page. Unknown connection → 404; model not deployed for the
+ * integration → 400 listing the known models.
+ */
+export async function resolveRecordsTarget(
+  pool: Pool,
+  environmentId: number,
+  providerConfigKey: string,
+  connectionId: string,
+  model: string,
+): Promise<RecordsTarget> {
+  const { rows } = await pool.query<{ id: number; integration_id: number; known: string[] | null; found: boolean }>(
+    `SELECT c.id, c.integration_id,
+            EXISTS (SELECT 1 FROM record_models m WHERE m.integration_id = c.integration_id AND m.model = $4) AS found,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM record_models m WHERE m.integration_id = c.integration_id AND m.model = $4)
+                 THEN ARRAY(SELECT m.model FROM record_models m WHERE m.integration_id = c.integration_id ORDER BY m.model) END AS known
+     FROM connections c
+     WHERE c.environment_id = $1 AND c.provider_config_key = $2 AND c.connection_id = $3`,
+    [environmentId, providerConfigKey, connectionId, model],
+  );
+  const row = rows[0];
+  if (row === undefined) {
+    throw recordsErrors.create('WEFT_RECORDS_CONNECTION_NOT_FOUND', { connectionId, providerConfigKey });
+  }
+  if (!row.found) {
+    throw recordsErrors.create('WEFT_RECORDS_UNKNOWN_MODEL', { model, providerConfigKey }, { known: row.known ?? [] });
+  }
+  return { connectionId: row.id, integrationId: row.integration_id };
+}
