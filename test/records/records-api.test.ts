@@ -1,8 +1,8 @@
 import { createRecordStore, type RecordScope, registerModels } from '@weft/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { type SeededConnection, seedConnection } from '../helpers/fixtures.js';
-import { type ApiHarness, startApi } from './api-harness.js';
 
 let h: ApiHarness;
 let conn: SeededConnection;

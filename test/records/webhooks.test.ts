@@ -10,7 +10,7 @@ import {
   type WebhookDeliveryWorker,
 } from '@weft/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, startApi } from './api-harness.js';
+import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 
 interface Received {
   headers: IncomingMessage['headers'];

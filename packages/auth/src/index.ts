@@ -1,1 +1,30 @@
+export { authRequestParts } from './auth-headers.js';
+export {
+  type AuthEvent,
+  type AuthService,
+  type AuthServiceOptions,
+  type ConnectionRef,
+  createAuthService,
+  type ResolvedConnection,
+} from './auth-service.js';
+export {
+  CONNECT_SESSION_TTL_SECONDS,
+  type ConnectSession,
+  type EndUser,
+  type IntegrationDefaults,
+} from './connect-sessions.js';
+export type { ConnectionRecord } from './connections.js';
+export { accessTokenOf, type Credentials } from './credentials.js';
+export { authErrors } from './errors.js';
 export { type ConnectionRow, findConnection } from './find-connection.js';
+export { type Integration, type IntegrationInput, SECRET_EXPIRY_WARNING_DAYS } from './integrations.js';
+export { connectionConfigFields, interpolate, type TemplateValues } from './interpolate.js';
+export { loadProviders, mergeProvider, type ProviderCatalog, parseProviders } from './load-providers.js';
+export { requiredConnectionConfig } from './oauth-client.js';
+export {
+  type InputField,
+  type ProviderDefinition,
+  type ProviderPaginate,
+  type SupportedAuthMode,
+  supportedAuthModes,
+} from './provider-schema.js';

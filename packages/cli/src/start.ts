@@ -1,6 +1,7 @@
+import { createAuthService, loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
-import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
+import { applyRetention, createWebhookDeliveryWorker, enqueueWebhookEvent } from '@weft/records';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
@@ -22,6 +23,8 @@ export interface RunningWeft {
 /** `weft start`: database (embedded or DATABASE_URL) → migrations → environment → API. */
 export async function startWeft(config: WeftConfig, options: StartOptions = {}): Promise<RunningWeft> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // providers.yaml first: a bad catalogue fails before anything starts (file:line per problem).
+  const providers = await loadProviders(config.WEFT_PROVIDERS_FILE);
   const { key } = await resolveEncryptionKey(config);
   const box = createSecretBox(key);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.WEFT_DATA_DIR });
@@ -30,8 +33,19 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     await migrate(database.pool);
     const { createdSecretKey } = await ensureEnvironment(database.pool, box);
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const pool = database.pool;
+    const auth = createAuthService({
+      pool,
+      box,
+      providers,
+      publicUrl,
+      refreshMarginSeconds: config.WEFT_TOKEN_REFRESH_MARGIN_SECONDS,
+      onEvent: async (event) => {
+        await enqueueWebhookEvent(pool, event);
+      },
+    });
     app = await buildServer(
-      { config, pool: database.pool, box, publicUrl },
+      { config, pool, box, publicUrl, auth },
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);

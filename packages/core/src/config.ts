@@ -51,6 +51,12 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number of days (0 keeps forever)' })
     .min(0, { error: 'must be a whole number of days (0 keeps forever)' })
     .default(0),
+  /** Refresh OAuth tokens this many seconds before they expire. @default 300 */
+  WEFT_TOKEN_REFRESH_MARGIN_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(0, { error: 'must be a whole number of seconds' })
+    .default(300),
   /** Path of providers.yaml. @default ./providers.yaml */
   WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
 });

@@ -4,8 +4,12 @@ import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
+import { connectRoutes } from './routes/connect.js';
+import { connectionRoutes } from './routes/connections.js';
 import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { recordsRoutes } from './routes/records.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -29,6 +33,10 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(formbody);
   await app.register(healthRoutes(ctx));
   await app.register(environmentRoutes);
+  await app.register(integrationRoutes(ctx));
+  await app.register(connectRoutes(ctx));
+  await app.register(oauthRoutes(ctx));
+  await app.register(connectionRoutes(ctx));
   await app.register(recordsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;

@@ -1,3 +1,4 @@
+import type { AuthService } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Environment, Pool } from '@weft/db';
 import type { FastifyBaseLogger } from 'fastify';
@@ -12,6 +13,8 @@ export interface ServerContext {
   box: SecretBox;
   /** Public base URL (no trailing slash), for links and OAuth callbacks. */
   publicUrl: string;
+  /** Auth core (providers, integrations, connections); its routes are registered when present. */
+  auth?: AuthService;
 }
 
 declare module 'fastify' {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment } from '@weft/db';
+import { ensureEnvironment, freePort } from '@weft/db';
+import { enqueueWebhookEvent } from '@weft/records';
 import { buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 /** Parsed JSON of a test response; tests assert its shape, so it is deliberately loose. */
 // biome-ignore lint/suspicious/noExplicitAny: test-side reading of arbitrary response bodies
@@ -17,6 +19,9 @@ export interface ApiHarness {
   url: string;
   environmentId: number;
   secretKey: string;
+  auth: AuthService;
+  /** The encryption key (hex), for helper processes that must read the same credentials. */
+  boxKeyHex: string;
   /** fetch against the API with the secret key. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** Like `api`, returning the parsed body. */
@@ -24,19 +29,43 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+export interface ApiOptions {
+  /** @default the repository's providers.yaml */
+  providers?: ProviderCatalog;
+  refreshMarginSeconds?: number;
+}
+
+const repoProviders = new URL('../../providers.yaml', import.meta.url).pathname;
+
 /** A real Weft API on loopback over a fresh database, with its environment's secret key. */
-export async function startApi(): Promise<ApiHarness> {
+export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   const db = await createTestDatabase();
-  const box = createSecretBox(randomBytes(32));
+  const boxKey = randomBytes(32);
+  const box = createSecretBox(boxKey);
   const { environment, createdSecretKey } = await ensureEnvironment(db.pool, box);
   const secretKey = createdSecretKey ?? '';
+  // The OAuth redirect URI must be known before listening, so take a free port first.
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const auth = createAuthService({
+    pool: db.pool,
+    box,
+    providers: options.providers ?? (await loadProviders(repoProviders)),
+    publicUrl: url,
+    ...(options.refreshMarginSeconds === undefined ? {} : { refreshMarginSeconds: options.refreshMarginSeconds }),
+    refreshRetryDelayMs: 10,
+    onEvent: async (event) => {
+      await enqueueWebhookEvent(db.pool, event);
+    },
+  });
   const app = await buildServer({
     config: resolveConfig({ LOG_LEVEL: 'silent' }),
     pool: db.pool,
     box,
-    publicUrl: 'http://localhost',
+    publicUrl: url,
+    auth,
   });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port });
   const api: ApiHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
     const headers = new Headers(rest.headers);
@@ -51,6 +80,8 @@ export async function startApi(): Promise<ApiHarness> {
     url,
     environmentId: environment.id,
     secretKey,
+    auth,
+    boxKeyHex: boxKey.toString('hex'),
     api,
     async get(path, init) {
       return (await api(path, init)).json();

@@ -1,0 +1,270 @@
+import type { SecretBox } from '@weft/core';
+import type { Pool } from '@weft/db';
+import { authErrors } from './errors.js';
+import { mergeProvider, type ProviderCatalog } from './load-providers.js';
+import {
+  type ProviderDefinition,
+  providerSchema,
+  type SupportedAuthMode,
+  supportedAuthModes,
+} from './provider-schema.js';
+
+export interface Integration {
+  id: number;
+  environmentId: number;
+  uniqueKey: string;
+  provider: string;
+  displayName: string;
+  authMode: SupportedAuthMode;
+  clientId: string | null;
+  /** Decrypted; only handed out when the caller asked for credentials. */
+  clientSecret: string | null;
+  scopes: string[];
+  authorizationParams: Record<string, string>;
+  /** Deep-merged over the provider entry (URLs for national clouds, tests, …). */
+  overrides: Record<string, unknown>;
+  clientSecretExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Things the developer should act on (secret expiry, missing offline_access). */
+  warnings: string[];
+}
+
+export interface IntegrationInput {
+  uniqueKey: string;
+  provider: string;
+  displayName?: string;
+  clientId?: string;
+  clientSecret?: string;
+  scopes?: string[];
+  authorizationParams?: Record<string, string>;
+  overrides?: Record<string, unknown>;
+  clientSecretExpiresAt?: string | null;
+}
+
+interface Row {
+  id: number;
+  environment_id: number;
+  unique_key: string;
+  provider: string;
+  display_name: string | null;
+  client_id: string | null;
+  client_secret_enc: string | null;
+  scopes: string[];
+  authorization_params: Record<string, string>;
+  overrides: Record<string, unknown>;
+  client_secret_expires_at: string | null;
+  secret_expires_in_days: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const COLUMNS = `id, environment_id, unique_key, provider, display_name, client_id, client_secret_enc, scopes,
+  authorization_params, overrides, client_secret_expires_at, created_at, updated_at,
+  floor(extract(epoch FROM client_secret_expires_at - now()) / 86400)::int AS secret_expires_in_days`;
+
+/** Days before client_secret_expires_at when status output starts warning. */
+export const SECRET_EXPIRY_WARNING_DAYS = 30;
+
+/** The provider entry with the integration's overrides applied (not templated yet). */
+export function effectiveProvider(
+  catalog: ProviderCatalog,
+  integration: Pick<Integration, 'provider' | 'overrides'>,
+): ProviderDefinition {
+  const base = catalog.get(integration.provider);
+  if (base === undefined) throw authErrors.create('WEFT_AUTH_UNKNOWN_PROVIDER', { provider: integration.provider });
+  if (Object.keys(integration.overrides).length === 0) return base;
+  return providerSchema.parse(mergeProvider(base, integration.overrides));
+}
+
+function toIntegration(row: Row, box: SecretBox, catalog: ProviderCatalog): Integration {
+  const provider = catalog.get(row.provider);
+  const warnings: string[] = [];
+  if (row.client_secret_expires_at !== null && row.secret_expires_in_days !== null) {
+    if (row.secret_expires_in_days < 0) warnings.push(`The client secret expired on ${row.client_secret_expires_at}.`);
+    else if (row.secret_expires_in_days <= SECRET_EXPIRY_WARNING_DAYS) {
+      warnings.push(
+        `The client secret expires on ${row.client_secret_expires_at} (in ${row.secret_expires_in_days} days); rotate it at the provider and update the integration.`,
+      );
+    }
+  }
+  const droppedScopes = (provider?.required_scopes ?? []).filter(
+    (scope) => row.scopes.length > 0 && !row.scopes.includes(scope),
+  );
+  if (droppedScopes.length > 0) {
+    warnings.push(
+      `Scopes lack ${droppedScopes.join(', ')}: ${row.provider} needs ${droppedScopes.length > 1 ? 'them' : 'it'} (e.g. Microsoft issues no refresh token without offline_access), so Weft adds ${droppedScopes.length > 1 ? 'them' : 'it'} back on every authorization.`,
+    );
+  }
+  return {
+    id: row.id,
+    environmentId: row.environment_id,
+    uniqueKey: row.unique_key,
+    provider: row.provider,
+    displayName: row.display_name ?? provider?.display_name ?? row.provider,
+    authMode: (provider?.auth_mode ?? 'NONE') as SupportedAuthMode,
+    clientId: row.client_id,
+    clientSecret: row.client_secret_enc === null ? null : box.open(row.client_secret_enc),
+    scopes: row.scopes,
+    authorizationParams: row.authorization_params,
+    overrides: row.overrides,
+    clientSecretExpiresAt: row.client_secret_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    warnings,
+  };
+}
+
+function checkProvider(
+  catalog: ProviderCatalog,
+  input: { provider: string; uniqueKey: string; clientId?: string | null; clientSecret?: string | null },
+): ProviderDefinition {
+  const provider = catalog.get(input.provider);
+  if (provider === undefined)
+    throw authErrors.create('WEFT_AUTH_UNKNOWN_PROVIDER', { provider: input.provider }, { known: catalog.keys() });
+  if (!(supportedAuthModes as readonly string[]).includes(provider.auth_mode)) {
+    throw authErrors.create('WEFT_AUTH_UNSUPPORTED_AUTH_MODE', {
+      provider: input.provider,
+      authMode: provider.auth_mode,
+    });
+  }
+  if (provider.auth_mode === 'OAUTH2' || provider.auth_mode === 'OAUTH2_CC') {
+    const missing = [!input.clientId ? 'client_id' : '', !input.clientSecret ? 'client_secret' : ''].filter(Boolean);
+    if (missing.length > 0) {
+      throw authErrors.create('WEFT_AUTH_MISSING_CLIENT_CREDENTIALS', {
+        uniqueKey: input.uniqueKey,
+        provider: input.provider,
+        authMode: provider.auth_mode,
+        missing: missing.join(' and '),
+      });
+    }
+  }
+  return provider;
+}
+
+export async function createIntegration(
+  pool: Pool,
+  box: SecretBox,
+  catalog: ProviderCatalog,
+  environmentId: number,
+  input: IntegrationInput,
+): Promise<Integration> {
+  checkProvider(catalog, input);
+  if (input.overrides) effectiveProvider(catalog, { provider: input.provider, overrides: input.overrides });
+  try {
+    const { rows } = await pool.query<Row>(
+      `INSERT INTO integrations (environment_id, unique_key, provider, display_name, client_id, client_secret_enc, scopes,
+         authorization_params, overrides, client_secret_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+      [
+        environmentId,
+        input.uniqueKey,
+        input.provider,
+        input.displayName ?? null,
+        input.clientId ?? null,
+        input.clientSecret ? box.seal(input.clientSecret) : null,
+        input.scopes ?? catalog.get(input.provider)?.default_scopes ?? [],
+        JSON.stringify(input.authorizationParams ?? {}),
+        JSON.stringify(input.overrides ?? {}),
+        input.clientSecretExpiresAt ?? null,
+      ],
+    );
+    return toIntegration(rows[0] as Row, box, catalog);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505')
+      throw authErrors.create('WEFT_AUTH_INTEGRATION_EXISTS', { uniqueKey: input.uniqueKey });
+    throw error;
+  }
+}
+
+export async function listIntegrations(
+  pool: Pool,
+  box: SecretBox,
+  catalog: ProviderCatalog,
+  environmentId: number,
+): Promise<Integration[]> {
+  const { rows } = await pool.query<Row>(
+    `SELECT ${COLUMNS} FROM integrations WHERE environment_id = $1 ORDER BY unique_key`,
+    [environmentId],
+  );
+  return rows.map((row) => toIntegration(row, box, catalog));
+}
+
+export async function getIntegration(
+  pool: Pool,
+  box: SecretBox,
+  catalog: ProviderCatalog,
+  environmentId: number,
+  uniqueKey: string,
+): Promise<Integration> {
+  const { rows } = await pool.query<Row>(
+    `SELECT ${COLUMNS} FROM integrations WHERE environment_id = $1 AND unique_key = $2`,
+    [environmentId, uniqueKey],
+  );
+  const row = rows[0];
+  if (row === undefined) throw authErrors.create('WEFT_AUTH_INTEGRATION_NOT_FOUND', { uniqueKey });
+  return toIntegration(row, box, catalog);
+}
+
+export async function updateIntegration(
+  pool: Pool,
+  box: SecretBox,
+  catalog: ProviderCatalog,
+  environmentId: number,
+  uniqueKey: string,
+  patch: Omit<Partial<IntegrationInput>, 'provider'>,
+): Promise<Integration> {
+  const current = await getIntegration(pool, box, catalog, environmentId, uniqueKey);
+  const next = {
+    uniqueKey: patch.uniqueKey ?? current.uniqueKey,
+    displayName: patch.displayName ?? current.displayName,
+    clientId: patch.clientId ?? current.clientId,
+    clientSecret: patch.clientSecret ?? current.clientSecret,
+    scopes: patch.scopes ?? current.scopes,
+    authorizationParams: patch.authorizationParams ?? current.authorizationParams,
+    overrides: patch.overrides ?? current.overrides,
+    clientSecretExpiresAt:
+      patch.clientSecretExpiresAt === undefined ? current.clientSecretExpiresAt : patch.clientSecretExpiresAt,
+  };
+  checkProvider(catalog, { ...next, provider: current.provider });
+  effectiveProvider(catalog, { provider: current.provider, overrides: next.overrides });
+  try {
+    const { rows } = await pool.query<Row>(
+      `UPDATE integrations SET unique_key = $3, display_name = $4, client_id = $5, client_secret_enc = $6, scopes = $7,
+         authorization_params = $8, overrides = $9, client_secret_expires_at = $10, updated_at = now()
+       WHERE environment_id = $1 AND unique_key = $2 RETURNING ${COLUMNS}`,
+      [
+        environmentId,
+        uniqueKey,
+        next.uniqueKey,
+        next.displayName,
+        next.clientId,
+        next.clientSecret ? box.seal(next.clientSecret) : null,
+        next.scopes,
+        JSON.stringify(next.authorizationParams),
+        JSON.stringify(next.overrides),
+        next.clientSecretExpiresAt,
+      ],
+    );
+    if (next.uniqueKey !== uniqueKey) {
+      await pool.query(
+        'UPDATE connections SET provider_config_key = $3 WHERE environment_id = $1 AND provider_config_key = $2',
+        [environmentId, uniqueKey, next.uniqueKey],
+      );
+    }
+    return toIntegration(rows[0] as Row, box, catalog);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505')
+      throw authErrors.create('WEFT_AUTH_INTEGRATION_EXISTS', { uniqueKey: next.uniqueKey });
+    throw error;
+  }
+}
+
+/** Deletes the integration and (cascade) its connections and their records. */
+export async function deleteIntegration(pool: Pool, environmentId: number, uniqueKey: string): Promise<void> {
+  const result = await pool.query('DELETE FROM integrations WHERE environment_id = $1 AND unique_key = $2', [
+    environmentId,
+    uniqueKey,
+  ]);
+  if (result.rowCount === 0) throw authErrors.create('WEFT_AUTH_INTEGRATION_NOT_FOUND', { uniqueKey });
+}

@@ -1,0 +1,112 @@
+import { request } from 'undici';
+import { authErrors } from './errors.js';
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+  scope?: string;
+  token_type?: string;
+  [key: string]: unknown;
+}
+
+/** A token endpoint answer that is not a token. `permanent` = retrying cannot help (invalid_grant & co). */
+export class TokenEndpointError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    readonly body: unknown,
+  ) {
+    super(`${error}${description ? `: ${description}` : ''}`);
+  }
+  get permanent(): boolean {
+    return this.error === 'invalid_grant' || this.error === 'invalid_client' || this.error === 'unauthorized_client';
+  }
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/**
+ * POST to a token endpoint (RFC 6749 §4.1.3/§6/§4.4). Client credentials go in the body by
+ * default (Microsoft, most providers) or as HTTP Basic when `clientAuth: 'basic'`.
+ */
+export async function callTokenEndpoint(options: {
+  url: string;
+  params: Record<string, string>;
+  clientId?: string;
+  clientSecret?: string;
+  clientAuth?: 'body' | 'basic';
+  bodyFormat?: 'form' | 'json';
+  timeoutMs?: number;
+}): Promise<TokenResponse> {
+  const params: Record<string, string> = { ...options.params };
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.clientAuth === 'basic' && options.clientId !== undefined) {
+    const basic = Buffer.from(
+      `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret ?? '')}`,
+    ).toString('base64');
+    headers.authorization = `Basic ${basic}`;
+  } else {
+    if (options.clientId !== undefined) params.client_id = options.clientId;
+    if (options.clientSecret !== undefined) params.client_secret = options.clientSecret;
+  }
+  let body: string;
+  if (options.bodyFormat === 'json') {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(params);
+  } else {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(params).toString();
+  }
+  let status = 0;
+  let text = '';
+  try {
+    const response = await request(options.url, {
+      method: 'POST',
+      headers,
+      body,
+      headersTimeout: options.timeoutMs ?? 15_000,
+      bodyTimeout: options.timeoutMs ?? 15_000,
+    });
+    status = response.statusCode;
+    text = await response.body.text();
+  } catch (error) {
+    throw new TokenEndpointError(0, 'network_error', (error as Error).message, null);
+  }
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // GitHub answers form-encoded unless asked otherwise; accept both.
+    if (text.includes('=')) parsed = Object.fromEntries(new URLSearchParams(text));
+  }
+  const data = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (status >= 200 && status < 300 && typeof data.access_token === 'string' && data.error === undefined) {
+    const expiresIn = data.expires_in === undefined ? undefined : Number(data.expires_in);
+    return {
+      ...data,
+      access_token: data.access_token,
+      ...(Number.isFinite(expiresIn) ? { expires_in: expiresIn } : {}),
+    };
+  }
+  throw new TokenEndpointError(
+    status,
+    typeof data.error === 'string' ? data.error : `http_${status}`,
+    typeof data.error_description === 'string' ? data.error_description : text.slice(0, 300),
+    parsed,
+  );
+}
+
+/** The API error for a failed code exchange (never includes secrets: only the provider's error fields). */
+export function exchangeError(provider: string, error: unknown) {
+  if (error instanceof TokenEndpointError) {
+    return authErrors.create(
+      'WEFT_AUTH_TOKEN_EXCHANGE_FAILED',
+      { provider, status: error.status, reason: error.message },
+      { provider_error: error.error, provider_error_description: error.description },
+    );
+  }
+  return authErrors.create('WEFT_AUTH_TOKEN_EXCHANGE_FAILED', { provider, status: 0, reason: String(error) });
+}

@@ -1,0 +1,125 @@
+import { isWeftError } from '@weft/core';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { connectedPage, connectPage, errorPage } from '../pages/connect-page.js';
+import { pageHeaders } from '../pages/html.js';
+import { parseRequest } from '../validate.js';
+
+const sessionBody = z
+  .object({
+    end_user: z.looseObject({
+      id: z.string({ error: 'end_user.id is required' }).min(1),
+      email: z.string().optional(),
+      display_name: z.string().optional(),
+    }),
+    organization: z.looseObject({ id: z.string().min(1), display_name: z.string().optional() }).optional(),
+    allowed_integrations: z.array(z.string().min(1)).optional(),
+    integrations_config_defaults: z
+      .record(
+        z.string(),
+        z.object({
+          connection_config: z.record(z.string(), z.string()).optional(),
+          authorization_params: z.record(z.string(), z.string()).optional(),
+        }),
+      )
+      .optional(),
+  })
+  .strict();
+
+/** `connection_config.x=…` form/query fields (or a JSON `connection_config`) → an object. */
+export function connectionConfigFrom(input: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const json = input.connection_config;
+  if (typeof json === 'string' && json.startsWith('{')) {
+    try {
+      Object.assign(out, JSON.parse(json) as Record<string, string>);
+    } catch {
+      // ignored: field-wise values below still apply
+    }
+  }
+  for (const [key, value] of Object.entries(input)) {
+    if (key.startsWith('connection_config.') && typeof value === 'string' && value !== '') {
+      out[key.slice('connection_config.'.length)] = value;
+    }
+  }
+  return out;
+}
+
+export async function sendPageError(reply: FastifyReply, error: unknown): Promise<FastifyReply> {
+  if (!isWeftError(error)) throw error;
+  return reply
+    .status(error.status)
+    .headers(pageHeaders)
+    .send(errorPage({ code: error.code, message: error.message }));
+}
+
+/** Connect sessions (secret key) and the connect page itself (public, authorised by the session token). */
+export const connectRoutes =
+  (ctx: ServerContext): FastifyPluginAsync =>
+  async (app) => {
+    const auth = ctx.auth;
+    if (auth === undefined) return;
+
+    app.post('/connect/sessions', async (request, reply) => {
+      const body = parseRequest(sessionBody, request.body, 'body');
+      const session = await auth.createConnectSession(request.environment.id, {
+        endUser: body.end_user,
+        ...(body.organization ? { organization: body.organization } : {}),
+        ...(body.allowed_integrations ? { allowedIntegrations: body.allowed_integrations } : {}),
+        ...(body.integrations_config_defaults ? { defaults: body.integrations_config_defaults } : {}),
+      });
+      return reply.status(201).send({
+        data: {
+          token: session.token,
+          expires_at: session.expiresAt,
+          connect_link: `${ctx.publicUrl}/connect?session=${encodeURIComponent(session.token)}`,
+        },
+      });
+    });
+
+    app.get('/connect', { config: { public: true } }, async (request, reply) => {
+      const { session: token } = request.query as { session?: string };
+      try {
+        const session = await auth.findConnectSession(token);
+        const integrations = await auth.listIntegrations(session.environmentId);
+        const allowed = integrations.filter(
+          (i) => session.allowedIntegrations === null || session.allowedIntegrations.includes(i.uniqueKey),
+        );
+        return reply.headers(pageHeaders).send(
+          connectPage(
+            token ?? '',
+            allowed.map((integration) => ({ integration, provider: auth.effectiveProvider(integration) })),
+          ),
+        );
+      } catch (error) {
+        return sendPageError(reply, error);
+      }
+    });
+
+    // API key / basic / client credentials from the connect page (form) or a backend (JSON).
+    app.post('/connect/credentials/:key', { config: { public: true } }, async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const str = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+      const wantsHtml = (request.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
+      try {
+        const connection = await auth.connectWithCredentials({ sessionToken: str('connect_session_token') }, key, {
+          ...(str('api_key') ? { apiKey: str('api_key') } : {}),
+          ...(str('username') ? { username: str('username') } : {}),
+          ...(str('password') !== undefined ? { password: str('password') } : {}),
+          connectionConfig:
+            typeof body.connection_config === 'object' && body.connection_config !== null
+              ? (body.connection_config as Record<string, unknown>)
+              : connectionConfigFrom(body),
+        });
+        if (wantsHtml) return reply.headers(pageHeaders).send(connectedPage(connection));
+        return reply
+          .status(201)
+          .send({ connection_id: connection.connectionId, provider_config_key: connection.providerConfigKey });
+      } catch (error) {
+        if (wantsHtml) return sendPageError(reply, error);
+        throw error;
+      }
+    });
+  };
