@@ -16,7 +16,7 @@ let graphUrl: string;
 const CLIENT = { id: 'weft-app', secret: 'app-secret' };
 
 beforeAll(async () => {
-  h = await startApi({ refreshMarginSeconds: 300 });
+  h = await startApi({ refreshMarginSeconds: 300, captureLogs: true });
   ms = await startMicrosoftIdentityFake({
     clients: { [CLIENT.id]: { secret: CLIENT.secret, redirectUris: [`${h.url}/oauth/callback`] } },
   });
@@ -346,6 +346,27 @@ describe('token refresh', () => {
       connectionId,
       error: { code: 'WEFT_AUTH_NEEDS_REAUTH' },
     });
+  });
+});
+
+describe('logs', () => {
+  it('never contain client secrets, tokens, codes or session tokens', async () => {
+    const result = await connectOAuth('od-personal');
+    expect(result.body).toContain('data-state="connected"');
+    const [conn] = (await h.get('/connections?provider_config_key=od-personal')).connections;
+    const full = await h.get(`/connection/${conn.connection_id}?provider_config_key=od-personal`);
+    const text = h.logs.join('\n');
+    const callbackLine = h.logs.find((line) => line.includes('/oauth/callback'));
+    expect(callbackLine, h.logs.slice(0, 5).join('\n')).toContain('code=%5Bredacted%5D');
+    for (const secret of [
+      CLIENT.secret,
+      full.credentials.access_token,
+      full.credentials.refresh_token,
+      result.session.token,
+      h.secretKey,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
 import { ensureEnvironment, freePort } from '@weft/db';
@@ -20,6 +21,8 @@ export interface ApiHarness {
   environmentId: number;
   secretKey: string;
   auth: AuthService;
+  /** Request log lines (only with `captureLogs`). */
+  logs: string[];
   /** The encryption key (hex), for helper processes that must read the same credentials. */
   boxKeyHex: string;
   /** fetch against the API with the secret key. */
@@ -33,6 +36,8 @@ export interface ApiOptions {
   /** @default the repository's providers.yaml */
   providers?: ProviderCatalog;
   refreshMarginSeconds?: number;
+  /** Keep the server's request log lines (LOG_LEVEL info) in `logs`, to check nothing secret is logged. */
+  captureLogs?: boolean;
 }
 
 const repoProviders = new URL('../../providers.yaml', import.meta.url).pathname;
@@ -58,13 +63,19 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       await enqueueWebhookEvent(db.pool, event);
     },
   });
-  const app = await buildServer({
-    config: resolveConfig({ LOG_LEVEL: 'silent' }),
-    pool: db.pool,
-    box,
-    publicUrl: url,
-    auth,
-  });
+  const logs: string[] = [];
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
+  const app = await buildServer(
+    {
+      config: resolveConfig({ LOG_LEVEL: options.captureLogs ? 'info' : 'silent' }),
+      pool: db.pool,
+      box,
+      publicUrl: url,
+      auth,
+    },
+    { logStream },
+  );
   await app.listen({ host: '127.0.0.1', port });
   const api: ApiHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
@@ -81,6 +92,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     environmentId: environment.id,
     secretKey,
     auth,
+    logs,
     boxKeyHex: boxKey.toString('hex'),
     api,
     async get(path, init) {

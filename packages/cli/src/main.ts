@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isWeftError, resolveConfig } from '@weft/core';
 import { Command } from 'commander';
 import { envCommand } from './env-command.js';
+import { registerIntegrationCommands } from './integration-command.js';
 import { startWeft } from './start.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -70,5 +71,17 @@ env
       fail(error);
     }
   });
+
+registerIntegrationCommands(
+  program,
+  (line) => process.stdout.write(`${line}\n`),
+  async (fn) => {
+    try {
+      await fn();
+    } catch (error) {
+      fail(error);
+    }
+  },
+);
 
 await program.parseAsync(process.argv);
