@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
 import { ensureEnvironment, freePort } from '@weft/db';
+import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { enqueueWebhookEvent } from '@weft/records';
 import { buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +22,8 @@ export interface ApiHarness {
   environmentId: number;
   secretKey: string;
   auth: AuthService;
+  /** The proxy engine behind `/proxy/*` (loopback allowed, fast retries). */
+  proxy: OutboundProxy;
   /** Request log lines (only with `captureLogs`). */
   logs: string[];
   /** The encryption key (hex), for helper processes that must read the same credentials. */
@@ -63,6 +66,12 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       await enqueueWebhookEvent(db.pool, event);
     },
   });
+  const proxy = createProxy({
+    credentials: auth,
+    policy: { allowPrivateNetwork: true },
+    log: new ProxyRequestLog(db.pool, { intervalMs: 10 }),
+    baseRetryDelayMs: 20,
+  });
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -73,6 +82,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       box,
       publicUrl: url,
       auth,
+      proxy,
     },
     { logStream },
   );
@@ -92,6 +102,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     environmentId: environment.id,
     secretKey,
     auth,
+    proxy,
     logs,
     boxKeyHex: boxKey.toString('hex'),
     api,
@@ -100,6 +111,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     },
     async close() {
       await app.close();
+      await proxy.close();
       await db.drop();
     },
   };

@@ -657,6 +657,34 @@ export function createAuthService(options: AuthServiceOptions) {
       return connection;
     },
 
+    /**
+     * Store credentials obtained elsewhere (Nango's `POST /connection` import, migrations from
+     * another platform). Not verified against the provider: the caller vouches for them.
+     */
+    async importConnection(
+      environmentId: number,
+      uniqueKey: string,
+      input: {
+        connectionId: string;
+        credentials: Credentials;
+        connectionConfig?: Record<string, unknown>;
+        metadata?: Record<string, unknown>;
+      },
+    ): Promise<ConnectionRecord> {
+      const integration = await getIntegration(pool, box, providers, environmentId, uniqueKey);
+      const connection = await upsertConnection(pool, box, {
+        environmentId,
+        integrationId: integration.id,
+        providerConfigKey: uniqueKey,
+        connectionId: input.connectionId,
+        connectionConfig: input.connectionConfig ?? {},
+        credentials: input.credentials,
+      });
+      if (input.metadata)
+        await writeMetadata(pool, environmentId, uniqueKey, [input.connectionId], input.metadata, true);
+      return connection;
+    },
+
     // --- credentials (for the proxy and the runner) ---
     getConnection,
     /** After a provider 401: refresh once (single-flight) and return the fresh connection. */

@@ -1,6 +1,7 @@
 import { createAuthService, loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
+import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { applyRetention, createWebhookDeliveryWorker, enqueueWebhookEvent } from '@weft/records';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
@@ -44,8 +45,14 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
         await enqueueWebhookEvent(pool, event);
       },
     });
+    const proxyLog = new ProxyRequestLog(pool);
+    const proxy = createProxy({
+      credentials: auth,
+      policy: { allowPrivateNetwork: config.WEFT_ALLOW_PRIVATE_NETWORK, allowedHosts: config.WEFT_PROXY_ALLOWED_HOSTS },
+      log: proxyLog,
+    });
     app = await buildServer(
-      { config, pool, box, publicUrl, auth },
+      { config, pool, box, publicUrl, auth, proxy },
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);
@@ -83,6 +90,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
         stopping ??= (async () => {
           clearInterval(retentionTimer);
           await webhooks.stop();
+          await proxy.close();
           await running.close();
           await database.close();
         })();

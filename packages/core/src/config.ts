@@ -57,6 +57,16 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number of seconds' })
     .min(0, { error: 'must be a whole number of seconds' })
     .default(300),
+  /** Comma-separated hosts, IPs or CIDR ranges the proxy may reach even though private (e.g. `10.1.0.0/16,erp.internal`). */
+  WEFT_PROXY_ALLOWED_HOSTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
+    .default([]),
   /** Path of providers.yaml. @default ./providers.yaml */
   WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
 });

@@ -10,6 +10,7 @@ import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -37,6 +38,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(connectRoutes(ctx));
   await app.register(oauthRoutes(ctx));
   await app.register(connectionRoutes(ctx));
+  await app.register(proxyRoutes(ctx));
   await app.register(recordsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;

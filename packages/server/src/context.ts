@@ -1,6 +1,7 @@
 import type { AuthService } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Environment, Pool } from '@weft/db';
+import type { OutboundProxy } from '@weft/proxy';
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
@@ -15,6 +16,8 @@ export interface ServerContext {
   publicUrl: string;
   /** Auth core (providers, integrations, connections); its routes are registered when present. */
   auth?: AuthService;
+  /** Outbound proxy engine; `ALL /proxy/*` and `GET /logs/proxy` are registered when present. */
+  proxy?: OutboundProxy;
 }
 
 declare module 'fastify' {

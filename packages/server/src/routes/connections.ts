@@ -16,6 +16,33 @@ const oneQuery = z.object({
   force_refresh: z.enum(['true', 'false']).optional(),
   refresh_token: z.enum(['true', 'false']).optional(),
 });
+const importBody = z
+  .object({
+    connection_id: z.string().min(1),
+    provider_config_key: z.string().min(1),
+    connection_config: z.record(z.string(), z.unknown()).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    credentials: z.discriminatedUnion('type', [
+      z.object({
+        type: z.literal('OAUTH2'),
+        access_token: z.string().min(1),
+        refresh_token: z.string().optional(),
+        expires_at: z.iso.datetime({ offset: true }).optional(),
+        raw: z.record(z.string(), z.unknown()).default({}),
+      }),
+      z.object({
+        type: z.literal('OAUTH2_CC'),
+        token: z.string().min(1),
+        expires_at: z.iso.datetime({ offset: true }).optional(),
+        raw: z.record(z.string(), z.unknown()).default({}),
+      }),
+      z.object({ type: z.literal('API_KEY'), apiKey: z.string().min(1) }),
+      z.object({ type: z.literal('BASIC'), username: z.string().min(1), password: z.string() }),
+      z.object({ type: z.literal('NONE') }),
+    ]),
+  })
+  .strict();
+
 const metadataBody = z.object({
   connection_id: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   provider_config_key: z.string().min(1),
@@ -74,6 +101,18 @@ export const connectionRoutes =
         credentials: resolved.credentials,
         last_refresh_at: record.lastRefreshAt,
       };
+    });
+
+    // Import credentials obtained elsewhere (Nango-compatible `POST /connection`).
+    app.post('/connection', async (request, reply) => {
+      const body = parseRequest(importBody, request.body, 'body');
+      const connection = await auth.importConnection(request.environment.id, body.provider_config_key, {
+        connectionId: body.connection_id,
+        credentials: body.credentials,
+        ...(body.connection_config ? { connectionConfig: body.connection_config } : {}),
+        ...(body.metadata ? { metadata: body.metadata } : {}),
+      });
+      return reply.status(201).send(summary(connection));
     });
 
     app.delete('/connection/:connectionId', async (request) => {

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createAuthService, loadProviders } from '@weft/auth';
+import { createSecretBox } from '@weft/core';
+import { ensureEnvironment } from '@weft/db';
+import { createProxy, ProxyRequestLog } from '@weft/proxy';
+import { Pool } from 'undici';
+import { startBenchDatabase } from './bench-database.js';
+import { defineBench, median, percentile } from './harness.js';
+
+const REQUESTS = 20_000;
+const CONCURRENCY = 10;
+const ROUNDS = 3;
+
+// The provider: node:http answering a prebuilt ~2 KB JSON body, in its own process (notes/limits.md §5).
+const UPSTREAM = `
+const http = require('node:http');
+const body = Buffer.from(JSON.stringify({ value: Array.from({ length: 20 }, (_, i) => ({ id: 'item-' + i, name: 'document-' + i + '.docx', size: 1000 + i })) }));
+const server = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); });
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+
+async function drive(call: () => Promise<void>): Promise<{ rate: number; p50: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < REQUESTS) {
+        next += 1;
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: REQUESTS / seconds, p50: percentile(latencies, 50) };
+}
+
+export default defineBench({
+  name: 'proxy',
+  description: `${REQUESTS / 1000}k GETs of a 2 KB JSON body at concurrency ${CONCURRENCY}: through the proxy engine (credentials injected, logged) vs direct undici`,
+  async run(report) {
+    const upstream = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((resolve) => {
+      upstream.stdout.on('data', (chunk: Buffer) => {
+        const match = /PORT (\d+)/.exec(chunk.toString());
+        if (match?.[1]) resolve(match[1]);
+      });
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const db = await startBenchDatabase();
+    try {
+      const box = createSecretBox(randomBytes(32));
+      const { environment } = await ensureEnvironment(db.pool, box);
+      const auth = createAuthService({
+        pool: db.pool,
+        box,
+        providers: await loadProviders(new URL('../providers.yaml', import.meta.url).pathname),
+        publicUrl: 'http://localhost',
+      });
+      await auth.createIntegration(environment.id, {
+        uniqueKey: 'pat',
+        provider: 'github-pat',
+        overrides: { proxy: { base_url: base } },
+      });
+      await auth.importConnection(environment.id, 'pat', {
+        connectionId: 'bench',
+        credentials: { type: 'API_KEY', apiKey: 'ghp_bench' },
+      });
+      const log = new ProxyRequestLog(db.pool);
+      const proxy = createProxy({
+        credentials: auth,
+        policy: { allowPrivateNetwork: true },
+        log,
+        limits: () => ({ concurrency: 64 }),
+      });
+      const ref = { environmentId: environment.id, providerConfigKey: 'pat', connectionId: 'bench' };
+      const direct = new Pool(base, { connections: CONCURRENCY });
+      const directCall = async () => {
+        const response = await direct.request({
+          path: '/data',
+          method: 'GET',
+          headers: { authorization: 'Bearer ghp_bench' },
+        });
+        await response.body.json();
+      };
+      const proxiedCall = async () => {
+        await proxy.request(ref, { endpoint: '/data' });
+      };
+      await drive(directCall);
+      await drive(proxiedCall);
+      const directRuns: Array<{ rate: number; p50: number }> = [];
+      const proxiedRuns: Array<{ rate: number; p50: number }> = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        directRuns.push(await drive(directCall));
+        proxiedRuns.push(await drive(proxiedCall));
+      }
+      const directRate = median(directRuns.map((r) => r.rate));
+      const proxiedRate = median(proxiedRuns.map((r) => r.rate));
+      const directP50 = median(directRuns.map((r) => r.p50));
+      const proxiedP50 = median(proxiedRuns.map((r) => r.p50));
+      report({
+        metric: 'throughput',
+        value: proxiedRate,
+        baseline: directRate,
+        unit: 'req/s',
+        higherIsBetter: true,
+        target: 0.5,
+        baselineLabel: 'direct undici Pool',
+      });
+      report({
+        metric: 'p50_latency_within_1ms',
+        value: proxiedP50,
+        baseline: directP50 + 1,
+        unit: 'ms',
+        higherIsBetter: false,
+        target: 1,
+        baselineLabel: `direct p50 ${directP50.toFixed(2)} ms + 1 ms`,
+      });
+      await direct.close();
+      await proxy.close();
+    } finally {
+      upstream.stdin.end();
+      await once(upstream, 'exit');
+      await db.stop();
+    }
+  },
+});

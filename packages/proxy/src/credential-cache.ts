@@ -1,0 +1,53 @@
+import type { ConnectionRef, ResolvedConnection } from '@weft/auth';
+import type { CredentialSource } from './proxy.js';
+
+const keyOf = (ref: ConnectionRef) => `${ref.environmentId}\u0000${ref.providerConfigKey}\u0000${ref.connectionId}`;
+
+/**
+ * Keeps resolved connections for a few seconds so a sync making thousands of calls does not
+ * read and decrypt the connection (three queries) on every one. An entry never outlives the
+ * token's refresh margin, a refresh replaces it, and a 401 still forces a refresh through the
+ * source, so a token rotated by another process costs at most one retried call.
+ */
+export function cachedCredentials(
+  source: CredentialSource,
+  options: { ttlMs?: number; marginMs?: number } = {},
+): CredentialSource {
+  const ttl = options.ttlMs ?? 5_000;
+  const margin = options.marginMs ?? 300_000;
+  const entries = new Map<string, { value: Promise<ResolvedConnection>; until: number }>();
+
+  function expiry(connection: ResolvedConnection): number {
+    const creds = connection.credentials;
+    const expiresAt = creds.type === 'OAUTH2' || creds.type === 'OAUTH2_CC' ? creds.expires_at : undefined;
+    const cap = Date.now() + ttl;
+    return expiresAt === undefined ? cap : Math.min(cap, Date.parse(expiresAt) - margin);
+  }
+
+  function remember(key: string, value: Promise<ResolvedConnection>): Promise<ResolvedConnection> {
+    entries.set(key, { value, until: Date.now() + ttl });
+    value.then(
+      (connection) => {
+        const entry = entries.get(key);
+        if (entry?.value === value) entry.until = expiry(connection);
+      },
+      () => {
+        if (entries.get(key)?.value === value) entries.delete(key);
+      },
+    );
+    if (entries.size > 10_000) entries.delete(entries.keys().next().value as string);
+    return value;
+  }
+
+  return {
+    getConnection(ref) {
+      const key = keyOf(ref);
+      const entry = entries.get(key);
+      if (entry !== undefined && entry.until > Date.now()) return entry.value;
+      return remember(key, source.getConnection(ref));
+    },
+    refreshAfterUnauthorized(ref) {
+      return remember(keyOf(ref), source.refreshAfterUnauthorized(ref));
+    },
+  };
+}

@@ -1,0 +1,386 @@
+import { Readable } from 'node:stream';
+import { authRequestParts, type ConnectionRef, interpolate, type ResolvedConnection } from '@weft/auth';
+import { isWeftError } from '@weft/core';
+import { Agent, type Dispatcher, request } from 'undici';
+import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
+import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
+import { cachedCredentials } from './credential-cache.js';
+import { proxyErrors } from './errors.js';
+import { assertAllowedLiteral, guardedLookup, type OutboundPolicy } from './outbound-policy.js';
+import { decoded, parseBody, type ResponseType } from './parse-body.js';
+import { ProxyHttpError, type ProxyResponse } from './proxy-error.js';
+import type { ProxyRequestLog } from './request-log.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+/** Nango's ProxyConfiguration, as scripts pass it to nango.get/post/…/proxy/paginate. */
+export interface ProxyRequestConfig {
+  method?: HttpMethod;
+  endpoint: string;
+  params?: QueryParams | string;
+  headers?: Record<string, string>;
+  data?: unknown;
+  baseUrlOverride?: string;
+  /** Retries after the first attempt (429, 5xx, network errors). Default 3 for idempotent methods, 0 otherwise. */
+  retries?: number;
+  /** Extra statuses to retry on. */
+  retryOn?: number[];
+  responseType?: ResponseType;
+  paginate?: Record<string, unknown>;
+  decompress?: boolean;
+}
+
+export interface ProxyCallContext {
+  runId?: string;
+  signal?: AbortSignal;
+}
+
+/** Where credentials come from (the auth core's CredentialService). */
+export interface CredentialSource {
+  getConnection(ref: ConnectionRef): Promise<ResolvedConnection>;
+  refreshAfterUnauthorized(ref: ConnectionRef): Promise<ResolvedConnection>;
+}
+
+export interface ProxyOptions {
+  credentials: CredentialSource;
+  policy?: OutboundPolicy;
+  log?: ProxyRequestLog;
+  /** Limits per connection (key `connection:<id>`) and provider (key `provider:<name>`). */
+  limits?: (key: string) => LimitSettings;
+  /** Longest single wait between attempts, including Retry-After. @default 60000 */
+  maxRetryDelayMs?: number;
+  /** Total time one call may spend waiting for retries (the budget). @default 300000 */
+  retryBudgetMs?: number;
+  /** First backoff delay (doubles each attempt, ±50 % jitter). @default 500 */
+  baseRetryDelayMs?: number;
+  /** Per-attempt timeout for response headers. @default 60000 */
+  timeoutMs?: number;
+  /** How long a resolved connection is reused between calls (0 disables). @default 5000 */
+  connectionCacheMs?: number;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+]);
+
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers))
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+function retryAfterMs(headers: Record<string, string>, afterNames: string[], atNames: string[]): number | undefined {
+  for (const name of afterNames) {
+    const value = headers[name.toLowerCase()];
+    if (value === undefined) continue;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(value);
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+  }
+  for (const name of atNames) {
+    const value = Number(headers[name.toLowerCase()]);
+    // Reset headers hold epoch seconds (GitHub's x-ratelimit-reset) or milliseconds.
+    if (Number.isFinite(value) && value > 0) return Math.max(0, (value > 1e12 ? value : value * 1000) - Date.now());
+  }
+  return undefined;
+}
+
+// Templated auth headers per resolved connection object (a refresh yields a new object).
+const authParts = new WeakMap<ResolvedConnection, ReturnType<typeof authRequestParts>>();
+function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequestParts> {
+  let parts = authParts.get(connection);
+  if (parts === undefined) {
+    parts = authRequestParts(connection.provider, connection.credentials, connection.connectionConfig);
+    authParts.set(connection, parts);
+  }
+  return parts;
+}
+
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+export interface OutboundProxy {
+  request<T = unknown>(
+    ref: ConnectionRef,
+    config: ProxyRequestConfig,
+    ctx?: ProxyCallContext,
+  ): Promise<ProxyResponse<T>>;
+  /** The resolved connection for a ref (for pagination defaults, getConnection, …). */
+  connection(ref: ConnectionRef): Promise<ResolvedConnection>;
+  close(): Promise<void>;
+}
+
+/**
+ * The one outbound path: templated base URL, credentials injected host-side, refresh-and-retry
+ * once on 401, retries with backoff honouring Retry-After for 429/5xx/network errors within a
+ * budget, per-connection limits, SSRF guard on every hop (redirects included), streaming bodies
+ * both ways, and a request log without secrets.
+ */
+export function createProxy(options: ProxyOptions): OutboundProxy {
+  const policy = options.policy ?? {};
+  const credentials =
+    options.connectionCacheMs === 0
+      ? options.credentials
+      : cachedCredentials(options.credentials, { ttlMs: options.connectionCacheMs ?? 5_000 });
+  const agent: Dispatcher = new Agent({
+    connections: 64,
+    keepAliveTimeout: 30_000,
+    connect: { lookup: guardedLookup(policy) as never },
+  });
+  const limiter = new ConnectionLimiter(options.limits);
+  const maxDelay = options.maxRetryDelayMs ?? 60_000;
+  const budget = options.retryBudgetMs ?? 300_000;
+  const baseDelay = options.baseRetryDelayMs ?? 500;
+
+  async function send(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | Buffer | Readable | undefined,
+    authOrigin: string | null,
+    signal: AbortSignal | undefined,
+  ): Promise<Dispatcher.ResponseData & { finalUrl: URL }> {
+    let current = url;
+    let currentMethod = method;
+    let currentBody = body;
+    let currentHeaders = headers;
+    for (let hop = 0; ; hop++) {
+      assertAllowedLiteral(policy, current);
+      const response = await request(current, {
+        method: currentMethod as Dispatcher.HttpMethod,
+        headers: currentHeaders,
+        body: currentBody ?? null,
+        dispatcher: agent,
+        headersTimeout: options.timeoutMs ?? 60_000,
+        bodyTimeout: options.timeoutMs ?? 60_000,
+        ...(signal ? { signal } : {}),
+      });
+      const location = response.headers.location;
+      if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || hop >= 5)
+        return Object.assign(response, { finalUrl: current });
+      await response.body.dump();
+      const next = new URL(location, current);
+      if (
+        response.statusCode === 303 ||
+        ((response.statusCode === 301 || response.statusCode === 302) && currentMethod === 'POST')
+      ) {
+        currentMethod = 'GET';
+        currentBody = undefined;
+      }
+      // Never carry credentials to another origin (e.g. OneDrive's pre-authenticated download URLs).
+      if (next.origin !== authOrigin) {
+        const { authorization: _a, cookie: _c, ...rest } = currentHeaders;
+        currentHeaders = rest;
+      }
+      current = next;
+    }
+  }
+
+  async function attemptLoop(ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext) {
+    let connection = await credentials.getConnection(ref);
+    const provider = connection.provider;
+    const method = (config.method ?? 'GET').toUpperCase();
+    const templateValues = { connectionConfig: connection.connectionConfig };
+    const base =
+      config.baseUrlOverride ??
+      (provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined);
+    if (base === undefined && !/^https?:\/\//i.test(config.endpoint)) {
+      throw proxyErrors.create('WEFT_PROXY_NO_BASE_URL', { provider: connection.providerName });
+    }
+    const params =
+      typeof config.params === 'string' ? Object.fromEntries(new URLSearchParams(config.params)) : config.params;
+    const url = buildUrl(base, config.endpoint, params);
+    const authOrigin = base === undefined ? null : new URL(base).origin;
+    const sendsCredentials = url.origin === authOrigin;
+    let body: string | Buffer | Readable | undefined;
+    const scriptHeaders = Object.fromEntries(
+      Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+    );
+    if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
+      if (typeof config.data === 'string' || Buffer.isBuffer(config.data) || config.data instanceof Readable)
+        body = config.data;
+      else if (config.data instanceof Uint8Array) body = Buffer.from(config.data);
+      else {
+        body = JSON.stringify(config.data);
+        scriptHeaders['content-type'] ??= 'application/json';
+      }
+    }
+    const replayable = !(body instanceof Readable);
+    const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
+    const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
+    const atNames = asList(provider.proxy?.retry?.at);
+    const headersFor = (c: ResolvedConnection) => {
+      const injected = sendsCredentials
+        ? authRequestParts(c.provider, c.credentials, c.connectionConfig)
+        : { headers: {}, query: {} };
+      for (const [k, v] of Object.entries(injected.query)) url.searchParams.set(k, v);
+      const providerHeaders: Record<string, string> = {};
+      for (const [k, v] of Object.entries(injected.headers)) providerHeaders[k.toLowerCase()] = v;
+      return {
+        'user-agent': 'weft-proxy',
+        accept: 'application/json, text/plain, */*',
+        ...providerHeaders,
+        ...scriptHeaders,
+      };
+    };
+    let headers = headersFor(connection);
+    const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
+    let refreshed = false;
+    let waited = 0;
+    const limiterKey = `connection:${connection.id}`;
+    for (;;) {
+      let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
+      let failure: string | undefined;
+      try {
+        response = await limiter.run(
+          limiterKey,
+          () => send(url, method, headers, body, authOrigin, ctx.signal),
+          ctx.signal,
+        );
+      } catch (error) {
+        if (isWeftError(error) || ctx.signal?.aborted) throw error;
+        const cause = (error as { cause?: unknown }).cause;
+        if (isWeftError(cause)) throw cause;
+        failure = (error as Error).message || String(error);
+      }
+      const status = response?.statusCode ?? null;
+      const responseHeaders = response ? flatHeaders(response.headers) : {};
+      if (
+        response &&
+        status === 401 &&
+        !refreshed &&
+        sendsCredentials &&
+        (connection.credentials.type === 'OAUTH2' || connection.credentials.type === 'OAUTH2_CC')
+      ) {
+        await response.body.dump();
+        refreshed = true;
+        connection = await credentials.refreshAfterUnauthorized(ref);
+        headers = headersFor(connection);
+        attempts.push({ status, waitedMs: 0 });
+        continue;
+      }
+      const retryable =
+        failure !== undefined ||
+        status === 429 ||
+        (status !== null && status >= 500) ||
+        (status !== null && (config.retryOn ?? []).includes(status));
+      if (!retryable && response) {
+        attempts.push({ status, waitedMs: 0 });
+        return { response, connection, attempts, url, method };
+      }
+      const hint = retryAfterMs(responseHeaders, afterNames, atNames);
+      const attemptNumber = attempts.length - (refreshed ? 1 : 0);
+      const delay = Math.min(hint ?? baseDelay * 2 ** attemptNumber * (0.5 + Math.random()), maxDelay);
+      attempts.push({ status, ...(failure ? { error: failure } : {}), waitedMs: Math.round(delay) });
+      const canRetry =
+        replayable && attemptNumber < retries && waited + delay <= budget && (hint === undefined || hint <= maxDelay);
+      if (!canRetry) {
+        if (response && failure === undefined) return { response, connection, attempts, url, method };
+        throw proxyErrors.create(
+          'WEFT_PROXY_RETRIES_EXHAUSTED',
+          { method, url: redactedUrl(url), attempts: attempts.length, reason: failure ?? `HTTP ${status}` },
+          { attempts },
+        );
+      }
+      if (response) await response.body.dump();
+      if (status === 429) limiter.pause(limiterKey, Date.now() + delay);
+      waited += delay;
+      await sleep(delay, ctx.signal);
+    }
+  }
+
+  return {
+    connection: (ref) => credentials.getConnection(ref),
+    async request<T>(
+      ref: ConnectionRef,
+      config: ProxyRequestConfig,
+      ctx: ProxyCallContext = {},
+    ): Promise<ProxyResponse<T>> {
+      const started = performance.now();
+      let logged: {
+        status: number | null;
+        attempts: number;
+        url: string;
+        method: string;
+        connectionId: number | null;
+        errorCode: string | null;
+      } = {
+        status: null,
+        attempts: 1,
+        url: config.endpoint,
+        method: (config.method ?? 'GET').toUpperCase(),
+        connectionId: null,
+        errorCode: null,
+      };
+      try {
+        const { response, connection, attempts, url, method } = await attemptLoop(ref, config, ctx);
+        const headers = flatHeaders(response.headers);
+        logged = {
+          status: response.statusCode,
+          attempts: attempts.length,
+          url: redactedUrl(url),
+          method,
+          connectionId: connection.id,
+          errorCode: null,
+        };
+        const stream =
+          config.decompress === false ? response.body : decoded(response.body, headers['content-encoding']);
+        if (stream !== response.body) delete headers['content-encoding'];
+        for (const name of HOP_BY_HOP) if (name !== 'content-length' || stream !== response.body) delete headers[name];
+        if (response.statusCode >= 200 && response.statusCode < 300) {
+          const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
+          return { status: response.statusCode, headers, data };
+        }
+        const data = await parseBody(
+          stream,
+          headers['content-type'],
+          config.responseType === 'stream' ? 'text' : (config.responseType ?? 'json'),
+        );
+        const error = new ProxyHttpError(
+          method,
+          redactedUrl(url),
+          { status: response.statusCode, headers, data },
+          attempts,
+        );
+        logged.errorCode = error.code;
+        throw error;
+      } catch (error) {
+        if (isWeftError(error) && logged.errorCode === null) {
+          logged.errorCode = error.code;
+          const attempts = (error.details as { attempts?: unknown[] } | undefined)?.attempts;
+          if (Array.isArray(attempts)) logged.attempts = attempts.length;
+        }
+        throw error;
+      } finally {
+        options.log?.add({
+          environmentId: ref.environmentId,
+          connectionId: logged.connectionId,
+          providerConfigKey: ref.providerConfigKey,
+          runId: ctx.runId ?? null,
+          method: logged.method,
+          url: logged.url,
+          status: logged.status,
+          durationMs: Math.round(performance.now() - started),
+          attempts: logged.attempts,
+          errorCode: logged.errorCode,
+        });
+      }
+    },
+    async close() {
+      await options.log?.flush();
+      await agent.close();
+    },
+  };
+}

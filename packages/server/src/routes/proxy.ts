@@ -1,0 +1,102 @@
+import type { Readable } from 'node:stream';
+import { type HttpMethod, listProxyRequests, ProxyHttpError } from '@weft/proxy';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { parseRequest } from '../validate.js';
+
+const proxyHeaders = z.object({
+  'connection-id': z.string({ error: 'header Connection-Id is required' }).min(1),
+  'provider-config-key': z.string({ error: 'header Provider-Config-Key is required' }).min(1),
+  'base-url-override': z.url({ error: 'must be an absolute URL' }).optional(),
+  retries: z.coerce.number().int().min(0).max(10).optional(),
+});
+
+const logQuery = z.object({
+  connection_id: z.coerce.number().int().optional(),
+  run_id: z.string().optional(),
+  provider_config_key: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().optional(),
+});
+
+const PREFIXES = ['weft-proxy-', 'nango-proxy-'];
+const PASS_THROUGH = new Set(['content-type', 'accept', 'if-match', 'if-none-match', 'range']);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-encoding']);
+
+/**
+ * `ALL /proxy/*`: the proxy engine as an API (Nango-compatible headers). Bodies stream both ways;
+ * `Weft-Proxy-X` / `Nango-Proxy-X` request headers are forwarded as `X`. Provider errors come
+ * back with the provider's status and body.
+ */
+export const proxyRoutes =
+  (ctx: ServerContext): FastifyPluginAsync =>
+  async (app) => {
+    const proxy = ctx.proxy;
+    if (proxy === undefined) return;
+
+    app.get('/logs/proxy', async (request) => {
+      const query = parseRequest(logQuery, request.query, 'query');
+      const rows = await listProxyRequests(ctx.pool, request.environment.id, {
+        limit: query.limit,
+        ...(query.connection_id === undefined ? {} : { connectionId: query.connection_id }),
+        ...(query.run_id === undefined ? {} : { runId: query.run_id }),
+        ...(query.provider_config_key === undefined ? {} : { providerConfigKey: query.provider_config_key }),
+        ...(query.before === undefined ? {} : { beforeId: query.before }),
+      });
+      return { requests: rows };
+    });
+
+    await app.register(async (scope) => {
+      // Bodies are streamed to the provider untouched, whatever their type.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+      scope.all('/proxy/*', async (request, reply) => {
+        const headers = parseRequest(proxyHeaders, request.headers, 'headers');
+        const forwarded: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (typeof value !== 'string') continue;
+          const prefix = PREFIXES.find((p) => name.startsWith(p));
+          if (prefix) forwarded[name.slice(prefix.length)] = value;
+          else if (PASS_THROUGH.has(name)) forwarded[name] = value;
+        }
+        const wildcard = (request.params as { '*': string })['*'];
+        const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+        const hasBody =
+          request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined && request.body !== null;
+        try {
+          const response = await proxy.request<Readable>(
+            {
+              environmentId: request.environment.id,
+              providerConfigKey: headers['provider-config-key'],
+              connectionId: headers['connection-id'],
+            },
+            {
+              method: request.method as HttpMethod,
+              endpoint: `/${wildcard}${search}`,
+              headers: forwarded,
+              responseType: 'stream',
+              ...(hasBody ? { data: request.body as Readable } : {}),
+              ...(headers['base-url-override'] ? { baseUrlOverride: headers['base-url-override'] } : {}),
+              ...(headers.retries === undefined ? {} : { retries: headers.retries }),
+            },
+          );
+          for (const [name, value] of Object.entries(response.headers))
+            if (!DROP_RESPONSE.has(name)) reply.header(name, value);
+          return reply.status(response.status).send(response.data);
+        } catch (error) {
+          if (error instanceof ProxyHttpError) {
+            for (const [name, value] of Object.entries(error.response.headers)) {
+              if (!DROP_RESPONSE.has(name) && name !== 'content-length') reply.header(name, value);
+            }
+            const data = error.response.data;
+            return reply
+              .status(error.response.status)
+              .send(typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data));
+          }
+          throw error;
+        }
+      });
+    });
+  };
