@@ -1,1 +1,22 @@
-export {};
+export {
+  type CompiledScript,
+  type CompileOptions,
+  type CompileProblem,
+  compileIntegration,
+  listScripts,
+} from './compile.js';
+export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './deploy-store.js';
+export type { ActionScriptDefinition, ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
+export { runnerErrors } from './errors.js';
+export type { ModelCounts } from './host-bridge.js';
+export { parseFrequency } from './parse-frequency.js';
+export {
+  type ActionRunRequest,
+  createRunner,
+  type RunLog,
+  type Runner,
+  type RunnerOptions,
+  type SyncRunRequest,
+  type SyncRunResult,
+} from './runner.js';
+export { defaultLimits, runInSandbox, type SandboxLimits, type SandboxRunOptions } from './sandbox.js';

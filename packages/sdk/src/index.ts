@@ -1,1 +1,195 @@
-export {};
+/**
+ * The script-facing API, Nango-compatible: scripts `import { createSync, createAction } from
+ * 'nango'` (or 'weft'). This module is bundled into each script and runs inside the sandbox, so
+ * it must not use any Node API. The `nango` object handed to `exec` is built by the runner's
+ * sandbox prelude; its shape is the NangoSync / NangoAction types below.
+ */
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface PaginationConfig {
+  type?: 'cursor' | 'link' | 'offset';
+  limit?: number;
+  limit_name_in_request?: string;
+  response_path?: string;
+  cursor_path_in_response?: string;
+  cursor_name_in_request?: string;
+  link_rel_in_response_header?: string;
+  link_path_in_response_body?: string;
+  offset_name_in_request?: string;
+  offset_start_value?: number;
+  offset_calculation_method?: 'per-page' | 'by-response-size';
+  on_page?: (page: { nextPageParam?: string | number | undefined; response: ProxyResponse }) => Promise<void> | void;
+}
+
+export interface ProxyConfiguration {
+  endpoint: string;
+  method?: HttpMethod;
+  params?: string | Record<string, string | number | string[] | number[]>;
+  headers?: Record<string, string>;
+  data?: unknown;
+  retries?: number;
+  retryOn?: number[];
+  baseUrlOverride?: string;
+  responseType?: 'json' | 'text' | 'arraybuffer';
+  paginate?: PaginationConfig;
+  decompress?: boolean;
+  providerConfigKey?: string;
+  connectionId?: string;
+}
+
+/** Axios-shaped response, as Nango scripts read it. */
+export interface ProxyResponse<T = any> {
+  data: T;
+  status: number;
+  headers: Record<string, string>;
+}
+
+export interface Connection {
+  id: number;
+  connection_id: string;
+  provider_config_key: string;
+  provider: string;
+  connection_config: Record<string, any>;
+  metadata: Record<string, any> | null;
+  /** Weft never hands credentials to scripts: requests go through the proxy, which injects them. */
+  credentials: Record<string, never>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A typed failure of an action (`throw new nango.ActionError({ type, message, … })`). */
+export class ActionError<T extends Record<string, unknown> = Record<string, unknown>> extends Error {
+  readonly type = 'action_script_runtime_error';
+  readonly payload: T;
+  constructor(payload?: T) {
+    super(typeof payload?.message === 'string' ? payload.message : 'Action failed');
+    this.name = 'ActionError';
+    this.payload = (payload ?? {}) as T;
+  }
+}
+
+type Models = Record<string, z.ZodType>;
+type ModelName<M extends Models> = Extract<keyof M, string>;
+
+export interface NangoAction<Metadata = Record<string, unknown> | null> {
+  readonly connectionId: string;
+  readonly providerConfigKey: string;
+  readonly variant?: string;
+  readonly ActionError: typeof ActionError;
+  proxy<T = any>(config: ProxyConfiguration): Promise<ProxyResponse<T>>;
+  get<T = any>(config: Omit<ProxyConfiguration, 'method'>): Promise<ProxyResponse<T>>;
+  post<T = any>(config: Omit<ProxyConfiguration, 'method'>): Promise<ProxyResponse<T>>;
+  put<T = any>(config: Omit<ProxyConfiguration, 'method'>): Promise<ProxyResponse<T>>;
+  patch<T = any>(config: Omit<ProxyConfiguration, 'method'>): Promise<ProxyResponse<T>>;
+  delete<T = any>(config: Omit<ProxyConfiguration, 'method'>): Promise<ProxyResponse<T>>;
+  paginate<T = any>(config: ProxyConfiguration): AsyncGenerator<T[], undefined, void>;
+  getConnection(): Promise<Connection>;
+  getMetadata<T = Metadata>(): Promise<T>;
+  setMetadata(metadata: Record<string, unknown>): Promise<void>;
+  updateMetadata(metadata: Record<string, unknown>): Promise<void>;
+  getToken(): Promise<never>;
+  log(message: unknown, options?: { level?: LogLevel } | Record<string, unknown>): Promise<void>;
+  zodValidateInput<T>(args: { zodSchema: z.ZodType<T>; input: unknown }): Promise<T>;
+}
+
+export interface NangoSync<
+  M extends Models = Models,
+  Metadata = Record<string, unknown> | null,
+  Checkpoint = Record<string, unknown>,
+> extends NangoAction<Metadata> {
+  /** Start of the last successful run (legacy scripts build `since` filters from it). */
+  readonly lastSyncDate: Date | null;
+  batchSave<K extends ModelName<M>>(records: Array<z.input<M[K]>>, model: K): Promise<boolean>;
+  batchUpdate<K extends ModelName<M>>(
+    records: Array<Partial<z.input<M[K]>> & { id: string | number }>,
+    model: K,
+  ): Promise<boolean>;
+  batchDelete<K extends ModelName<M>>(
+    records: Array<{ id: string | number } & Record<string, unknown>>,
+    model: K,
+  ): Promise<boolean>;
+  trackDeletesStart(model: ModelName<M>): Promise<void>;
+  trackDeletesEnd(model: ModelName<M>): Promise<void>;
+  getCheckpoint(): Promise<Checkpoint | null>;
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  clearCheckpoint(): Promise<void>;
+}
+
+export interface Endpoint {
+  method: HttpMethod;
+  path: string;
+  group?: string;
+}
+
+export interface SyncDefinition<
+  M extends Models,
+  MetaSchema extends z.ZodType | undefined,
+  CheckpointSchema extends z.ZodType | undefined,
+> {
+  description: string;
+  version?: string;
+  /** `every hour`, `every 30 minutes`, `every day`, … */
+  frequency: string;
+  autoStart?: boolean;
+  syncType?: 'full' | 'incremental';
+  endpoints?: Endpoint[];
+  models: M;
+  metadata?: MetaSchema;
+  checkpoint?: CheckpointSchema;
+  scopes?: string[];
+  trackDeletes?: boolean;
+  webhookSubscriptions?: string[];
+  exec: (
+    nango: NangoSync<
+      M,
+      MetaSchema extends z.ZodType ? z.infer<MetaSchema> : Record<string, unknown> | null,
+      CheckpointSchema extends z.ZodType ? z.infer<CheckpointSchema> : Record<string, unknown>
+    >,
+  ) => Promise<void>;
+  onWebhook?: (nango: NangoSync<M>, payload: unknown) => Promise<void>;
+}
+
+export interface ActionDefinition<
+  In extends z.ZodType,
+  Out extends z.ZodType,
+  MetaSchema extends z.ZodType | undefined,
+> {
+  description: string;
+  version?: string;
+  input: In;
+  output: Out;
+  endpoint?: Endpoint;
+  metadata?: MetaSchema;
+  scopes?: string[];
+  exec: (
+    nango: NangoAction<MetaSchema extends z.ZodType ? z.infer<MetaSchema> : Record<string, unknown> | null>,
+    input: z.infer<In>,
+  ) => Promise<z.input<Out>>;
+}
+
+export const SCRIPT_KIND = '__weftScriptKind';
+
+/** Declare a sync (Nango's zero-yaml form). */
+export function createSync<
+  M extends Models,
+  MetaSchema extends z.ZodType | undefined = undefined,
+  CheckpointSchema extends z.ZodType | undefined = undefined,
+>(definition: SyncDefinition<M, MetaSchema, CheckpointSchema>): SyncDefinition<M, MetaSchema, CheckpointSchema> {
+  Object.defineProperty(definition, SCRIPT_KIND, { value: 'sync', enumerable: false });
+  return definition;
+}
+
+/** Declare an action (Nango's zero-yaml form). */
+export function createAction<
+  In extends z.ZodType,
+  Out extends z.ZodType,
+  MetaSchema extends z.ZodType | undefined = undefined,
+>(definition: ActionDefinition<In, Out, MetaSchema>): ActionDefinition<In, Out, MetaSchema> {
+  Object.defineProperty(definition, SCRIPT_KIND, { value: 'action', enumerable: false });
+  return definition;
+}
+
+export type NangoSyncLocal = NangoSync;
+export type NangoActionLocal = NangoAction;

@@ -1,0 +1,210 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { describeArtifact, type ScriptDefinition } from './describe-script.js';
+import { runnerErrors } from './errors.js';
+import { legacyDefinitions } from './legacy-yaml.js';
+import { typeCheck } from './type-check.js';
+
+export interface CompiledScript {
+  name: string;
+  kind: 'sync' | 'action';
+  /** Source file, relative to the integration directory. */
+  file: string;
+  /** IIFE bundle run in the sandbox (script + the SDK + zod). */
+  bundle: string;
+  sourceMap: string;
+  /** Original sources by path, kept so error traces can show the user's code. */
+  sources: Record<string, string>;
+  definition: ScriptDefinition;
+}
+
+export interface CompileOptions {
+  /** Extra bare imports allowed besides nango, weft and zod (per deployment). */
+  allowedImports?: string[];
+  /** Skip the TypeScript check (dryrun of a known-good script, benches). @default false */
+  skipTypeCheck?: boolean;
+}
+
+export interface CompileProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+const sdkEntry = fileURLToPath(new URL('../../sdk/src/index.ts', import.meta.url));
+const BUILTIN_ALLOWED = ['nango', 'weft', 'zod'];
+
+export function compileFailed(problems: CompileProblem[]): Error {
+  const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
+  return runnerErrors.create('WEFT_RUNNER_COMPILE_FAILED', { problems: lines.join('; ') }, { problems: lines });
+}
+
+/** syncs/*.ts and actions/*.ts of one integration directory. */
+export async function listScripts(
+  integrationDir: string,
+): Promise<Array<{ kind: 'sync' | 'action'; name: string; file: string }>> {
+  const out: Array<{ kind: 'sync' | 'action'; name: string; file: string }> = [];
+  for (const [folder, kind] of [
+    ['syncs', 'sync'],
+    ['actions', 'action'],
+  ] as const) {
+    const dir = path.join(integrationDir, folder);
+    if (!existsSync(dir)) continue;
+    for (const entry of (await readdir(dir)).sort()) {
+      if (!entry.endsWith('.ts') || entry.endsWith('.test.ts') || entry.endsWith('.d.ts')) continue;
+      out.push({ kind, name: entry.replace(/\.ts$/, ''), file: path.join(folder, entry) });
+    }
+  }
+  return out;
+}
+
+function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plugin {
+  return {
+    name: 'weft-import-allow-list',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        // Inside packages (zod, the SDK) and Weft's own entry, resolution is not the script's doing.
+        const internal =
+          args.importer.includes(`${path.sep}node_modules${path.sep}`) ||
+          args.importer.startsWith(path.dirname(sdkEntry)) ||
+          args.importer.endsWith('__weft_entry.js') ||
+          args.importer === '<stdin>';
+        if (args.path === 'nango' || args.path === 'weft') return { path: sdkEntry };
+        if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
+          if (internal) return undefined;
+          const target = path.resolve(args.resolveDir, args.path);
+          // Scripts may import their integration's files (models, helpers), nothing outside it.
+          if (!target.startsWith(path.resolve(integrationDir) + path.sep)) {
+            return { errors: [{ text: `import ${JSON.stringify(args.path)} leaves the integration directory` }] };
+          }
+          return undefined;
+        }
+        if (internal) return undefined;
+        const bare = args.path.startsWith('@')
+          ? args.path.split('/').slice(0, 2).join('/')
+          : (args.path.split('/')[0] ?? '');
+        if (!allowed.has(bare)) {
+          return {
+            errors: [
+              {
+                text: `import ${JSON.stringify(args.path)} is not allowed; scripts may import ${[...allowed].join(', ')} and files of their integration`,
+              },
+            ],
+          };
+        }
+        return undefined;
+      });
+    },
+  };
+}
+
+async function bundle(
+  integrationDir: string,
+  file: string,
+  allowed: Set<string>,
+): Promise<{ code: string; map: string; sources: Record<string, string> }> {
+  const absolute = path.resolve(integrationDir, file);
+  const entry = `
+import * as scriptModule from ${JSON.stringify(absolute)};
+import * as z from 'zod';
+globalThis.__weft = { module: scriptModule, z };
+`;
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      stdin: { contents: entry, resolveDir: integrationDir, sourcefile: '__weft_entry.js', loader: 'js' },
+      absWorkingDir: integrationDir,
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'iife',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      conditions: ['import', 'default'],
+      target: 'es2022',
+      sourcemap: 'external',
+      // At the integration root, so source-map paths read syncs/x.ts, models.ts, …
+      outfile: path.join(integrationDir, '__weft_bundle.js'),
+      logLevel: 'silent',
+      plugins: [importGuard(integrationDir, allowed)],
+    });
+  } catch (error) {
+    const failure = error as esbuild.BuildFailure;
+    if (!Array.isArray(failure.errors)) throw error;
+    throw compileFailed(
+      failure.errors.map((e) => ({
+        file: e.location ? path.relative(integrationDir, path.resolve(integrationDir, e.location.file)) : file,
+        line: e.location?.line ?? 1,
+        column: (e.location?.column ?? 0) + 1,
+        message: e.text,
+      })),
+    );
+  }
+  const outputs = result.outputFiles ?? [];
+  const code = outputs.find((o) => o.path.endsWith('.js'))?.text ?? '';
+  const map = outputs.find((o) => o.path.endsWith('.map'))?.text ?? '{}';
+  const sources: Record<string, string> = {};
+  for (const input of Object.keys(result.metafile.inputs)) {
+    if (input.includes('node_modules') || input.startsWith('<stdin>') || input.includes('__weft_entry')) continue;
+    const abs = path.resolve(integrationDir, input);
+    if (abs.startsWith(path.resolve(integrationDir)))
+      sources[path.relative(integrationDir, abs)] = await readFile(abs, 'utf8');
+  }
+  return { code, map, sources };
+}
+
+/**
+ * Compile every script of an integration: type-check (strict), enforce the import allow-list,
+ * bundle each script with esbuild into one artifact, and extract its definition (models as JSON
+ * Schema, frequency, endpoints, input/output schemas) by loading it in a sandbox. Throws
+ * WEFT_RUNNER_COMPILE_FAILED with file:line for every problem; returns nothing partial.
+ */
+export async function compileIntegration(
+  integrationDir: string,
+  options: CompileOptions = {},
+): Promise<CompiledScript[]> {
+  const scripts = await listScripts(integrationDir);
+  if (scripts.length === 0) {
+    throw compileFailed([
+      { file: integrationDir, line: 1, column: 1, message: 'no scripts found (expected syncs/*.ts or actions/*.ts)' },
+    ]);
+  }
+  const allowed = new Set([...BUILTIN_ALLOWED, ...(options.allowedImports ?? [])]);
+  const legacy = await legacyDefinitions(integrationDir);
+  const bundles = await Promise.all(
+    scripts.map(async (s) => ({ ...s, ...(await bundle(integrationDir, s.file, allowed)) })),
+  );
+  if (!options.skipTypeCheck) {
+    const problems = typeCheck(
+      integrationDir,
+      scripts.map((s) => s.file),
+      sdkEntry,
+    );
+    if (problems.length > 0) throw compileFailed(problems);
+  }
+  const compiled: CompiledScript[] = [];
+  const problems: CompileProblem[] = [];
+  for (const script of bundles) {
+    try {
+      const definition = await describeArtifact(script.code, script.kind, script.name, legacy);
+      compiled.push({
+        name: script.name,
+        kind: definition.kind,
+        file: script.file,
+        bundle: script.code,
+        sourceMap: script.map,
+        sources: script.sources,
+        definition,
+      });
+    } catch (error) {
+      problems.push({ file: script.file, line: 1, column: 1, message: (error as Error).message });
+    }
+  }
+  if (problems.length > 0) throw compileFailed(problems);
+  return compiled;
+}

@@ -1,0 +1,234 @@
+import type { Pool, PoolClient } from '@weft/db';
+import { withAdvisoryLock } from '@weft/db';
+import { registerModels } from '@weft/records';
+import type { CompiledScript } from './compile.js';
+import type { ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
+import { runnerErrors } from './errors.js';
+
+export interface DeployedScript {
+  deploymentId: number;
+  version: number;
+  kind: 'sync' | 'action';
+  name: string;
+  file: string;
+  bundle: string;
+  sourceMap: string;
+  definition: ScriptDefinition;
+}
+
+export interface DeployDiff {
+  addedSyncs: string[];
+  removedSyncs: string[];
+  changedSyncs: string[];
+  addedActions: string[];
+  removedActions: string[];
+  changedActions: string[];
+  removedModels: string[];
+  /** Removing syncs or models drops data consumers may rely on: needs `force`. */
+  destructive: boolean;
+}
+
+export interface DeployResult {
+  version: number | null;
+  diff: DeployDiff;
+  applied: boolean;
+}
+
+/** What the scheduler needs to know about each sync of a deployment. */
+export interface DeployedSync {
+  environmentId: number;
+  integrationId: number;
+  providerConfigKey: string;
+  syncName: string;
+  frequencySeconds: number;
+  frequency: string;
+  autoStart: boolean;
+  models: string[];
+  version: string;
+}
+
+const ACTIVE = `
+SELECT s.kind, s.name, s.file, s.bundle, s.source_map, s.definition, d.id AS deployment_id, d.version
+FROM deployments d JOIN deployed_scripts s ON s.deployment_id = d.id
+JOIN integrations i ON i.id = d.integration_id
+WHERE d.active AND i.environment_id = $1 AND i.unique_key = $2`;
+
+interface Row {
+  kind: 'sync' | 'action';
+  name: string;
+  file: string;
+  bundle: string;
+  source_map: string;
+  definition: ScriptDefinition;
+  deployment_id: number;
+  version: number;
+}
+
+const toScript = (row: Row): DeployedScript => ({
+  deploymentId: row.deployment_id,
+  version: row.version,
+  kind: row.kind,
+  name: row.name,
+  file: row.file,
+  bundle: row.bundle,
+  sourceMap: row.source_map,
+  definition: row.definition,
+});
+
+export async function activeScripts(
+  db: Pool | PoolClient,
+  environmentId: number,
+  providerConfigKey: string,
+): Promise<DeployedScript[]> {
+  const { rows } = await db.query<Row>(ACTIVE, [environmentId, providerConfigKey]);
+  return rows.map(toScript);
+}
+
+export async function findScript(
+  pool: Pool,
+  environmentId: number,
+  providerConfigKey: string,
+  kind: 'sync' | 'action',
+  name: string,
+): Promise<DeployedScript> {
+  const { rows } = await pool.query<Row>(`${ACTIVE} AND s.kind = $3 AND s.name = $4`, [
+    environmentId,
+    providerConfigKey,
+    kind,
+    name,
+  ]);
+  const row = rows[0];
+  if (row === undefined) throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', { kind, name, providerConfigKey });
+  return toScript(row);
+}
+
+function diffOf(current: DeployedScript[], next: CompiledScript[]): DeployDiff {
+  const names = (list: Array<{ kind: string; name: string }>, kind: string) =>
+    new Set(list.filter((s) => s.kind === kind).map((s) => s.name));
+  const before = { sync: names(current, 'sync'), action: names(current, 'action') };
+  const after = { sync: names(next, 'sync'), action: names(next, 'action') };
+  const changed = (kind: 'sync' | 'action') =>
+    next
+      .filter((s) => s.kind === kind && before[kind].has(s.name))
+      .filter((s) => current.find((c) => c.kind === kind && c.name === s.name)?.bundle !== s.bundle)
+      .map((s) => s.name);
+  const modelsOf = (list: Array<{ kind: string; definition: ScriptDefinition }>) =>
+    new Set(
+      list.filter((s) => s.kind === 'sync').flatMap((s) => Object.keys((s.definition as SyncScriptDefinition).models)),
+    );
+  const removedModels = [...modelsOf(current)].filter((m) => !modelsOf(next).has(m));
+  const removedSyncs = [...before.sync].filter((n) => !after.sync.has(n));
+  return {
+    addedSyncs: [...after.sync].filter((n) => !before.sync.has(n)),
+    removedSyncs,
+    changedSyncs: changed('sync'),
+    addedActions: [...after.action].filter((n) => !before.action.has(n)),
+    removedActions: [...before.action].filter((n) => !after.action.has(n)),
+    changedActions: changed('action'),
+    removedModels,
+    destructive: removedSyncs.length > 0 || removedModels.length > 0,
+  };
+}
+
+/**
+ * Store a new version of an integration's scripts (all or nothing, serialised per integration).
+ * `dryRun` only returns the diff; destructive changes need `force`. Registers each model's JSON
+ * Schema with the records store in the same transaction.
+ */
+export async function deployScripts(
+  pool: Pool,
+  environmentId: number,
+  providerConfigKey: string,
+  scripts: CompiledScript[],
+  options: { force?: boolean; dryRun?: boolean } = {},
+): Promise<DeployResult & { syncs: DeployedSync[] }> {
+  return withAdvisoryLock(pool, `weft:deploy:${environmentId}:${providerConfigKey}`, async (client) => {
+    const { rows: integrations } = await client.query<{ id: number }>(
+      'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
+      [environmentId, providerConfigKey],
+    );
+    const integrationId = integrations[0]?.id;
+    if (integrationId === undefined)
+      throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', {
+        kind: 'integration',
+        name: providerConfigKey,
+        providerConfigKey,
+      });
+    const current = await activeScripts(client, environmentId, providerConfigKey);
+    const diff = diffOf(current, scripts);
+    if (options.dryRun || (diff.destructive && !options.force))
+      return { version: null, diff, applied: false, syncs: [] };
+    const { rows: versions } = await client.query<{ next: number }>(
+      'SELECT coalesce(max(version), 0) + 1 AS next FROM deployments WHERE integration_id = $1',
+      [integrationId],
+    );
+    const version = versions[0]?.next ?? 1;
+    await client.query('UPDATE deployments SET active = false WHERE integration_id = $1 AND active', [integrationId]);
+    const { rows: created } = await client.query<{ id: number }>(
+      'INSERT INTO deployments (environment_id, integration_id, version, summary) VALUES ($1, $2, $3, $4) RETURNING id',
+      [environmentId, integrationId, version, JSON.stringify(diff)],
+    );
+    const deploymentId = created[0]?.id;
+    for (const script of scripts) {
+      await client.query(
+        'INSERT INTO deployed_scripts (deployment_id, kind, name, file, bundle, source_map, sources, definition) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [
+          deploymentId,
+          script.kind,
+          script.name,
+          script.file,
+          script.bundle,
+          script.sourceMap,
+          JSON.stringify(script.sources),
+          JSON.stringify(script.definition),
+        ],
+      );
+    }
+    const models: Record<string, object> = {};
+    for (const script of scripts)
+      if (script.definition.kind === 'sync') Object.assign(models, script.definition.models);
+    await registerModels(client, integrationId, models);
+    const syncs = scripts
+      .filter((s): s is CompiledScript & { definition: SyncScriptDefinition } => s.definition.kind === 'sync')
+      .map((s) => ({
+        environmentId,
+        integrationId,
+        providerConfigKey,
+        syncName: s.name,
+        frequencySeconds: s.definition.frequencySeconds,
+        frequency: s.definition.frequency,
+        autoStart: s.definition.autoStart,
+        models: Object.keys(s.definition.models),
+        version: s.definition.version,
+      }));
+    return { version, diff, applied: true, syncs };
+  });
+}
+
+/** Make the previous version active again (and its models). */
+export async function rollback(pool: Pool, environmentId: number, providerConfigKey: string): Promise<number> {
+  return withAdvisoryLock(pool, `weft:deploy:${environmentId}:${providerConfigKey}`, async (client) => {
+    const { rows } = await client.query<{ id: number; version: number; integration_id: number }>(
+      `SELECT d.id, d.version, d.integration_id FROM deployments d JOIN integrations i ON i.id = d.integration_id
+       WHERE i.environment_id = $1 AND i.unique_key = $2 AND NOT d.active ORDER BY d.version DESC LIMIT 1`,
+      [environmentId, providerConfigKey],
+    );
+    const previous = rows[0];
+    if (previous === undefined)
+      throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', {
+        kind: 'previous deployment of',
+        name: providerConfigKey,
+        providerConfigKey,
+      });
+    await client.query('UPDATE deployments SET active = false WHERE integration_id = $1 AND active', [
+      previous.integration_id,
+    ]);
+    await client.query('UPDATE deployments SET active = true WHERE id = $1', [previous.id]);
+    const scripts = await activeScripts(client, environmentId, providerConfigKey);
+    const models: Record<string, object> = {};
+    for (const script of scripts)
+      if (script.definition.kind === 'sync') Object.assign(models, script.definition.models);
+    await registerModels(client, previous.integration_id, models);
+    return previous.version;
+  });
+}

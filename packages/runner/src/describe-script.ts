@@ -1,0 +1,100 @@
+import ivm from 'isolated-vm';
+import { parseFrequency } from './parse-frequency.js';
+
+export interface SyncScriptDefinition {
+  kind: 'sync';
+  legacy: boolean;
+  description: string;
+  version: string;
+  frequency: string;
+  frequencySeconds: number;
+  autoStart: boolean;
+  syncType: 'incremental' | 'full';
+  trackDeletes: boolean;
+  endpoints: Array<{ method: string; path: string; group?: string }>;
+  scopes: string[];
+  /** JSON Schema (draft 2020-12) per model name. */
+  models: Record<string, object>;
+  metadataSchema: object | null;
+  checkpointSchema: object | null;
+}
+
+export interface ActionScriptDefinition {
+  kind: 'action';
+  legacy: boolean;
+  description: string;
+  version: string;
+  endpoint: { method: string; path: string; group?: string } | null;
+  scopes: string[];
+  inputSchema: object | null;
+  outputSchema: object | null;
+}
+
+export type ScriptDefinition = SyncScriptDefinition | ActionScriptDefinition;
+
+/** Definitions of legacy scripts come from nango.yaml (see legacy-yaml.ts). */
+export type LegacyDefinitions = Map<string, ScriptDefinition>;
+
+const DESCRIBE = String.raw`
+(() => {
+  const { module, z } = globalThis.__weft;
+  const d = module.default;
+  if (d === undefined || d === null) throw new Error('the script has no default export: export default createSync({...}) / createAction({...}), or a legacy async function');
+  if (typeof d === 'function') return JSON.stringify({ legacy: true });
+  if (typeof d !== 'object' || typeof d.exec !== 'function') throw new Error('the default export must be createSync({...}) or createAction({...}) with an exec function');
+  const schema = (value, label) => {
+    if (value === undefined || value === null) return null;
+    try { return z.toJSONSchema(value, { io: 'input' }); }
+    catch (e) { throw new Error(label + ' cannot be expressed as JSON Schema: ' + e.message); }
+  };
+  const kind = d.__weftScriptKind || (d.models ? 'sync' : 'action');
+  if (kind === 'sync') {
+    if (!d.models || typeof d.models !== 'object' || Object.keys(d.models).length === 0) throw new Error('a sync needs models: { Name: zodSchema }');
+    const models = {};
+    for (const [name, model] of Object.entries(d.models)) models[name] = schema(model, 'model ' + name);
+    return JSON.stringify({
+      kind, legacy: false, description: d.description || '', version: d.version || '0.0.1', frequency: d.frequency,
+      autoStart: d.autoStart !== false, syncType: d.syncType === 'full' ? 'full' : 'incremental', trackDeletes: d.trackDeletes === true,
+      endpoints: d.endpoints || [], scopes: d.scopes || [], models,
+      metadataSchema: schema(d.metadata, 'metadata'), checkpointSchema: schema(d.checkpoint, 'checkpoint'),
+    });
+  }
+  return JSON.stringify({
+    kind, legacy: false, description: d.description || '', version: d.version || '0.0.1', endpoint: d.endpoint || null, scopes: d.scopes || [],
+    inputSchema: schema(d.input, 'input'), outputSchema: schema(d.output, 'output'),
+  });
+})()
+`;
+
+/** Load a bundle in a throwaway isolate and read its definition (models → JSON Schema via its own zod). */
+export async function describeArtifact(
+  bundle: string,
+  expectedKind: 'sync' | 'action',
+  name: string,
+  legacy: LegacyDefinitions,
+): Promise<ScriptDefinition> {
+  const isolate = new ivm.Isolate({ memoryLimit: 128 });
+  try {
+    const context = await isolate.createContext();
+    await context.global.set('globalThis', context.global.derefInto());
+    await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
+    const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
+    const described = JSON.parse(raw) as Partial<ScriptDefinition> & { legacy: boolean; frequency?: string };
+    if (described.legacy) {
+      const definition = legacy.get(`${expectedKind}:${name}`);
+      if (definition === undefined) throw new Error(`legacy script ${name} has no ${expectedKind} entry in nango.yaml`);
+      return definition;
+    }
+    if (described.kind !== expectedKind)
+      throw new Error(
+        `a file in ${expectedKind}s/ must default-export create${expectedKind === 'sync' ? 'Sync' : 'Action'}(...)`,
+      );
+    if (described.kind === 'sync') {
+      const frequency = String(described.frequency ?? '');
+      return { ...(described as SyncScriptDefinition), frequency, frequencySeconds: parseFrequency(frequency) };
+    }
+    return described as ActionScriptDefinition;
+  } finally {
+    isolate.dispose();
+  }
+}

@@ -1,0 +1,320 @@
+import type { AuthService, ConnectionRef } from '@weft/auth';
+import type { Pool } from '@weft/db';
+import { type OutboundProxy, type PaginateOptions, type ProxyRequestConfig, paginate } from '@weft/proxy';
+import type { RecordStore, ValidationPolicy } from '@weft/records';
+import { z } from 'zod';
+import type { ScriptDefinition } from './describe-script.js';
+import { runnerErrors } from './errors.js';
+import type { HostHandler } from './sandbox.js';
+
+export interface ModelCounts {
+  added: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface BridgeContext {
+  pool: Pool;
+  proxy: OutboundProxy;
+  records: RecordStore;
+  auth: AuthService;
+  runId: string;
+  connection: { id: number; environmentId: number; providerConfigKey: string; connectionId: string };
+  scriptName: string;
+  variant: string;
+  definition: ScriptDefinition;
+  validation: ValidationPolicy;
+  /** Records per batch call. @default 10000 */
+  maxBatchRecords: number;
+  counts: Record<string, ModelCounts>;
+  onLog: (level: string, message: string) => void;
+  signal: AbortSignal;
+  /** Dryrun: writes are validated and counted but not stored. */
+  dryRun?: boolean;
+  dryRecords?: Record<string, unknown[]>;
+}
+
+const proxyConfig = z.looseObject({
+  endpoint: z.string({ error: 'endpoint is required' }).min(1, { error: 'endpoint is required' }),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  params: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  headers: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+  data: z.unknown().optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+  retryOn: z.array(z.number().int()).optional(),
+  baseUrlOverride: z.string().optional(),
+  responseType: z.enum(['json', 'text', 'arraybuffer']).optional(),
+  paginate: z.record(z.string(), z.unknown()).optional(),
+  decompress: z.boolean().optional(),
+  providerConfigKey: z.string().optional(),
+  connectionId: z.string().optional(),
+});
+
+const recordList = z.array(z.record(z.string(), z.unknown()), { error: 'records must be an array of objects' });
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, operation: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const reason = result.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
+  throw runnerErrors.create('WEFT_RUNNER_INVALID_CALL', { operation, reason });
+}
+
+/** Connection config without secondary tokens: credentials of any kind stay on the host. */
+function publicConnectionConfig(config: Record<string, unknown>, secretKeys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) if (!secretKeys.includes(key)) out[key] = value;
+  return out;
+}
+
+/**
+ * The host side of the sandbox door: every operation a script can ask for, each argument
+ * validated with zod, everything scoped to the run's own connection. Nothing here returns a
+ * credential.
+ */
+export function createHostBridge(ctx: BridgeContext): HostHandler {
+  const ref: ConnectionRef = {
+    environmentId: ctx.connection.environmentId,
+    providerConfigKey: ctx.connection.providerConfigKey,
+    connectionId: ctx.connection.connectionId,
+  };
+  const paginators = new Map<
+    string,
+    { iterator: AsyncGenerator<unknown[]>; pending: { nextPageParam: unknown; response: unknown } | undefined }
+  >();
+  let paginatorId = 0;
+  const models = ctx.definition.kind === 'sync' ? ctx.definition.models : {};
+
+  function ownConnection(
+    config: { providerConfigKey?: string | undefined; connectionId?: string | undefined },
+    operation: string,
+  ): void {
+    if (
+      (config.providerConfigKey && config.providerConfigKey !== ref.providerConfigKey) ||
+      (config.connectionId && config.connectionId !== ref.connectionId)
+    ) {
+      throw runnerErrors.create('WEFT_RUNNER_FORBIDDEN', {
+        operation,
+        reason: 'a script can only use its own connection',
+      });
+    }
+  }
+
+  function model(name: unknown, operation: string): string {
+    if (typeof name !== 'string' || !(name in models)) {
+      throw runnerErrors.create('WEFT_RUNNER_INVALID_CALL', {
+        operation,
+        reason: `unknown model ${JSON.stringify(name)}; this sync declares ${Object.keys(models).join(', ') || 'no models'}`,
+      });
+    }
+    return name;
+  }
+
+  function records(value: unknown, operation: string): Array<Record<string, unknown>> {
+    const list = parse(recordList, value, operation);
+    if (list.length > ctx.maxBatchRecords) {
+      throw runnerErrors.create('WEFT_RUNNER_PAYLOAD_TOO_LARGE', {
+        operation,
+        size: `${list.length} records`,
+        limit: `${ctx.maxBatchRecords} records per call`,
+      });
+    }
+    return list;
+  }
+
+  const count = (name: string) => {
+    ctx.counts[name] ??= { added: 0, updated: 0, deleted: 0 };
+    return ctx.counts[name];
+  };
+
+  const scope = (name: string) => ({ environmentId: ref.environmentId, connectionId: ctx.connection.id, model: name });
+
+  const checkpointKey = [ctx.connection.id, ctx.scriptName, ctx.variant];
+
+  return async (op, args) => {
+    switch (op) {
+      case 'proxy': {
+        const config = parse(proxyConfig, args[0], 'nango.proxy');
+        ownConnection(config, 'nango.proxy');
+        const { providerConfigKey: _k, connectionId: _c, paginate: _p, ...request } = config;
+        const response = await ctx.proxy.request(ref, request as ProxyRequestConfig, {
+          runId: ctx.runId,
+          signal: ctx.signal,
+        });
+        const data = Buffer.isBuffer(response.data) ? Array.from(response.data) : response.data;
+        return { status: response.status, headers: response.headers, data };
+      }
+      case 'paginate.start': {
+        const config = parse(proxyConfig, args[0], 'nango.paginate');
+        ownConnection(config, 'nango.paginate');
+        const { providerConfigKey: _k, connectionId: _c, ...request } = config;
+        const id = `p${++paginatorId}`;
+        const state: {
+          iterator: AsyncGenerator<unknown[]>;
+          pending: { nextPageParam: unknown; response: unknown } | undefined;
+        } = {
+          iterator: undefined as unknown as AsyncGenerator<unknown[]>,
+          pending: undefined,
+        };
+        const options = { ...(request.paginate ?? {}) } as PaginateOptions;
+        // The script's on_page runs in the sandbox: capture what it needs and hand it over with the next step.
+        options.on_page = (page) => {
+          state.pending = {
+            nextPageParam: page.nextPageParam,
+            response: { status: page.response.status, headers: page.response.headers, data: page.response.data },
+          };
+        };
+        state.iterator = paginate(
+          ctx.proxy,
+          ref,
+          { ...(request as ProxyRequestConfig), paginate: options },
+          { runId: ctx.runId, signal: ctx.signal },
+        );
+        paginators.set(id, state);
+        return id;
+      }
+      case 'paginate.next': {
+        const state = paginators.get(String(args[0]));
+        if (state === undefined)
+          throw runnerErrors.create('WEFT_RUNNER_INVALID_CALL', {
+            operation: 'nango.paginate',
+            reason: 'unknown paginator',
+          });
+        state.pending = undefined;
+        const step = await state.iterator.next();
+        const previousPage = state.pending;
+        if (step.done) paginators.delete(String(args[0]));
+        return step.done ? { done: true, previousPage } : { done: false, page: step.value, previousPage };
+      }
+      case 'batchSave':
+      case 'batchUpdate':
+      case 'batchDelete': {
+        const name = model(args[0], `nango.${op}`);
+        const list = records(args[1], `nango.${op}`);
+        if (ctx.dryRun) {
+          if (op === 'batchSave') {
+            const { validateRecords } = await import('@weft/records');
+            validateRecords(
+              name,
+              models[name],
+              list.map((record) => ({ id: String(record.id), record })),
+              ctx.validation,
+              (w) => ctx.onLog('warn', `record ${w.recordId} of ${name} is invalid at ${w.path}: ${w.reason}`),
+            );
+          }
+          const dry = ctx.dryRecords ?? {};
+          ctx.dryRecords = dry;
+          dry[name] = [...(dry[name] ?? []), ...list];
+          count(name)[op === 'batchDelete' ? 'deleted' : op === 'batchSave' ? 'added' : 'updated'] += list.length;
+          return true;
+        }
+        const options = {
+          jsonSchema: models[name] as object,
+          validation: ctx.validation,
+          onWarning: (w: { recordId: string; path: string; reason: string }) =>
+            ctx.onLog('warn', `record ${w.recordId} of ${name} is invalid at ${w.path}: ${w.reason}`),
+        };
+        const result =
+          op === 'batchSave'
+            ? await ctx.records.batchSave(scope(name), list, options)
+            : op === 'batchUpdate'
+              ? await ctx.records.batchUpdate(scope(name), list, options)
+              : await ctx.records.batchDelete(scope(name), list);
+        const c = count(name);
+        c.added += result.added;
+        c.updated += result.updated;
+        c.deleted += result.deleted;
+        return true;
+      }
+      case 'trackDeletesStart': {
+        const name = model(args[0], 'nango.trackDeletesStart');
+        if (!ctx.dryRun) await ctx.records.trackDeletesStart(scope(name));
+        return null;
+      }
+      case 'trackDeletesEnd': {
+        const name = model(args[0], 'nango.trackDeletesEnd');
+        if (!ctx.dryRun) count(name).deleted += (await ctx.records.trackDeletesEnd(scope(name))).deleted;
+        return null;
+      }
+      case 'getCheckpoint': {
+        const { rows } = await ctx.pool.query<{ checkpoint: unknown }>(
+          'SELECT checkpoint FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
+          checkpointKey,
+        );
+        return rows[0]?.checkpoint ?? null;
+      }
+      case 'saveCheckpoint': {
+        const checkpoint = parse(z.record(z.string(), z.unknown()), args[0], 'nango.saveCheckpoint');
+        if (!ctx.dryRun) {
+          await ctx.pool.query(
+            `INSERT INTO sync_checkpoints (connection_id, sync_name, variant, checkpoint) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (connection_id, sync_name, variant) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
+            [...checkpointKey, JSON.stringify(checkpoint)],
+          );
+        }
+        return null;
+      }
+      case 'clearCheckpoint':
+        if (!ctx.dryRun)
+          await ctx.pool.query(
+            'DELETE FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
+            checkpointKey,
+          );
+        return null;
+      case 'getConnection': {
+        if (args.length > 0)
+          ownConnection(
+            { providerConfigKey: String(args[0] ?? ''), connectionId: String(args[1] ?? '') },
+            'nango.getConnection',
+          );
+        const record = await ctx.auth.findConnectionRecord(ref);
+        const integration = await ctx.auth.getIntegration(ref.environmentId, ref.providerConfigKey);
+        const secret = (ctx.auth.effectiveProvider(integration).secondary_tokens ?? []).map((t) => t.name);
+        return {
+          id: record.id,
+          connection_id: record.connectionId,
+          provider_config_key: record.providerConfigKey,
+          provider: integration.provider,
+          connection_config: publicConnectionConfig(record.connectionConfig, secret),
+          metadata: record.metadata,
+          credentials: {},
+          created_at: record.createdAt,
+          updated_at: record.updatedAt,
+        };
+      }
+      case 'getMetadata':
+        return (await ctx.auth.findConnectionRecord(ref)).metadata;
+      case 'setMetadata':
+      case 'updateMetadata': {
+        const metadata = parse(z.record(z.string(), z.unknown()), args[0], `nango.${op}`);
+        if (!ctx.dryRun) {
+          if (op === 'setMetadata')
+            await ctx.auth.setMetadata(ref.environmentId, ref.providerConfigKey, [ref.connectionId], metadata);
+          else await ctx.auth.updateMetadata(ref.environmentId, ref.providerConfigKey, [ref.connectionId], metadata);
+        }
+        return null;
+      }
+      case 'getToken':
+        throw runnerErrors.create('WEFT_RUNNER_FORBIDDEN', {
+          operation: 'nango.getToken',
+          reason: 'tokens never enter the sandbox; call the API through nango.get/post/proxy, which injects them',
+        });
+      case 'sleep': {
+        const ms = Math.max(0, Math.min(Number(args[0]) || 0, 60_000));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          ctx.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+        return null;
+      }
+      default:
+        throw runnerErrors.create('WEFT_RUNNER_FORBIDDEN', { operation: String(op), reason: 'not an SDK operation' });
+    }
+  };
+}

@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthService } from '@weft/auth';
+import { isWeftError } from '@weft/core';
+import type { Pool } from '@weft/db';
+import type { OutboundProxy } from '@weft/proxy';
+import type { RecordStore, ValidationPolicy } from '@weft/records';
+import type { CompiledScript } from './compile.js';
+import { activeScripts, type DeployedSync, deployScripts, findScript, rollback } from './deploy-store.js';
+import { createHostBridge, type ModelCounts } from './host-bridge.js';
+import { runInSandbox, type SandboxLimits } from './sandbox.js';
+
+export interface RunLog {
+  level: string;
+  message: string;
+  at: string;
+}
+
+export interface SyncRunRequest {
+  runId?: string;
+  environmentId: number;
+  connection: { id: number; providerConfigKey: string; connectionId: string };
+  syncName: string;
+  variant?: string;
+  /** `full` clears the checkpoint first. */
+  mode: 'incremental' | 'full';
+  /** ISO start of the last successful run (legacy scripts' nango.lastSyncDate). */
+  lastSyncDate: string | null;
+  signal?: AbortSignal;
+  validation?: ValidationPolicy;
+}
+
+export interface SyncRunResult {
+  status: 'success' | 'failed' | 'cancelled';
+  counts: Record<string, ModelCounts>;
+  error?: { code: string; message: string; stack?: string; retryable: boolean };
+  logs: RunLog[];
+  durationMs: number;
+}
+
+export interface ActionRunRequest {
+  environmentId: number;
+  connection: { id: number; providerConfigKey: string; connectionId: string };
+  actionName: string;
+  input: unknown;
+  signal?: AbortSignal;
+}
+
+export interface RunnerOptions {
+  pool: Pool;
+  proxy: OutboundProxy;
+  records: RecordStore;
+  auth: AuthService;
+  limits?: Partial<SandboxLimits>;
+  maxBatchRecords?: number;
+  /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
+  onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
+}
+
+const MAX_LOGS = 2_000;
+
+// Errors of the script's own making: retrying the same code on the same data will not help.
+const NOT_RETRYABLE = new Set([
+  'WEFT_RECORDS_VALIDATION_FAILED',
+  'WEFT_RECORDS_INVALID_RECORD',
+  'WEFT_RUNNER_INVALID_CALL',
+  'WEFT_RUNNER_FORBIDDEN',
+  'WEFT_RUNNER_PAYLOAD_TOO_LARGE',
+  'WEFT_RUNNER_MEMORY_LIMIT',
+  'WEFT_AUTH_NEEDS_REAUTH',
+]);
+
+export type Runner = ReturnType<typeof createRunner>;
+
+/** Compile-free execution of deployed scripts: syncs, actions, dryruns; and the deploy entry point. */
+export function createRunner(options: RunnerOptions) {
+  const { pool } = options;
+
+  function logger() {
+    const logs: RunLog[] = [];
+    let dropped = 0;
+    return {
+      logs,
+      onLog(level: string, message: string) {
+        if (logs.length >= MAX_LOGS) {
+          dropped += 1;
+          return;
+        }
+        logs.push({ level, message: message.slice(0, 10_000), at: new Date().toISOString() });
+      },
+      finish() {
+        if (dropped > 0)
+          logs.push({
+            level: 'warn',
+            message: `${dropped} more log lines were dropped (limit ${MAX_LOGS} per run)`,
+            at: new Date().toISOString(),
+          });
+      },
+    };
+  }
+
+  async function executeSync(
+    request: SyncRunRequest,
+    script: { bundle: string; sourceMap: string; definition: CompiledScript['definition'] },
+    dry?: Record<string, unknown[]>,
+  ): Promise<SyncRunResult> {
+    const started = performance.now();
+    const runId = request.runId ?? randomUUID();
+    const signal = request.signal ?? new AbortController().signal;
+    const log = logger();
+    const counts: Record<string, ModelCounts> = {};
+    const definition = script.definition;
+    const bridge = createHostBridge({
+      pool,
+      proxy: options.proxy,
+      records: options.records,
+      auth: options.auth,
+      runId,
+      connection: { ...request.connection, environmentId: request.environmentId },
+      scriptName: request.syncName,
+      variant: request.variant ?? 'base',
+      definition,
+      validation: request.validation ?? 'reject',
+      maxBatchRecords: options.maxBatchRecords ?? 10_000,
+      counts,
+      onLog: log.onLog,
+      signal,
+      ...(dry ? { dryRun: true, dryRecords: dry } : {}),
+    });
+    try {
+      if (request.mode === 'full' && !dry) await bridge('clearCheckpoint', []);
+      // Legacy `track_deletes: true`: the whole successful run is the snapshot.
+      const wholeRunSnapshot = definition.kind === 'sync' && definition.trackDeletes;
+      if (wholeRunSnapshot && definition.kind === 'sync')
+        for (const model of Object.keys(definition.models)) await bridge('trackDeletesStart', [model]);
+      await runInSandbox({
+        name: request.syncName,
+        kind: 'sync',
+        bundle: script.bundle,
+        sourceMap: script.sourceMap,
+        env: {
+          connectionId: request.connection.connectionId,
+          providerConfigKey: request.connection.providerConfigKey,
+          ...(request.variant ? { variant: request.variant } : {}),
+          lastSyncDate: request.lastSyncDate,
+        },
+        host: bridge,
+        onLog: log.onLog,
+        ...(options.limits ? { limits: options.limits } : {}),
+        signal,
+      });
+      if (wholeRunSnapshot && definition.kind === 'sync')
+        for (const model of Object.keys(definition.models)) await bridge('trackDeletesEnd', [model]);
+      log.finish();
+      return { status: 'success', counts, logs: log.logs, durationMs: performance.now() - started };
+    } catch (error) {
+      log.finish();
+      const weft = isWeftError(error) ? error : null;
+      const code = weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED';
+      const causeCode = (weft?.details as { cause_code?: string } | undefined)?.cause_code;
+      const stack = (weft?.details as { stack?: string } | undefined)?.stack;
+      return {
+        status: code === 'WEFT_RUNNER_CANCELLED' ? 'cancelled' : 'failed',
+        counts,
+        error: {
+          code,
+          message: (error as Error).message,
+          ...(stack ? { stack } : {}),
+          retryable: !NOT_RETRYABLE.has(causeCode ?? code),
+        },
+        logs: log.logs,
+        durationMs: performance.now() - started,
+      };
+    }
+  }
+
+  return {
+    async deploy(
+      environmentId: number,
+      providerConfigKey: string,
+      scripts: CompiledScript[],
+      deployOptions: { force?: boolean; dryRun?: boolean } = {},
+    ) {
+      const result = await deployScripts(pool, environmentId, providerConfigKey, scripts, deployOptions);
+      if (result.applied) await options.onDeploy?.(result.syncs);
+      return result;
+    },
+
+    rollback: (environmentId: number, providerConfigKey: string) => rollback(pool, environmentId, providerConfigKey),
+
+    async listDeployedSyncs(environmentId: number, providerConfigKey: string): Promise<DeployedSync[]> {
+      const scripts = await activeScripts(pool, environmentId, providerConfigKey);
+      const { rows } = await pool.query<{ id: number }>(
+        'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
+        [environmentId, providerConfigKey],
+      );
+      return scripts.flatMap((s) =>
+        s.definition.kind === 'sync'
+          ? [
+              {
+                environmentId,
+                integrationId: rows[0]?.id ?? 0,
+                providerConfigKey,
+                syncName: s.name,
+                frequencySeconds: s.definition.frequencySeconds,
+                frequency: s.definition.frequency,
+                autoStart: s.definition.autoStart,
+                models: Object.keys(s.definition.models),
+                version: s.definition.version,
+              },
+            ]
+          : [],
+      );
+    },
+
+    scriptsConfig: (environmentId: number, providerConfigKey: string) =>
+      activeScripts(pool, environmentId, providerConfigKey),
+
+    async runSync(request: SyncRunRequest): Promise<SyncRunResult> {
+      const script = await findScript(
+        pool,
+        request.environmentId,
+        request.connection.providerConfigKey,
+        'sync',
+        request.syncName,
+      );
+      return executeSync(request, script);
+    },
+
+    /** Run a compiled (not deployed) sync against a live connection without saving anything. */
+    async dryrunSync(
+      request: SyncRunRequest,
+      script: CompiledScript,
+    ): Promise<SyncRunResult & { records: Record<string, unknown[]> }> {
+      const records: Record<string, unknown[]> = {};
+      const result = await executeSync(request, script, records);
+      return { ...result, records };
+    },
+
+    async runAction(
+      request: ActionRunRequest,
+      compiled?: CompiledScript,
+    ): Promise<{ output: unknown; logs: RunLog[] }> {
+      const script =
+        compiled ??
+        (await findScript(
+          pool,
+          request.environmentId,
+          request.connection.providerConfigKey,
+          'action',
+          request.actionName,
+        ));
+      const log = logger();
+      const signal = request.signal ?? new AbortController().signal;
+      const bridge = createHostBridge({
+        pool,
+        proxy: options.proxy,
+        records: options.records,
+        auth: options.auth,
+        runId: randomUUID(),
+        connection: { ...request.connection, environmentId: request.environmentId },
+        scriptName: request.actionName,
+        variant: 'base',
+        definition: script.definition,
+        validation: 'reject',
+        maxBatchRecords: options.maxBatchRecords ?? 10_000,
+        counts: {},
+        onLog: log.onLog,
+        signal,
+      });
+      const result = await runInSandbox({
+        name: request.actionName,
+        kind: 'action',
+        bundle: script.bundle,
+        sourceMap: script.sourceMap,
+        input: request.input,
+        env: {
+          connectionId: request.connection.connectionId,
+          providerConfigKey: request.connection.providerConfigKey,
+          lastSyncDate: null,
+        },
+        host: bridge,
+        onLog: log.onLog,
+        ...(options.limits ? { limits: options.limits } : {}),
+        signal,
+      });
+      log.finish();
+      return { output: result.output, logs: log.logs };
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import ivm from 'isolated-vm';
+import { runnerErrors } from './errors.js';
+import { SANDBOX_PRELUDE } from './sandbox-prelude.js';
+import { mapStack } from './source-maps.js';
+
+export interface SandboxLimits {
+  /** V8 heap limit of the isolate. @default 128 */
+  memoryMb: number;
+  /** Wall-clock limit of one run. @default 15 minutes */
+  wallMs: number;
+  /** CPU time limit of one run (time spent in JS, not waiting for the network). @default 5 minutes */
+  cpuMs: number;
+}
+
+export const defaultLimits: SandboxLimits = { memoryMb: 128, wallMs: 15 * 60_000, cpuMs: 5 * 60_000 };
+
+/** A host operation a script asked for; the result must be JSON-serialisable. */
+export type HostHandler = (op: string, args: unknown[]) => Promise<unknown>;
+
+export interface SandboxRunOptions {
+  name: string;
+  kind: 'sync' | 'action';
+  bundle: string;
+  sourceMap?: string;
+  input?: unknown;
+  env: { connectionId: string; providerConfigKey: string; variant?: string; lastSyncDate: string | null };
+  host: HostHandler;
+  onLog?: (level: string, message: string) => void;
+  limits?: Partial<SandboxLimits>;
+  signal?: AbortSignal;
+  /** Largest single bridge call (JSON bytes), e.g. a huge batchSave. @default 32 MiB */
+  maxPayloadBytes?: number;
+}
+
+export interface SandboxResult {
+  output?: unknown;
+  /** Time to create the isolate and load the script (ms). */
+  startMs: number;
+}
+
+interface ScriptError {
+  name?: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  payload?: Record<string, unknown>;
+  isActionError?: boolean;
+  issues?: unknown;
+  response?: { status: number; data: unknown };
+}
+
+// V8 code cache per bundle: later runs skip parsing (isolate start 5.9 → 3.4 ms, notes/limits.md §4).
+const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+function errorJson(error: unknown): {
+  name: string;
+  message: string;
+  code?: string;
+  details?: unknown;
+  response?: unknown;
+} {
+  const e = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    details?: unknown;
+    response?: { status: number; data: unknown; headers?: unknown };
+  };
+  return {
+    name: e?.name ?? 'Error',
+    message: e?.message ?? String(error),
+    ...(e?.code ? { code: e.code } : {}),
+    ...(e?.details ? { details: e.details } : {}),
+    ...(e?.response
+      ? { response: { status: e.response.status, data: e.response.data, headers: e.response.headers } }
+      : {}),
+  };
+}
+
+/**
+ * Run one sync or action in a fresh isolate: memory, wall-clock and CPU limits, cancellable at
+ * any moment (the isolate is disposed, which stops even `while (true) {}`), with the host
+ * bridge as the only door out. Every bridge call is handled by `host`, which validates it.
+ */
+export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxResult> {
+  const limits = { ...defaultLimits, ...options.limits };
+  const started = performance.now();
+  const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
+  let stopReason: 'timeout' | 'cpu' | 'cancelled' | null = null;
+  const stop = (reason: 'timeout' | 'cpu' | 'cancelled') => {
+    if (stopReason === null) stopReason = reason;
+    if (!isolate.isDisposed) isolate.dispose();
+  };
+  const onAbort = () => stop('cancelled');
+  if (options.signal?.aborted) stop('cancelled');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const wallTimer = setTimeout(() => stop('timeout'), limits.wallMs);
+  const cpuTimer = setInterval(() => {
+    if (!isolate.isDisposed && Number(isolate.cpuTime) / 1e6 > limits.cpuMs) stop('cpu');
+  }, 50);
+  try {
+    const context = await isolate.createContext();
+    const jail = context.global;
+    await jail.set('globalThis', jail.derefInto());
+    await jail.set(
+      '__hostCall',
+      new ivm.Reference(async (op: string, argsJson: string) => {
+        try {
+          const limit = options.maxPayloadBytes ?? 32 * 1024 * 1024;
+          if (argsJson.length > limit) {
+            throw runnerErrors.create('WEFT_RUNNER_PAYLOAD_TOO_LARGE', {
+              operation: `nango.${op}`,
+              size: `${(argsJson.length / 1048576).toFixed(1)} MiB`,
+              limit: `${(limit / 1048576).toFixed(0)} MiB per call`,
+            });
+          }
+          const args = JSON.parse(argsJson) as unknown[];
+          const value = await options.host(op, Array.isArray(args) ? args : []);
+          return JSON.stringify({ ok: true, value: value === undefined ? null : value });
+        } catch (error) {
+          return JSON.stringify({ ok: false, error: errorJson(error) });
+        }
+      }),
+    );
+    await jail.set(
+      '__hostLog',
+      new ivm.Reference((level: string, message: string) => options.onLog?.(String(level), String(message))),
+    );
+    await context.eval(SANDBOX_PRELUDE, { filename: 'weft-prelude.js' });
+    const run = (await jail.get('__weft_run', { reference: true })) as ivm.Reference<
+      (kind: string, input?: string, env?: string) => Promise<string>
+    >;
+    const cacheKey = createHash('sha1').update(options.bundle).digest('base64');
+    const cached = codeCache.get(cacheKey);
+    const script = await isolate.compileScript(options.bundle, {
+      filename: 'weft-script.js',
+      ...(cached ? { cachedData: cached } : { produceCachedData: true }),
+    });
+    const produced = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+    if (!cached && produced) codeCache.set(cacheKey, produced);
+    await script.run(context);
+    const startMs = performance.now() - started;
+    const raw = await run.apply(
+      undefined,
+      [
+        options.kind,
+        options.input === undefined ? undefined : JSON.stringify(options.input),
+        JSON.stringify(options.env),
+      ],
+      { arguments: { copy: true }, result: { promise: true, copy: true } },
+    );
+    const result = JSON.parse(raw) as { ok: boolean; output?: unknown; error?: ScriptError };
+    if (result.ok) return { output: result.output, startMs };
+    const error = result.error ?? { message: 'unknown error' };
+    const stack = error.stack && options.sourceMap ? mapStack(error.stack, options.sourceMap) : error.stack;
+    if (error.name === 'InvalidInput')
+      throw runnerErrors.create(
+        'WEFT_RUNNER_INVALID_INPUT',
+        { name: options.name, reason: error.message },
+        { issues: error.issues },
+      );
+    if (error.name === 'InvalidOutput')
+      throw runnerErrors.create('WEFT_RUNNER_INVALID_OUTPUT', { name: options.name, reason: error.message });
+    if (error.isActionError)
+      throw runnerErrors.create(
+        'WEFT_RUNNER_ACTION_FAILED',
+        { name: options.name, message: error.message },
+        { payload: error.payload ?? {}, stack },
+      );
+    // Errors raised by Weft itself (validation, forbidden calls) keep their code.
+    if (error.code?.startsWith('WEFT_')) {
+      throw Object.assign(
+        runnerErrors.create(
+          'WEFT_RUNNER_SCRIPT_FAILED',
+          { name: options.name, message: error.message },
+          { stack, cause_code: error.code },
+        ),
+        { code: error.code },
+      );
+    }
+    throw runnerErrors.create(
+      'WEFT_RUNNER_SCRIPT_FAILED',
+      { name: options.name, message: error.message },
+      { stack, ...(error.response ? { response: error.response } : {}) },
+    );
+  } catch (error) {
+    const reason = stopReason as 'timeout' | 'cpu' | 'cancelled' | null;
+    if (reason === 'cancelled') throw runnerErrors.create('WEFT_RUNNER_CANCELLED', { name: options.name });
+    if (reason === 'timeout')
+      throw runnerErrors.create('WEFT_RUNNER_TIMEOUT', { name: options.name, limit: `${limits.wallMs} ms wall-clock` });
+    if (reason === 'cpu')
+      throw runnerErrors.create('WEFT_RUNNER_TIMEOUT', { name: options.name, limit: `${limits.cpuMs} ms CPU` });
+    const message = (error as Error).message ?? '';
+    if (
+      /memory limit|Array buffer allocation failed|disposed/i.test(message) &&
+      !(error as { code?: string }).code?.startsWith('WEFT_')
+    ) {
+      throw runnerErrors.create('WEFT_RUNNER_MEMORY_LIMIT', { name: options.name, limit: limits.memoryMb });
+    }
+    if ((error as { code?: string }).code?.startsWith('WEFT_')) throw error;
+    const stack =
+      (error as Error).stack && options.sourceMap
+        ? mapStack((error as Error).stack ?? '', options.sourceMap)
+        : (error as Error).stack;
+    throw runnerErrors.create('WEFT_RUNNER_SCRIPT_FAILED', { name: options.name, message }, { stack });
+  } finally {
+    clearTimeout(wallTimer);
+    clearInterval(cpuTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!isolate.isDisposed) isolate.dispose();
+  }
+}

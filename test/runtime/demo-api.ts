@@ -1,0 +1,35 @@
+import { json, Upstream } from '../proxy/upstream.js';
+
+/** A small paginated API the demo fixtures sync from: GET /items?cursor&limit, GET /items/:id, POST /items/:id/rename. */
+export async function startDemoApi(
+  count = 120,
+): Promise<Upstream & { items: Array<{ id: string; title: string; bytes: number }> }> {
+  const api = (await new Upstream().start()) as Upstream & {
+    items: Array<{ id: string; title: string; bytes: number }>;
+  };
+  api.items = Array.from({ length: count }, (_, i) => ({ id: `item-${i}`, title: `Item ${i}`, bytes: i * 10 }));
+  api.reset((req, res) => {
+    const url = new URL(req.url, api.url);
+    const rename = /^\/items\/([^/]+)\/rename$/.exec(url.pathname);
+    if (rename && req.method === 'POST') {
+      const item = api.items.find((i) => i.id === rename[1]);
+      if (!item) return json(res, 404, { error: 'not found' });
+      item.title = (JSON.parse(req.body) as { name: string }).name;
+      return json(res, 200, item);
+    }
+    const one = /^\/items\/([^/]+)$/.exec(url.pathname);
+    if (one) {
+      const item = api.items.find((i) => i.id === one[1]);
+      return item ? json(res, 200, item) : json(res, 404, { error: 'not found' });
+    }
+    if (url.pathname === '/items') {
+      const start = Number(url.searchParams.get('cursor') ?? 0);
+      const limit = Number(url.searchParams.get('limit') ?? 50);
+      const page = api.items.slice(start, start + limit);
+      const next = start + limit < api.items.length ? String(start + limit) : '';
+      return json(res, 200, { items: page, next });
+    }
+    json(res, 404, { error: 'no route' });
+  });
+  return api;
+}
