@@ -4,7 +4,8 @@ import { type AuthService, createAuthService, loadProviders, type ProviderCatalo
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
 import { ensureEnvironment, freePort } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
-import { enqueueWebhookEvent } from '@weft/records';
+import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
+import { createRunner, type Runner } from '@weft/runner';
 import { buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -24,6 +25,8 @@ export interface ApiHarness {
   auth: AuthService;
   /** The proxy engine behind `/proxy/*` (loopback allowed, fast retries). */
   proxy: OutboundProxy;
+  /** The script runtime behind /deploy, /action/trigger and /dryrun. */
+  runner: Runner;
   /** Request log lines (only with `captureLogs`). */
   logs: string[];
   /** The encryption key (hex), for helper processes that must read the same credentials. */
@@ -72,6 +75,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     log: new ProxyRequestLog(db.pool, { intervalMs: 10 }),
     baseRetryDelayMs: 20,
   });
+  const runner = createRunner({ pool: db.pool, proxy, records: createRecordStore({ pool: db.pool }), auth });
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -83,6 +87,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       publicUrl: url,
       auth,
       proxy,
+      runner,
     },
     { logStream },
   );
@@ -103,6 +108,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     secretKey,
     auth,
     proxy,
+    runner,
     logs,
     boxKeyHex: boxKey.toString('hex'),
     api,

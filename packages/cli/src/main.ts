@@ -3,6 +3,7 @@ import { isWeftError, resolveConfig } from '@weft/core';
 import { Command } from 'commander';
 import { envCommand } from './env-command.js';
 import { registerIntegrationCommands } from './integration-command.js';
+import { registerScriptCommands } from './script-commands.js';
 import { startWeft } from './start.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -72,16 +73,15 @@ env
     }
   });
 
-registerIntegrationCommands(
-  program,
-  (line) => process.stdout.write(`${line}\n`),
-  async (fn) => {
-    try {
-      await fn();
-    } catch (error) {
-      fail(error);
-    }
-  },
-);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const guarded = async (fn: () => Promise<void>) => {
+  try {
+    await fn();
+  } catch (error) {
+    fail(error);
+  }
+};
+registerIntegrationCommands(program, out, guarded);
+registerScriptCommands(program, out, guarded);
 
 await program.parseAsync(process.argv);

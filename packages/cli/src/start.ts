@@ -2,7 +2,8 @@ import { createAuthService, loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
-import { applyRetention, createWebhookDeliveryWorker, enqueueWebhookEvent } from '@weft/records';
+import { applyRetention, createRecordStore, createWebhookDeliveryWorker, enqueueWebhookEvent } from '@weft/records';
+import { createRunner } from '@weft/runner';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
@@ -51,8 +52,9 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       policy: { allowPrivateNetwork: config.WEFT_ALLOW_PRIVATE_NETWORK, allowedHosts: config.WEFT_PROXY_ALLOWED_HOSTS },
       log: proxyLog,
     });
+    const runner = createRunner({ pool, proxy, records: createRecordStore({ pool }), auth });
     app = await buildServer(
-      { config, pool, box, publicUrl, auth, proxy },
+      { config, pool, box, publicUrl, auth, proxy, runner },
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);

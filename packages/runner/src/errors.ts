@@ -56,6 +56,11 @@ export const runnerErrors = defineErrors('runner', {
     message: 'Invalid input for {name}: {reason}',
     fix: 'Send input matching the action input schema (GET /scripts/config shows it).',
   },
+  WEFT_RUNNER_DESTRUCTIVE_DEPLOY: {
+    status: 409,
+    message: 'This deploy removes {what}; nothing was deployed',
+    fix: 'Removing syncs or models stops their data from updating. Re-run with --force (or "force": true) if that is intended.',
+  },
   WEFT_RUNNER_INVALID_OUTPUT: {
     status: 500,
     message: 'Action {name} returned output that does not match its schema: {reason}',

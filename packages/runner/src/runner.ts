@@ -226,13 +226,17 @@ export function createRunner(options: RunnerOptions) {
       return executeSync(request, script);
     },
 
-    /** Run a compiled (not deployed) sync against a live connection without saving anything. */
+    /**
+     * Run a compiled (not deployed) sync against a live connection. Nothing is saved (records are
+     * returned instead) unless `save`, which stores them like a scheduled run would.
+     */
     async dryrunSync(
       request: SyncRunRequest,
       script: CompiledScript,
+      save = false,
     ): Promise<SyncRunResult & { records: Record<string, unknown[]> }> {
       const records: Record<string, unknown[]> = {};
-      const result = await executeSync(request, script, records);
+      const result = await executeSync(request, script, save ? undefined : records);
       return { ...result, records };
     },
 

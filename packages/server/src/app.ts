@@ -12,6 +12,7 @@ import { integrationRoutes } from './routes/integrations.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
+import { scriptRoutes } from './routes/scripts.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export interface BuildServerOptions {
@@ -40,6 +41,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(connectionRoutes(ctx));
   await app.register(proxyRoutes(ctx));
   await app.register(recordsRoutes(ctx));
+  await app.register(scriptRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;
 }

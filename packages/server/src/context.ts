@@ -2,6 +2,7 @@ import type { AuthService } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Environment, Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
+import type { Runner } from '@weft/runner';
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
@@ -18,6 +19,8 @@ export interface ServerContext {
   auth?: AuthService;
   /** Outbound proxy engine; `ALL /proxy/*` and `GET /logs/proxy` are registered when present. */
   proxy?: OutboundProxy;
+  /** Script runtime; deploy, scripts config, action trigger and dryrun routes when present. */
+  runner?: Runner;
 }
 
 declare module 'fastify' {

@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { type CompiledScript, compileIntegration } from '@weft/runner';
+import type { Command } from 'commander';
+import { type ApiClientOptions, apiClient } from './api-client.js';
+
+/** Integration directories under `target`: the directory itself when it holds syncs/ or actions/, else its children. */
+export async function integrationDirs(target: string): Promise<string[]> {
+  const dir = path.resolve(target);
+  if (existsSync(path.join(dir, 'syncs')) || existsSync(path.join(dir, 'actions'))) return [dir];
+  if (!existsSync(dir)) throw new Error(`${target} does not exist`);
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter(
+      (e) =>
+        e.isDirectory() &&
+        (existsSync(path.join(dir, e.name, 'syncs')) || existsSync(path.join(dir, e.name, 'actions'))),
+    )
+    .map((e) => path.join(dir, e.name))
+    .sort();
+}
+
+const wire = (s: CompiledScript) => ({
+  name: s.name,
+  kind: s.kind,
+  file: s.file,
+  bundle: s.bundle,
+  source_map: s.sourceMap,
+  sources: s.sources,
+  definition: s.definition,
+});
+
+interface DeployResponse {
+  version: number | null;
+  applied: boolean;
+  diff: {
+    addedSyncs: string[];
+    removedSyncs: string[];
+    changedSyncs: string[];
+    addedActions: string[];
+    removedActions: string[];
+    changedActions: string[];
+    removedModels: string[];
+    destructive: boolean;
+  };
+}
+
+function describeDiff(d: DeployResponse['diff']): string[] {
+  const parts: Array<[string, string[]]> = [
+    ['+ sync', d.addedSyncs],
+    ['~ sync', d.changedSyncs],
+    ['- sync', d.removedSyncs],
+    ['+ action', d.addedActions],
+    ['~ action', d.changedActions],
+    ['- action', d.removedActions],
+    ['- model', d.removedModels],
+  ];
+  const lines = parts.flatMap(([label, names]) => names.map((n) => `  ${label} ${n}`));
+  return lines.length > 0 ? lines : ['  (no changes)'];
+}
+
+/** `weft compile`, `weft deploy`, `weft dryrun`. */
+export function registerScriptCommands(
+  program: Command,
+  out: (line: string) => void,
+  run: (fn: () => Promise<void>) => Promise<void>,
+): void {
+  const connectionOptions = (command: Command) =>
+    command
+      .option('--api-url <url>', 'Weft API URL (or WEFT_API_URL)')
+      .option('--secret-key <key>', 'secret key (or WEFT_SECRET_KEY)');
+
+  program
+    .command('compile [path]')
+    .description('Type-check and bundle the scripts of each integration under path (default ./integrations)')
+    .action((target: string | undefined) =>
+      run(async () => {
+        for (const dir of await integrationDirs(target ?? 'integrations')) {
+          const started = performance.now();
+          const scripts = await compileIntegration(dir);
+          out(
+            `${path.basename(dir)}: ${scripts.length} script(s) compiled in ${Math.round(performance.now() - started)} ms`,
+          );
+          for (const s of scripts)
+            out(
+              `  ${s.kind} ${s.name}${s.definition.kind === 'sync' ? ` (${s.definition.frequency}; models ${Object.keys(s.definition.models).join(', ')})` : ''}`,
+            );
+        }
+      }),
+    );
+
+  connectionOptions(
+    program
+      .command('deploy [path]')
+      .description(
+        'Compile and deploy each integration under path (default ./integrations); the directory name is the integration key',
+      )
+      .option('--force', 'allow removing syncs or models')
+      .option('--dry-run', 'show what would change, deploy nothing'),
+  ).action((target: string | undefined, o: ApiClientOptions & { force?: boolean; dryRun?: boolean }) =>
+    run(async () => {
+      const call = apiClient(o);
+      const dirs = await integrationDirs(target ?? 'integrations');
+      // Compile everything first: one broken integration deploys nothing.
+      const compiled = [];
+      for (const dir of dirs) {
+        out(`Compiling ${path.basename(dir)}…`);
+        compiled.push({ key: path.basename(dir), scripts: await compileIntegration(dir) });
+      }
+      for (const { key, scripts } of compiled) {
+        const result = await call<DeployResponse>('POST', '/deploy', {
+          provider_config_key: key,
+          scripts: scripts.map(wire),
+          force: o.force === true,
+          dry_run: o.dryRun === true,
+        });
+        out(result.applied ? `Deployed ${key} as version ${result.version}` : `${key}: dry run, nothing deployed`);
+        for (const line of describeDiff(result.diff)) out(line);
+      }
+    }),
+  );
+
+  connectionOptions(
+    program
+      .command('dryrun <script> <connection-id>')
+      .description('Run a local sync or action against a live connection; saves nothing unless --save')
+      .option('-i, --integration <key>', 'integration key (default: the only integration that has this script)')
+      .option('-p, --path <dir>', 'integrations directory', 'integrations')
+      .option('--input <json>', 'action input as JSON')
+      .option('--last-sync-date <iso>', 'lastSyncDate for legacy incremental syncs')
+      .option('--save', 'store the records like a scheduled run')
+      .option('--show <n>', 'records to print per model', '3'),
+  ).action(
+    (
+      scriptName: string,
+      connectionId: string,
+      o: ApiClientOptions & {
+        integration?: string;
+        path: string;
+        input?: string;
+        lastSyncDate?: string;
+        save?: boolean;
+        show: string;
+      },
+    ) =>
+      run(async () => {
+        const dirs = (await integrationDirs(o.path)).filter(
+          (d) => o.integration === undefined || path.basename(d) === o.integration,
+        );
+        let found: { key: string; script: CompiledScript } | undefined;
+        for (const dir of dirs) {
+          const script = (await compileIntegration(dir)).find((s) => s.name === scriptName);
+          if (script) {
+            found = { key: path.basename(dir), script };
+            break;
+          }
+        }
+        if (found === undefined)
+          throw new Error(`no script ${scriptName} under ${o.path}${o.integration ? ` for ${o.integration}` : ''}`);
+        const result = await apiClient(o)<{
+          status?: string;
+          counts?: Record<string, { added: number; updated: number; deleted: number }>;
+          records?: Record<string, unknown[]>;
+          logs: Array<{ level: string; message: string }>;
+          error?: { code: string; message: string; stack?: string } | null;
+          output?: unknown;
+        }>('POST', '/dryrun', {
+          provider_config_key: found.key,
+          connection_id: connectionId,
+          script: wire(found.script),
+          ...(o.input ? { input: JSON.parse(o.input) as unknown } : {}),
+          save: o.save === true,
+          last_sync_date: o.lastSyncDate ?? null,
+        });
+        for (const l of result.logs) out(`[${l.level}] ${l.message}`);
+        if (found.script.kind === 'action') {
+          out(JSON.stringify(result.output, null, 2));
+          return;
+        }
+        for (const [model, records] of Object.entries(result.records ?? {})) {
+          out(`${model}: ${records.length} record(s)`);
+          for (const record of records.slice(0, Number(o.show))) out(`  ${JSON.stringify(record)}`);
+        }
+        for (const [model, c] of Object.entries(result.counts ?? {}))
+          out(`${model}: +${c.added} ~${c.updated} -${c.deleted}${o.save ? ' (saved)' : ''}`);
+        if (result.error)
+          throw Object.assign(
+            new Error(
+              `${result.error.code}: ${result.error.message}${result.error.stack ? `\n${result.error.stack}` : ''}`,
+            ),
+            {},
+          );
+      }),
+  );
+}

@@ -1,0 +1,110 @@
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { spawnWeft } from '../helpers/weft-process.js';
+import type { Upstream } from '../proxy/upstream.js';
+import { startDemoApi } from './demo-api.js';
+
+const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
+const tmpRoot = new URL('../.tmp/', import.meta.url).pathname;
+
+let h: ApiHarness;
+let api: Upstream;
+let work: string;
+
+beforeAll(async () => {
+  h = await startApi();
+  api = await startDemoApi(30);
+  await h.api('/integrations', {
+    method: 'POST',
+    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
+  });
+  await h.api('/connection', {
+    method: 'POST',
+    json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
+  });
+  await mkdir(tmpRoot, { recursive: true });
+  work = await mkdtemp(path.join(tmpRoot, 'deploy-'));
+  await cp(path.join(fixtures, 'demo'), path.join(work, 'demo'), { recursive: true });
+}, 60_000);
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+  await api.stop();
+  await h.close();
+});
+
+async function weft(args: string[]) {
+  const run = spawnWeft(args, { WEFT_API_URL: h.url, WEFT_SECRET_KEY: h.secretKey });
+  const code = await run.exited;
+  return { code, stdout: run.stdout.join('\n'), stderr: run.stderr.join('\n') };
+}
+
+describe('weft deploy / dryrun and the action API', () => {
+  it('deploys with a diff, then serves scripts config', async () => {
+    const deployed = await weft(['deploy', work]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stdout).toContain('Deployed demo as version 1');
+    expect(deployed.stdout).toContain('+ sync items');
+    expect(deployed.stdout).toContain('+ action get-item');
+    const config = await h.get('/scripts/config?provider_config_key=demo');
+    expect(config.data.map((s: Body) => `${s.type}:${s.name}`).sort()).toEqual(['action:get-item', 'sync:items']);
+  });
+
+  it('triggers an action synchronously and asynchronously (Nango shape)', async () => {
+    const headers = { 'Connection-Id': 'c1', 'Provider-Config-Key': 'demo' };
+    const sync = await h.api('/action/trigger', {
+      method: 'POST',
+      headers,
+      json: { action_name: 'get-item', input: { id: 'item-3' } },
+    });
+    expect(sync.status).toBe(200);
+    expect(await sync.json()).toEqual({ id: 'item-3', name: 'Item 3', size: 30 });
+    const bad = await h.api('/action/trigger', {
+      method: 'POST',
+      headers,
+      json: { action_name: 'get-item', input: { id: '' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Body).error.code).toBe('WEFT_RUNNER_INVALID_INPUT');
+    const queued = await h.api('/action/trigger', {
+      method: 'POST',
+      headers: { ...headers, 'X-Async': 'true' },
+      json: { action_name: 'get-item', input: { id: 'item-4' } },
+    });
+    expect(queued.status).toBe(202);
+    const { statusUrl } = (await queued.json()) as { statusUrl: string };
+    let status: Body = { status: 'running' };
+    for (let i = 0; i < 200 && status.status === 'running'; i++) {
+      status = await h.get(statusUrl);
+      if (status.status === 'running') await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toMatchObject({ status: 'success', output: { id: 'item-4', name: 'Item 4', size: 40 } });
+  });
+
+  it('dryrun prints records and counts and saves nothing', async () => {
+    const result = await weft(['dryrun', 'items', 'c1', '--path', work, '--show', '1']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Item: 30 record(s)');
+    expect(result.stdout).toContain('{"id":"item-0","name":"Item 0","size":0}');
+    const { rows } = await h.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM records');
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it('a removed sync needs --force; a script that does not compile deploys nothing', async () => {
+    await rm(path.join(work, 'demo', 'syncs', 'items.ts'));
+    const refused = await weft(['deploy', work]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('WEFT_RUNNER_DESTRUCTIVE_DEPLOY');
+    expect(refused.stderr).toContain('sync items');
+    await writeFile(
+      path.join(work, 'demo', 'actions', 'broken.ts'),
+      "import { createAction } from 'nango';\nexport default createAction({ oops });\n",
+    );
+    const broken = await weft(['deploy', work, '--force']);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/WEFT_RUNNER_COMPILE_FAILED.*actions\/broken\.ts:2:\d+/);
+    const config = await h.get('/scripts/config?provider_config_key=demo');
+    expect(config.data.map((s: Body) => s.name).sort()).toEqual(['get-item', 'items']); // version 1 still active
+  });
+});
