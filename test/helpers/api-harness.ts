@@ -6,6 +6,7 @@ import { ensureEnvironment, freePort } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
 import { createRunner, type Runner } from '@weft/runner';
+import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
 import { buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -27,6 +28,8 @@ export interface ApiHarness {
   proxy: OutboundProxy;
   /** The script runtime behind /deploy, /action/trigger and /dryrun. */
   runner: Runner;
+  /** Present when started with `scheduler` options. */
+  scheduler: Scheduler | undefined;
   /** Request log lines (only with `captureLogs`). */
   logs: string[];
   /** The encryption key (hex), for helper processes that must read the same credentials. */
@@ -42,6 +45,8 @@ export interface ApiOptions {
   /** @default the repository's providers.yaml */
   providers?: ProviderCatalog;
   refreshMarginSeconds?: number;
+  /** Start a scheduler (with these settings) behind the /sync/* routes. */
+  scheduler?: Partial<Omit<SchedulerOptions, 'pool' | 'connectionString' | 'runner'>>;
   /** Keep the server's request log lines (LOG_LEVEL info) in `logs`, to check nothing secret is logged. */
   captureLogs?: boolean;
 }
@@ -75,7 +80,19 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     log: new ProxyRequestLog(db.pool, { intervalMs: 10 }),
     baseRetryDelayMs: 20,
   });
-  const runner = createRunner({ pool: db.pool, proxy, records: createRecordStore({ pool: db.pool }), auth });
+  let scheduler: Scheduler | undefined;
+  const runner = createRunner({
+    pool: db.pool,
+    proxy,
+    records: createRecordStore({ pool: db.pool }),
+    auth,
+    onDeploy: async () => {
+      await scheduler?.tickNow();
+    },
+  });
+  if (options.scheduler) {
+    scheduler = createScheduler({ pool: db.pool, connectionString: db.url, runner, ...options.scheduler });
+  }
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
@@ -88,10 +105,12 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       auth,
       proxy,
       runner,
+      ...(scheduler ? { scheduler } : {}),
     },
     { logStream },
   );
   await app.listen({ host: '127.0.0.1', port });
+  await scheduler?.start();
   const api: ApiHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
     const headers = new Headers(rest.headers);
@@ -109,6 +128,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     auth,
     proxy,
     runner,
+    scheduler,
     logs,
     boxKeyHex: boxKey.toString('hex'),
     api,
@@ -116,6 +136,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       return (await api(path, init)).json();
     },
     async close() {
+      await scheduler?.stop();
       await app.close();
       await proxy.close();
       await db.drop();

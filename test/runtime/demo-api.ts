@@ -1,15 +1,40 @@
 import { json, Upstream } from '../proxy/upstream.js';
 
 /** A small paginated API the demo fixtures sync from: GET /items?cursor&limit, GET /items/:id, POST /items/:id/rename. */
-export async function startDemoApi(
-  count = 120,
-): Promise<Upstream & { items: Array<{ id: string; title: string; bytes: number }> }> {
-  const api = (await new Upstream().start()) as Upstream & {
-    items: Array<{ id: string; title: string; bytes: number }>;
+export interface DemoApi extends Upstream {
+  items: Array<{ id: string; title: string; bytes: number }>;
+  /**
+   * Hold the next request matching `match` until released: `arrived` resolves when it comes in
+   * (so a test can act while a sync is mid-run, without sleeping).
+   */
+  hold(match: (url: URL) => boolean): { arrived: Promise<void>; release(): void };
+}
+
+export async function startDemoApi(count = 120): Promise<DemoApi> {
+  const api = (await new Upstream().start()) as DemoApi;
+  const holds: Array<{ match: (url: URL) => boolean; arrive: () => void; gate: Promise<void> }> = [];
+  api.hold = (match) => {
+    let arrive = () => {};
+    let release = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      arrive = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    holds.push({ match, arrive, gate });
+    return { arrived, release };
   };
   api.items = Array.from({ length: count }, (_, i) => ({ id: `item-${i}`, title: `Item ${i}`, bytes: i * 10 }));
   api.reset((req, res) => {
     const url = new URL(req.url, api.url);
+    const held = holds.findIndex((h) => h.match(url));
+    if (held !== -1) {
+      const [hold] = holds.splice(held, 1);
+      hold?.arrive();
+      void hold?.gate.then(() => api.handler({ ...req, url: `${req.url}` }, res));
+      return;
+    }
     const rename = /^\/items\/([^/]+)\/rename$/.exec(url.pathname);
     if (rename && req.method === 'POST') {
       const item = api.items.find((i) => i.id === rename[1]);

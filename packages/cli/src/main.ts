@@ -5,6 +5,7 @@ import { envCommand } from './env-command.js';
 import { registerIntegrationCommands } from './integration-command.js';
 import { registerScriptCommands } from './script-commands.js';
 import { startWeft } from './start.js';
+import { startWorker } from './worker.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -40,6 +41,31 @@ program
         if (signals > 1) process.exit(1);
         process.stdout.write(`Received ${signal}, shutting down…\n`);
         weft.stop().then(
+          () => process.exit(0),
+          (error: unknown) => fail(error),
+        );
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('worker')
+  .description(
+    'Run sync runs only (no API); joins the server through the shared Postgres (set DATABASE_URL and WEFT_ENCRYPTION_KEY)',
+  )
+  .action(async () => {
+    try {
+      const worker = await startWorker(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
+      let signals = 0;
+      const shutdown = (signal: string) => {
+        signals += 1;
+        if (signals > 1) process.exit(1);
+        process.stdout.write(`Received ${signal}, finishing running syncs…\n`);
+        worker.stop().then(
           () => process.exit(0),
           (error: unknown) => fail(error),
         );

@@ -1,12 +1,13 @@
-import { createAuthService, loadProviders } from '@weft/auth';
+import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
-import { applyRetention, createRecordStore, createWebhookDeliveryWorker, enqueueWebhookEvent } from '@weft/records';
+import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
 import { createRunner } from '@weft/runner';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
+import { createServices } from './services.js';
 
 export interface StartOptions {
   /** Where user-facing lines go. @default process.stdout */
@@ -36,28 +37,21 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     const { createdSecretKey } = await ensureEnvironment(database.pool, box);
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
     const pool = database.pool;
-    const auth = createAuthService({
-      pool,
+    const { auth, proxy, runner, scheduler } = createServices(
+      config,
+      database,
       box,
       providers,
       publicUrl,
-      refreshMarginSeconds: config.WEFT_TOKEN_REFRESH_MARGIN_SECONDS,
-      onEvent: async (event) => {
-        await enqueueWebhookEvent(pool, event);
-      },
-    });
-    const proxyLog = new ProxyRequestLog(pool);
-    const proxy = createProxy({
-      credentials: auth,
-      policy: { allowPrivateNetwork: config.WEFT_ALLOW_PRIVATE_NETWORK, allowedHosts: config.WEFT_PROXY_ALLOWED_HOSTS },
-      log: proxyLog,
-    });
-    const runner = createRunner({ pool, proxy, records: createRecordStore({ pool }), auth });
+      'all',
+      (error) => process.stderr.write(`scheduler: ${(error as Error).message}\n`),
+    );
     app = await buildServer(
-      { config, pool, box, publicUrl, auth, proxy, runner },
+      { config, pool, box, publicUrl, auth, proxy, runner, scheduler },
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);
+    await scheduler.start();
     const log = app.log;
     const webhooks = createWebhookDeliveryWorker({
       pool: database.pool,
@@ -92,6 +86,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
         stopping ??= (async () => {
           clearInterval(retentionTimer);
           await webhooks.stop();
+          await scheduler.stop();
           await proxy.close();
           await running.close();
           await database.close();

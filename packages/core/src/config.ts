@@ -67,6 +67,22 @@ export const configSchema = z.object({
         .filter(Boolean),
     )
     .default([]),
+  /** Sync runs executed at once by this process (weft start / weft worker). @default 4 */
+  WEFT_WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number ≥ 0' })
+    .int({ error: 'must be a whole number ≥ 0' })
+    .min(0, { error: 'must be a whole number ≥ 0' })
+    .default(4),
+  /** A running sync whose worker has not sent a heartbeat for this long is interrupted and retried. @default 30 */
+  WEFT_HEARTBEAT_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds ≥ 1' })
+    .min(1, { error: 'must be a number of seconds ≥ 1' })
+    .default(30),
+  /** Multiplies every sync frequency (testing and demos only; 1 in production). @default 1 */
+  WEFT_SCHEDULER_TIME_SCALE: z.coerce
+    .number({ error: 'must be a positive number' })
+    .positive({ error: 'must be a positive number' })
+    .default(1),
   /** Path of providers.yaml. @default ./providers.yaml */
   WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
 });

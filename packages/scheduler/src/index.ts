@@ -1,1 +1,2 @@
-export {};
+export { schedulerErrors } from './errors.js';
+export { createScheduler, type Scheduler, type SchedulerOptions, type SyncSelector } from './scheduler.js';

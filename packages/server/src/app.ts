@@ -13,6 +13,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
 import { scriptRoutes } from './routes/scripts.js';
+import { syncRoutes } from './routes/sync.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export interface BuildServerOptions {
@@ -42,6 +43,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(proxyRoutes(ctx));
   await app.register(recordsRoutes(ctx));
   await app.register(scriptRoutes(ctx));
+  await app.register(syncRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;
 }

@@ -3,6 +3,7 @@ import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Environment, Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { Runner } from '@weft/runner';
+import type { Scheduler } from '@weft/scheduler';
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
@@ -21,6 +22,8 @@ export interface ServerContext {
   proxy?: OutboundProxy;
   /** Script runtime; deploy, scripts config, action trigger and dryrun routes when present. */
   runner?: Runner;
+  /** Scheduler; the /sync/* control routes are registered when present. */
+  scheduler?: Scheduler;
 }
 
 declare module 'fastify' {

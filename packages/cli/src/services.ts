@@ -1,0 +1,59 @@
+import { createAuthService, type ProviderCatalog } from '@weft/auth';
+import type { SecretBox, WeftConfig } from '@weft/core';
+import type { Database } from '@weft/db';
+import { createProxy, ProxyRequestLog } from '@weft/proxy';
+import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
+import { createRunner } from '@weft/runner';
+import { createScheduler, type Scheduler } from '@weft/scheduler';
+
+/** The services `weft start` and `weft worker` share, wired once. */
+export function createServices(
+  config: WeftConfig,
+  database: Database,
+  box: SecretBox,
+  providers: ProviderCatalog,
+  publicUrl: string,
+  role: 'all' | 'worker',
+  onError: (error: unknown) => void,
+) {
+  const pool = database.pool;
+  const auth = createAuthService({
+    pool,
+    box,
+    providers,
+    publicUrl,
+    refreshMarginSeconds: config.WEFT_TOKEN_REFRESH_MARGIN_SECONDS,
+    onEvent: async (event) => {
+      await enqueueWebhookEvent(pool, event);
+    },
+  });
+  const proxyLog = new ProxyRequestLog(pool, { onError });
+  const proxy = createProxy({
+    credentials: auth,
+    policy: { allowPrivateNetwork: config.WEFT_ALLOW_PRIVATE_NETWORK, allowedHosts: config.WEFT_PROXY_ALLOWED_HOSTS },
+    log: proxyLog,
+  });
+  let scheduler: Scheduler | undefined;
+  const runner = createRunner({
+    pool,
+    proxy,
+    records: createRecordStore({ pool }),
+    auth,
+    // New syncs get schedules at once instead of at the next tick.
+    onDeploy: async () => {
+      await scheduler?.tickNow();
+    },
+  });
+  scheduler = createScheduler({
+    pool,
+    connectionString: database.url,
+    runner,
+    role,
+    concurrency: config.WEFT_WORKER_CONCURRENCY,
+    timeScale: config.WEFT_SCHEDULER_TIME_SCALE,
+    heartbeatTimeoutMs: config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+    heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),
+    onError,
+  });
+  return { auth, proxy, runner, scheduler };
+}

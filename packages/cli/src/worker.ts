@@ -1,0 +1,48 @@
+import { loadProviders } from '@weft/auth';
+import { createSecretBox, type WeftConfig } from '@weft/core';
+import { migrate, openDatabase } from '@weft/db';
+import { resolveEncryptionKey } from './encryption-key.js';
+import { createServices } from './services.js';
+
+/**
+ * `weft worker`: a runner pool only (no API, no schedule ticking) joining the shared Postgres;
+ * add as many as the load needs. Needs the same WEFT_ENCRYPTION_KEY as the server.
+ */
+export async function startWorker(
+  config: WeftConfig,
+  out: (line: string) => void,
+): Promise<{ stop(): Promise<void>; workerId: string }> {
+  const providers = await loadProviders(config.WEFT_PROVIDERS_FILE);
+  const { key } = await resolveEncryptionKey(config);
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.WEFT_DATA_DIR });
+  try {
+    await migrate(database.pool);
+    const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const { proxy, scheduler } = createServices(
+      config,
+      database,
+      createSecretBox(key),
+      providers,
+      publicUrl,
+      'worker',
+      (error) => process.stderr.write(`worker: ${(error as Error).message}\n`),
+    );
+    await scheduler.start();
+    out(`Worker ${scheduler.workerId} started (concurrency ${config.WEFT_WORKER_CONCURRENCY})`);
+    let stopping: Promise<void> | undefined;
+    return {
+      workerId: scheduler.workerId,
+      stop() {
+        stopping ??= (async () => {
+          await scheduler.stop();
+          await proxy.close();
+          await database.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,384 @@
+import { hostname } from 'node:os';
+import { isWeftError } from '@weft/core';
+import { type Pool, withTransaction } from '@weft/db';
+import { enqueueSyncEvent } from '@weft/records';
+import { parseFrequency, type Runner, type SyncRunResult } from '@weft/runner';
+import { PgBoss } from 'pg-boss';
+import { schedulerErrors } from './errors.js';
+import * as sql from './sql.js';
+
+const QUEUE = 'weft-sync-runs';
+
+export interface SchedulerOptions {
+  pool: Pool;
+  /** Connection string for pg-boss (same database). */
+  connectionString: string;
+  runner: Runner;
+  /** `all` = schedules + worker (weft start); `worker` = runs only (weft worker). */
+  role?: 'all' | 'worker';
+  workerId?: string;
+  /** Concurrent runs in this process. @default 4 */
+  concurrency?: number;
+  /** Multiplies every frequency, jitter and backoff; tests use e.g. 0.01. @default 1 */
+  timeScale?: number;
+  /** How often due schedules are queued and stale runs reaped. @default 1000 ms */
+  tickMs?: number;
+  heartbeatMs?: number;
+  /** A running run without heartbeat for this long is interrupted and retried. @default 30000 */
+  heartbeatTimeoutMs?: number;
+  /** Attempts per scheduled run (first + retries). @default 3 */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt. @default 30000 */
+  retryDelayMs?: number;
+  /** Grace for running runs on stop before they are handed back. @default 10000 */
+  shutdownGraceMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface SyncSelector {
+  environmentId: number;
+  providerConfigKey: string;
+  syncs?: string[];
+  connectionId?: string;
+}
+
+interface ClaimedRun {
+  id: string;
+  schedule_id: number;
+  environment_id: number;
+  connection_id: number;
+  sync_name: string;
+  variant: string;
+  mode: 'incremental' | 'full';
+  attempt: number;
+  trigger: string;
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;
+
+/**
+ * Background syncs on pg-boss: schedules live in Postgres (no per-schedule state in memory),
+ * due ones become `sync_runs` rows plus a pg-boss job each; workers claim a run (one running
+ * per connection+sync is a unique index), execute it in the sandbox with heartbeats, and
+ * record the outcome with its webhook event in one transaction. A run whose worker died is
+ * found by its stale heartbeat, marked interrupted and retried from its checkpoint.
+ */
+export function createScheduler(options: SchedulerOptions) {
+  const { pool, runner } = options;
+  const role = options.role ?? 'all';
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+  const scale = options.timeScale ?? 1;
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const retryDelayMs = options.retryDelayMs ?? 30_000;
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema: 'pgboss',
+    useListenNotify: true,
+    max: 4,
+  } as ConstructorParameters<typeof PgBoss>[0]);
+  boss.on('error', (error: unknown) => options.onError?.(error));
+  const running = new Map<string, AbortController>();
+  let tickTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
+  let stopped = false;
+
+  async function sendJobs(runs: Array<{ id: string; startAfter?: Date }>): Promise<void> {
+    if (runs.length === 0) return;
+    await boss.insert(
+      QUEUE,
+      runs.map((r) => ({ data: { runId: r.id }, ...(r.startAfter ? { startAfter: r.startAfter } : {}) })),
+    );
+  }
+
+  async function tick(): Promise<void> {
+    await pool.query(sql.RECONCILE_SCHEDULES, [scale]);
+    await pool.query(sql.DELETE_ORPHAN_SCHEDULES);
+    for (;;) {
+      const { rows } = await pool.query<{ id: string }>(sql.QUEUE_DUE, [500, scale]);
+      await sendJobs(rows);
+      if (rows.length < 500) break;
+    }
+    const reaped = await pool.query<{ id: string; attempt: number }>(sql.REAP, [heartbeatTimeoutMs / 1000]);
+    for (const run of reaped.rows) await retry(run.id, run.attempt, 0);
+  }
+
+  async function retry(runId: string, attempt: number, delayMs: number): Promise<void> {
+    if (attempt >= maxAttempts) return;
+    const { rows } = await pool.query<{ id: string; run_after: string }>(sql.QUEUE_RETRY, [runId, delayMs / 1000]);
+    const next = rows[0];
+    if (next) await sendJobs([{ id: next.id, startAfter: new Date(Date.now() + delayMs) }]);
+  }
+
+  function scheduleTick(): void {
+    if (stopped || role !== 'all') return;
+    tickTimer = setTimeout(() => {
+      ticking = tick()
+        .catch((error: unknown) => options.onError?.(error))
+        .finally(() => {
+          ticking = undefined;
+          scheduleTick();
+        });
+    }, options.tickMs ?? 1_000);
+    tickTimer.unref();
+  }
+
+  async function execute(runId: string): Promise<void> {
+    let claimed: ClaimedRun | undefined;
+    try {
+      const { rows } = await pool.query<ClaimedRun>(sql.CLAIM_RUN, [runId, workerId]);
+      claimed = rows[0];
+    } catch (error) {
+      // 23505: another run of this connection+sync is running; try again shortly (never overlap).
+      if ((error as { code?: string }).code === '23505') {
+        await sendJobs([{ id: runId, startAfter: new Date(Date.now() + 500) }]);
+        return;
+      }
+      throw error;
+    }
+    if (claimed === undefined) return; // cancelled, or claimed elsewhere (a duplicate delivery)
+    const run = claimed;
+    const controller = new AbortController();
+    running.set(run.id, controller);
+    let result: SyncRunResult;
+    let externalId = '';
+    let providerConfigKey = '';
+    try {
+      const context = (
+        await pool.query<{ provider_config_key: string; external_id: string }>(sql.RUN_CONTEXT, [run.connection_id])
+      ).rows[0];
+      externalId = context?.external_id ?? '';
+      providerConfigKey = context?.provider_config_key ?? '';
+      const last = (
+        await pool.query<{ started_at: string }>(sql.LAST_SUCCESS, [run.connection_id, run.sync_name, run.variant])
+      ).rows[0];
+      result = await runner.runSync({
+        runId: run.id,
+        environmentId: run.environment_id,
+        connection: { id: run.connection_id, providerConfigKey, connectionId: externalId },
+        syncName: run.sync_name,
+        ...(run.variant !== 'base' ? { variant: run.variant } : {}),
+        mode: run.mode,
+        lastSyncDate: last?.started_at ?? null,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      result = {
+        status: 'failed',
+        counts: {},
+        error: {
+          code: isWeftError(error) ? error.code : 'WEFT_CORE_INTERNAL',
+          message: (error as Error).message,
+          retryable: !isWeftError(error, 'WEFT_RUNNER_SCRIPT_NOT_FOUND'),
+        },
+        logs: [],
+        durationMs: 0,
+      };
+    } finally {
+      running.delete(run.id);
+    }
+    const handedBack = result.status === 'cancelled' && stopped;
+    const status = handedBack ? 'interrupted' : result.status;
+    const finished = await withTransaction(pool, async (client) => {
+      const { rows } = await client.query<{ id: string; started_at: string }>(sql.FINISH_RUN, [
+        run.id,
+        workerId,
+        status,
+        JSON.stringify(result.counts),
+        result.error ? JSON.stringify(result.error) : null,
+        JSON.stringify(result.logs.slice(-500)),
+      ]);
+      if (rows.length === 0) return false; // reaped meanwhile: its retry owns the outcome
+      if (status === 'success' || status === 'failed') {
+        await enqueueSyncEvent(client, {
+          environmentId: run.environment_id,
+          connectionId: externalId,
+          providerConfigKey,
+          syncName: run.sync_name,
+          syncType: run.mode === 'full' ? 'FULL' : 'INCREMENTAL',
+          runId: run.id,
+          startedAt: new Date(Date.now() - result.durationMs).toISOString(),
+          finishedAt: new Date().toISOString(),
+          success: status === 'success',
+          counts: result.counts,
+          ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+        });
+      }
+      return true;
+    });
+    if (!finished) return;
+    if (status === 'interrupted') await retry(run.id, run.attempt, 0);
+    else if (status === 'failed' && result.error?.retryable)
+      await retry(run.id, run.attempt, retryDelayMs * scale * 2 ** (run.attempt - 1));
+  }
+
+  async function selectSchedules(selector: SyncSelector) {
+    const { rows } = await pool.query<{
+      id: number;
+      connection_id: number;
+      sync_name: string;
+      variant: string;
+      state: string;
+      external_id: string;
+    }>(sql.SCHEDULES_FOR, [
+      selector.environmentId,
+      selector.providerConfigKey,
+      selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
+      selector.connectionId ?? null,
+    ]);
+    const missing = (selector.syncs ?? []).filter((name) => !rows.some((r) => r.sync_name === name));
+    if (rows.length === 0 || missing.length > 0) {
+      throw schedulerErrors.create('WEFT_SCHEDULER_SYNC_NOT_FOUND', {
+        syncs: (missing.length > 0 ? missing : (selector.syncs ?? ['(any)'])).join(', '),
+        providerConfigKey: selector.providerConfigKey,
+        connection: selector.connectionId ? ` and connection ${selector.connectionId}` : '',
+      });
+    }
+    return rows;
+  }
+
+  return {
+    workerId,
+    async start(): Promise<void> {
+      stopped = false;
+      await boss.start();
+      await boss
+        .createQueue(QUEUE, { notify: true, retryLimit: 0, expireInSeconds: 24 * 3600 } as Parameters<
+          typeof boss.createQueue
+        >[1])
+        .catch((error: unknown) => {
+          if (!/already exists/i.test(String((error as Error).message))) throw error;
+        });
+      if ((options.concurrency ?? 4) > 0)
+        await boss.work<{ runId: string }>(
+          QUEUE,
+          {
+            batchSize: 1,
+            localConcurrency: options.concurrency ?? 4,
+            pollingIntervalSeconds: 0.5,
+            notifyPollingIntervalSeconds: 2,
+          } as Parameters<typeof boss.work>[1],
+          async (jobs: Array<{ data: { runId: string } }>) => {
+            for (const job of jobs) await execute(job.data.runId);
+          },
+        );
+      heartbeatTimer = setInterval(() => {
+        const ids = [...running.keys()];
+        if (ids.length > 0)
+          pool.query(sql.HEARTBEAT, [ids, workerId]).catch((error: unknown) => options.onError?.(error));
+      }, heartbeatMs);
+      heartbeatTimer.unref();
+      if (role === 'all') {
+        // Reconcile and queue at once, so freshly deployed syncs start without waiting a tick.
+        await tick().catch((error: unknown) => options.onError?.(error));
+        scheduleTick();
+      }
+    },
+
+    /** Finish running runs within the grace period, hand back the rest (interrupted → retried elsewhere). */
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(tickTimer);
+      await ticking;
+      await boss.offWork(QUEUE).catch(() => {});
+      const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
+      while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const controller of running.values()) controller.abort();
+      while (running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      clearInterval(heartbeatTimer);
+      await boss.stop({ graceful: true, timeout: 5_000 } as Parameters<typeof boss.stop>[0]);
+    },
+
+    /** Run now (coalesces with a run already queued). `full` clears the checkpoint first. */
+    async trigger(selector: SyncSelector, mode: 'incremental' | 'full' = 'incremental'): Promise<string[]> {
+      const schedules = await selectSchedules(selector);
+      const paused = schedules.find((s) => s.state === 'paused');
+      if (paused)
+        throw schedulerErrors.create('WEFT_SCHEDULER_SYNC_PAUSED', {
+          syncName: paused.sync_name,
+          connectionId: paused.external_id,
+        });
+      const queued: string[] = [];
+      for (const schedule of schedules) {
+        const { rows } = await pool.query<{ id: string }>(sql.QUEUE_MANUAL, [schedule.id, mode]);
+        if (rows[0]) queued.push(rows[0].id);
+      }
+      await sendJobs(queued.map((id) => ({ id })));
+      return queued;
+    },
+
+    async pause(selector: SyncSelector): Promise<number> {
+      const ids = (await selectSchedules(selector)).map((s) => s.id);
+      await pool.query(`UPDATE schedules SET state = 'paused' WHERE id = ANY($1::bigint[])`, [ids]);
+      await pool.query(
+        `UPDATE sync_runs SET status = 'cancelled', ended_at = now() WHERE schedule_id = ANY($1::bigint[]) AND status = 'queued'`,
+        [ids],
+      );
+      return ids.length;
+    },
+
+    async resume(selector: SyncSelector): Promise<number> {
+      const ids = (await selectSchedules(selector)).map((s) => s.id);
+      await pool.query(
+        `UPDATE schedules SET state = 'active', next_run_at = least(next_run_at, now()) WHERE id = ANY($1::bigint[]) AND state = 'paused'`,
+        [ids],
+      );
+      return ids.length;
+    },
+
+    async updateFrequency(
+      selector: SyncSelector & { connectionId: string },
+      frequency: string | null,
+    ): Promise<number | null> {
+      let seconds: number | null = null;
+      if (frequency !== null) {
+        try {
+          seconds = parseFrequency(frequency);
+        } catch (error) {
+          throw schedulerErrors.create('WEFT_SCHEDULER_INVALID_FREQUENCY', { reason: (error as Error).message });
+        }
+      }
+      const ids = (await selectSchedules(selector)).map((s) => s.id);
+      await pool.query(
+        `UPDATE schedules SET frequency_override_seconds = $2,
+           next_run_at = least(next_run_at, now() + make_interval(secs => coalesce($2, frequency_seconds) * $3::float8))
+         WHERE id = ANY($1::bigint[])`,
+        [ids, seconds, scale],
+      );
+      return seconds;
+    },
+
+    async status(selector: SyncSelector) {
+      await selectSchedules(selector);
+      const { rows } = await pool.query(sql.STATUS, [
+        selector.environmentId,
+        selector.providerConfigKey,
+        selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
+        selector.connectionId ?? null,
+      ]);
+      return rows as Array<Record<string, unknown>>;
+    },
+
+    async runs(selector: {
+      environmentId: number;
+      providerConfigKey: string;
+      syncName?: string;
+      connectionId?: string;
+      limit?: number;
+    }) {
+      const { rows } = await pool.query(sql.RUNS, [
+        selector.environmentId,
+        selector.providerConfigKey,
+        selector.syncName ?? null,
+        selector.connectionId ?? null,
+        selector.limit ?? 50,
+      ]);
+      return rows as Array<Record<string, unknown>>;
+    },
+
+    /** Reconcile and queue now (after a deploy or new connections) instead of at the next tick. */
+    tickNow: () => (role === 'all' ? tick() : Promise.resolve()),
+  };
+}

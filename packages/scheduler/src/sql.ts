@@ -1,0 +1,112 @@
+/** Plain SQL of the scheduler. */
+
+// Every (connection, deployed sync) gets a schedule; new connections and new deploys are picked
+// up here. $1 = time scale (1 in production; tests shrink time).
+export const RECONCILE_SCHEDULES = `
+INSERT INTO schedules (environment_id, connection_id, provider_config_key, sync_name, frequency_seconds, jitter_seconds, state, next_run_at)
+SELECT c.environment_id, c.id, c.provider_config_key, s.name, f.seconds, j.jitter,
+       CASE WHEN (s.definition->>'autoStart')::boolean IS FALSE THEN 'paused' ELSE 'active' END,
+       now() + make_interval(secs => j.jitter * $1::float8)
+FROM connections c
+JOIN deployments d ON d.integration_id = c.integration_id AND d.active
+JOIN deployed_scripts s ON s.deployment_id = d.id AND s.kind = 'sync'
+CROSS JOIN LATERAL (SELECT (s.definition->>'frequencySeconds')::int AS seconds) f
+CROSS JOIN LATERAL (SELECT abs(hashtext(c.id::text || ':' || s.name)) % greatest(1, least(f.seconds, 60)) AS jitter) j
+ON CONFLICT (connection_id, sync_name, variant) DO UPDATE SET frequency_seconds = EXCLUDED.frequency_seconds
+  WHERE schedules.frequency_seconds <> EXCLUDED.frequency_seconds`;
+
+export const DELETE_ORPHAN_SCHEDULES = `
+DELETE FROM schedules sc WHERE NOT EXISTS (
+  SELECT 1 FROM connections c
+  JOIN deployments d ON d.integration_id = c.integration_id AND d.active
+  JOIN deployed_scripts s ON s.deployment_id = d.id AND s.kind = 'sync'
+  WHERE c.id = sc.connection_id AND s.name = sc.sync_name)`;
+
+// Due schedules become queued runs (one queued per key at most: a run still queued coalesces),
+// and their next_run_at advances by the frequency without drifting (or from now when far behind).
+export const QUEUE_DUE = `
+WITH due AS (
+  SELECT id, environment_id, connection_id, sync_name, variant, next_run_at,
+         coalesce(frequency_override_seconds, frequency_seconds) * $2::float8 AS period
+  FROM schedules WHERE state = 'active' AND next_run_at <= now()
+  ORDER BY next_run_at LIMIT $1 FOR UPDATE SKIP LOCKED
+), advanced AS (
+  UPDATE schedules s SET next_run_at = CASE
+      WHEN due.next_run_at + make_interval(secs => due.period) > now() THEN due.next_run_at + make_interval(secs => due.period)
+      ELSE now() + make_interval(secs => due.period) END
+  FROM due WHERE s.id = due.id RETURNING s.id
+)
+INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, trigger, scheduled_for)
+SELECT gen_random_uuid(), due.id, due.environment_id, due.connection_id, due.sync_name, due.variant, 'queued', 'schedule', due.next_run_at
+FROM due
+ON CONFLICT DO NOTHING
+RETURNING id`;
+
+export const CLAIM_RUN = `
+UPDATE sync_runs SET status = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
+WHERE id = $1 AND status = 'queued' AND run_after <= now()
+RETURNING id, schedule_id, environment_id, connection_id, sync_name, variant, mode, attempt, trigger`;
+
+export const HEARTBEAT = `UPDATE sync_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running' AND worker_id = $2`;
+
+export const FINISH_RUN = `
+UPDATE sync_runs SET status = $3, ended_at = now(), counts = $4, error = $5, logs = $6
+WHERE id = $1 AND status = 'running' AND worker_id = $2
+RETURNING id, started_at`;
+
+export const LAST_SUCCESS = `
+SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS started_at FROM sync_runs WHERE connection_id = $1 AND sync_name = $2 AND variant = $3 AND status = 'success'
+ORDER BY started_at DESC LIMIT 1`;
+
+export const RUN_CONTEXT = `
+SELECT c.provider_config_key, c.connection_id AS external_id FROM connections c WHERE c.id = $1`;
+
+export const QUEUE_RETRY = `
+INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, attempt, run_after, scheduled_for)
+SELECT gen_random_uuid(), schedule_id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'retry', attempt + 1,
+       now() + make_interval(secs => $2::float8), now() + make_interval(secs => $2::float8)
+FROM sync_runs WHERE id = $1
+ON CONFLICT DO NOTHING
+RETURNING id, run_after`;
+
+// Runs whose worker stopped heartbeating (killed, lost network) are interrupted.
+export const REAP = `
+UPDATE sync_runs SET status = 'interrupted', ended_at = now(),
+  error = jsonb_build_object('code', 'WEFT_SCHEDULER_WORKER_LOST', 'message', 'the worker ' || coalesce(worker_id, '?') || ' stopped heartbeating', 'retryable', true)
+WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1::float8)
+RETURNING id, attempt`;
+
+export const SCHEDULES_FOR = `
+SELECT sc.id, sc.connection_id, sc.sync_name, sc.variant, sc.state, c.connection_id AS external_id
+FROM schedules sc JOIN connections c ON c.id = sc.connection_id
+WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
+  AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
+  AND ($4::text IS NULL OR c.connection_id = $4)`;
+
+export const QUEUE_MANUAL = `
+INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger)
+SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', $2, 'manual' FROM schedules WHERE id = $1
+ON CONFLICT DO NOTHING
+RETURNING id`;
+
+export const STATUS = `
+SELECT sc.id, sc.sync_name, sc.variant, sc.state, sc.next_run_at, sc.frequency_seconds, sc.frequency_override_seconds,
+       c.connection_id AS external_id, c.provider_config_key,
+       r.id AS run_id, r.status AS run_status, r.started_at, r.ended_at, r.counts, r.error, r.attempt,
+       (SELECT count(*)::int FROM sync_runs x WHERE x.schedule_id = sc.id AND x.status IN ('queued', 'running')) AS active_runs
+FROM schedules sc JOIN connections c ON c.id = sc.connection_id
+LEFT JOIN LATERAL (
+  SELECT * FROM sync_runs r WHERE r.schedule_id = sc.id AND r.status NOT IN ('queued') ORDER BY r.created_at DESC LIMIT 1
+) r ON true
+WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
+  AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
+  AND ($4::text IS NULL OR c.connection_id = $4)
+ORDER BY c.connection_id, sc.sync_name`;
+
+export const RUNS = `
+SELECT r.id, r.sync_name, r.variant, r.status, r.mode, r.trigger, r.attempt, r.worker_id, r.scheduled_for, r.started_at, r.ended_at,
+       r.counts, r.error, c.connection_id AS external_id
+FROM sync_runs r JOIN connections c ON c.id = r.connection_id
+WHERE r.environment_id = $1 AND c.provider_config_key = $2
+  AND ($3::text IS NULL OR r.sync_name = $3) AND ($4::text IS NULL OR c.connection_id = $4)
+ORDER BY r.created_at DESC LIMIT $5`;
