@@ -13,14 +13,22 @@ interface OidcProvider {
   interactionDetails(
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown>; session?: { accountId: string } }>;
+  ): Promise<{
+    uid: string;
+    prompt: { name: string };
+    params: Record<string, unknown>;
+    session?: { accountId: string };
+  }>;
   interactionFinished(
     req: IncomingMessage,
     res: ServerResponse,
     result: Record<string, unknown>,
     options?: { mergeWithLastSubmission?: boolean },
   ): Promise<void>;
-  Grant: new (init: { accountId: string; clientId: string }) => {
+  Grant: new (init: {
+    accountId: string;
+    clientId: string;
+  }) => {
     addOIDCScope(scope: string): void;
     save(): Promise<string>;
   };
@@ -45,7 +53,12 @@ const serverErrors: string[] = [];
 async function interaction(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === 'login') {
-    await provider.interactionFinished(req, res, { login: { accountId: 'user-1' } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: 'user-1' } },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const grant = new provider.Grant({
