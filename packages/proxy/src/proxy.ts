@@ -57,6 +57,8 @@ export interface ProxyOptions {
   timeoutMs?: number;
   /** How long a resolved connection is reused between calls (0 disables). @default 5000 */
   connectionCacheMs?: number;
+  /** Extra trusted CA certificates (PEM), e.g. an on-premise API's private CA or a test emulator. */
+  tlsCa?: string | string[];
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -137,7 +139,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
   const agent: Dispatcher = new Agent({
     connections: 64,
     keepAliveTimeout: 30_000,
-    connect: { lookup: guardedLookup(policy) as never },
+    connect: { lookup: guardedLookup(policy) as never, ...(options.tlsCa ? { ca: options.tlsCa } : {}) },
   });
   const limiter = new ConnectionLimiter(options.limits);
   const maxDelay = options.maxRetryDelayMs ?? 60_000;
