@@ -4,6 +4,7 @@ import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/d
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
 import { createRunner } from '@weft/runner';
+import { createAlerter } from '@weft/scheduler';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
@@ -59,6 +60,18 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       onError: (error) => log.error({ err: error }, 'webhook delivery round failed'),
     });
     await webhooks.start();
+    const alerter = config.WEFT_ALERT_WEBHOOK_URL
+      ? createAlerter({
+          pool,
+          webhookUrl: config.WEFT_ALERT_WEBHOOK_URL,
+          publicUrl,
+          onError: (error) => log.error({ err: error }, 'alert delivery failed'),
+        })
+      : undefined;
+    const alertTimer = setInterval(() => {
+      alerter?.runOnce().catch((error: unknown) => log.error({ err: error }, 'alert scan failed'));
+    }, 15_000);
+    alertTimer.unref();
     const retention = {
       tombstoneDays: config.WEFT_RECORDS_TOMBSTONE_RETENTION_DAYS,
       payloadDays: config.WEFT_RECORDS_PAYLOAD_RETENTION_DAYS,
@@ -85,6 +98,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       stop() {
         stopping ??= (async () => {
           clearInterval(retentionTimer);
+          clearInterval(alertTimer);
           await webhooks.stop();
           await scheduler.stop();
           await proxy.close();

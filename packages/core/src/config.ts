@@ -83,6 +83,8 @@ export const configSchema = z.object({
     .number({ error: 'must be a positive number' })
     .positive({ error: 'must be a positive number' })
     .default(1),
+  /** Slack-compatible incoming webhook for alerts (sync failures, re-auth needed, webhook delivery exhausted, secret expiry). */
+  WEFT_ALERT_WEBHOOK_URL: z.url({ error: 'must be an absolute http(s) URL' }).optional(),
   /** Path of providers.yaml. @default ./providers.yaml */
   WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
 });

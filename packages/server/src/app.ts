@@ -9,10 +9,12 @@ import { connectionRoutes } from './routes/connections.js';
 import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
 import { scriptRoutes } from './routes/scripts.js';
+import { statusRoutes } from './routes/status.js';
 import { syncRoutes } from './routes/sync.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -44,6 +46,8 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(recordsRoutes(ctx));
   await app.register(scriptRoutes(ctx));
   await app.register(syncRoutes(ctx));
+  await app.register(statusRoutes(ctx));
+  await app.register(metricsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;
 }
