@@ -38,6 +38,23 @@ function keyValues(pairs: string[] | undefined): Record<string, string> | undefi
   );
 }
 
+/** The API body fields the create/update options map to. */
+function optionsBody(o: Record<string, string | string[] | undefined>): Record<string, unknown> {
+  const str = (key: string) => (typeof o[key] === 'string' ? (o[key] as string) : undefined);
+  const credentials = {
+    ...(str('clientId') ? { client_id: str('clientId') } : {}),
+    ...(str('clientSecret') ? { client_secret: str('clientSecret') } : {}),
+    ...(str('scopes') ? { scopes: str('scopes') } : {}),
+  };
+  const params = keyValues(Array.isArray(o.authorizationParam) ? o.authorizationParam : undefined);
+  return {
+    ...(str('displayName') ? { display_name: str('displayName') } : {}),
+    ...(Object.keys(credentials).length > 0 ? { credentials } : {}),
+    ...(str('secretExpiresAt') ? { client_secret_expires_at: str('secretExpiresAt') } : {}),
+    ...(params ? { authorization_params: params } : {}),
+  };
+}
+
 /** `weft integration create|list|show|update|delete` over the REST API. */
 export function registerIntegrationCommands(
   program: Command,
@@ -68,24 +85,7 @@ export function registerIntegrationCommands(
     )
     .action((uniqueKey: string, provider: string, o: Record<string, string | string[] | undefined>) =>
       run(async () => {
-        const body = {
-          unique_key: uniqueKey,
-          provider,
-          ...(o.displayName ? { display_name: o.displayName } : {}),
-          ...(o.clientId || o.clientSecret || o.scopes
-            ? {
-                credentials: {
-                  ...(o.clientId ? { client_id: o.clientId } : {}),
-                  ...(o.clientSecret ? { client_secret: o.clientSecret } : {}),
-                  ...(o.scopes ? { scopes: o.scopes } : {}),
-                },
-              }
-            : {}),
-          ...(o.secretExpiresAt ? { client_secret_expires_at: o.secretExpiresAt } : {}),
-          ...(keyValues(o.authorizationParam as string[] | undefined)
-            ? { authorization_params: keyValues(o.authorizationParam as string[]) }
-            : {}),
-        };
+        const body = { unique_key: uniqueKey, provider, ...optionsBody(o) };
         const { data } = await client()<{ data: IntegrationJson }>('POST', '/integrations', body);
         out(`Created integration ${data.unique_key}`);
         for (const line of describe(data)) out(line);
@@ -120,21 +120,9 @@ export function registerIntegrationCommands(
     .option('--scopes <scopes>')
     .option('--display-name <name>')
     .option('--secret-expires-at <iso>')
-    .action((uniqueKey: string, o: Record<string, string | undefined>) =>
+    .action((uniqueKey: string, o: Record<string, string | string[] | undefined>) =>
       run(async () => {
-        const body = {
-          ...(o.displayName ? { display_name: o.displayName } : {}),
-          ...(o.clientId || o.clientSecret || o.scopes
-            ? {
-                credentials: {
-                  ...(o.clientId ? { client_id: o.clientId } : {}),
-                  ...(o.clientSecret ? { client_secret: o.clientSecret } : {}),
-                  ...(o.scopes ? { scopes: o.scopes } : {}),
-                },
-              }
-            : {}),
-          ...(o.secretExpiresAt ? { client_secret_expires_at: o.secretExpiresAt } : {}),
-        };
+        const body = optionsBody(o);
         const { data } = await client()<{ data: IntegrationJson }>(
           'PATCH',
           `/integrations/${encodeURIComponent(uniqueKey)}`,

@@ -21,6 +21,22 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+/** SIGINT/SIGTERM stop `service` gracefully and exit 0; a second signal exits at once. */
+function stopOnSignals(service: { stop(): Promise<void> }, doing: string): void {
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    process.stdout.write(`Received ${signal}, ${doing}\n`);
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => fail(error),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
 const program = new Command()
   .name('weft')
   .description('Weft: a self-hostable runtime for integration scripts (Nango-compatible).')
@@ -34,19 +50,7 @@ program
   .action(async (options: { port?: string }) => {
     try {
       const config = resolveConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
-      const weft = await startWeft(config);
-      let signals = 0;
-      const shutdown = (signal: string) => {
-        signals += 1;
-        if (signals > 1) process.exit(1);
-        process.stdout.write(`Received ${signal}, shutting down…\n`);
-        weft.stop().then(
-          () => process.exit(0),
-          (error: unknown) => fail(error),
-        );
-      };
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      stopOnSignals(await startWeft(config), 'shutting down…');
     } catch (error) {
       fail(error);
     }
@@ -60,18 +64,7 @@ program
   .action(async () => {
     try {
       const worker = await startWorker(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
-      let signals = 0;
-      const shutdown = (signal: string) => {
-        signals += 1;
-        if (signals > 1) process.exit(1);
-        process.stdout.write(`Received ${signal}, finishing running syncs…\n`);
-        worker.stop().then(
-          () => process.exit(0),
-          (error: unknown) => fail(error),
-        );
-      };
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      stopOnSignals(worker, 'finishing running syncs…');
     } catch (error) {
       fail(error);
     }

@@ -47,6 +47,28 @@ export interface DeployedSync {
   version: string;
 }
 
+/** The scheduler's view of one deployed sync script (undefined for actions). */
+export function deployedSyncOf(
+  environmentId: number,
+  integrationId: number,
+  providerConfigKey: string,
+  script: { name: string; definition: ScriptDefinition },
+): DeployedSync | undefined {
+  const d = script.definition;
+  if (d.kind !== 'sync') return undefined;
+  return {
+    environmentId,
+    integrationId,
+    providerConfigKey,
+    syncName: script.name,
+    frequencySeconds: d.frequencySeconds,
+    frequency: d.frequency,
+    autoStart: d.autoStart,
+    models: Object.keys(d.models),
+    version: d.version,
+  };
+}
+
 const ACTIVE = `
 SELECT s.kind, s.name, s.file, s.bundle, s.source_map, s.definition, d.id AS deployment_id, d.version
 FROM deployments d JOIN deployed_scripts s ON s.deployment_id = d.id
@@ -188,19 +210,10 @@ export async function deployScripts(
     for (const script of scripts)
       if (script.definition.kind === 'sync') Object.assign(models, script.definition.models);
     await registerModels(client, integrationId, models);
-    const syncs = scripts
-      .filter((s): s is CompiledScript & { definition: SyncScriptDefinition } => s.definition.kind === 'sync')
-      .map((s) => ({
-        environmentId,
-        integrationId,
-        providerConfigKey,
-        syncName: s.name,
-        frequencySeconds: s.definition.frequencySeconds,
-        frequency: s.definition.frequency,
-        autoStart: s.definition.autoStart,
-        models: Object.keys(s.definition.models),
-        version: s.definition.version,
-      }));
+    const syncs = scripts.flatMap((s) => {
+      const deployed = deployedSyncOf(environmentId, integrationId, providerConfigKey, s);
+      return deployed ? [deployed] : [];
+    });
     return { version, diff, applied: true, syncs };
   });
 }

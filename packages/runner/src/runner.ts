@@ -5,7 +5,14 @@ import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
 import type { CompiledScript } from './compile.js';
-import { activeScripts, type DeployedSync, deployScripts, findScript, rollback } from './deploy-store.js';
+import {
+  activeScripts,
+  type DeployedSync,
+  deployedSyncOf,
+  deployScripts,
+  findScript,
+  rollback,
+} from './deploy-store.js';
 import { createHostBridge, type ModelCounts } from './host-bridge.js';
 import { runInSandbox, type SandboxLimits } from './sandbox.js';
 
@@ -193,23 +200,10 @@ export function createRunner(options: RunnerOptions) {
         'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
         [environmentId, providerConfigKey],
       );
-      return scripts.flatMap((s) =>
-        s.definition.kind === 'sync'
-          ? [
-              {
-                environmentId,
-                integrationId: rows[0]?.id ?? 0,
-                providerConfigKey,
-                syncName: s.name,
-                frequencySeconds: s.definition.frequencySeconds,
-                frequency: s.definition.frequency,
-                autoStart: s.definition.autoStart,
-                models: Object.keys(s.definition.models),
-                version: s.definition.version,
-              },
-            ]
-          : [],
-      );
+      return scripts.flatMap((s) => {
+        const deployed = deployedSyncOf(environmentId, rows[0]?.id ?? 0, providerConfigKey, s);
+        return deployed ? [deployed] : [];
+      });
     },
 
     scriptsConfig: (environmentId: number, providerConfigKey: string) =>

@@ -1,4 +1,4 @@
-import type { Integration } from '@weft/auth';
+import type { Integration, IntegrationInput } from '@weft/auth';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -37,6 +37,19 @@ const createBody = z
 const updateBody = createBody.omit({ provider: true }).partial().strict();
 const keyParams = z.object({ key: z.string().min(1) });
 const includeQuery = z.object({ include: z.string().optional() });
+
+/** API body → the settings shared by create and update. */
+function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<IntegrationInput>, 'uniqueKey' | 'provider'> {
+  return {
+    ...(body.display_name ? { displayName: body.display_name } : {}),
+    ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
+    ...(body.credentials?.client_secret ? { clientSecret: body.credentials.client_secret } : {}),
+    ...(body.credentials?.scopes ? { scopes: body.credentials.scopes } : {}),
+    ...(body.authorization_params ? { authorizationParams: body.authorization_params } : {}),
+    ...(body.overrides ? { overrides: body.overrides } : {}),
+    ...(body.client_secret_expires_at !== undefined ? { clientSecretExpiresAt: body.client_secret_expires_at } : {}),
+  };
+}
 
 export function integrationJson(integration: Integration, withSecret: boolean) {
   return {
@@ -92,15 +105,7 @@ export const integrationRoutes =
       const integration = await auth.createIntegration(request.environment.id, {
         uniqueKey: body.unique_key,
         provider: body.provider,
-        ...(body.display_name ? { displayName: body.display_name } : {}),
-        ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
-        ...(body.credentials?.client_secret ? { clientSecret: body.credentials.client_secret } : {}),
-        ...(body.credentials?.scopes ? { scopes: body.credentials.scopes } : {}),
-        ...(body.authorization_params ? { authorizationParams: body.authorization_params } : {}),
-        ...(body.overrides ? { overrides: body.overrides } : {}),
-        ...(body.client_secret_expires_at !== undefined
-          ? { clientSecretExpiresAt: body.client_secret_expires_at }
-          : {}),
+        ...settingsOf(body),
       });
       return reply.status(201).send({ data: integrationJson(integration, false) });
     });
@@ -117,15 +122,7 @@ export const integrationRoutes =
       const body = parseRequest(updateBody, request.body, 'body');
       const integration = await auth.updateIntegration(request.environment.id, key, {
         ...(body.unique_key ? { uniqueKey: body.unique_key } : {}),
-        ...(body.display_name ? { displayName: body.display_name } : {}),
-        ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
-        ...(body.credentials?.client_secret ? { clientSecret: body.credentials.client_secret } : {}),
-        ...(body.credentials?.scopes ? { scopes: body.credentials.scopes } : {}),
-        ...(body.authorization_params ? { authorizationParams: body.authorization_params } : {}),
-        ...(body.overrides ? { overrides: body.overrides } : {}),
-        ...(body.client_secret_expires_at !== undefined
-          ? { clientSecretExpiresAt: body.client_secret_expires_at }
-          : {}),
+        ...settingsOf(body),
       });
       return { data: integrationJson(integration, false) };
     });
