@@ -144,7 +144,6 @@ describe('PATCH /records/prune', () => {
     expect(after.records[0]).toEqual({
       id: 'c0',
       _nango_metadata: expect.objectContaining({ pruned_at: expect.any(String) }),
-      _weft_metadata: expect.any(Object),
     });
     expect(after.records[5]).toMatchObject({ id: 'c6', email: 'c6@example.com' }); // c3 was deleted: its change is last
     const bad = await h.api('/records/prune', {

@@ -92,7 +92,7 @@ describe('sandbox attack suite', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const page = await readRecords(h.db.pool, { connectionId: connection.id, model: 'Thing', ids: ['p1'] });
     const record = JSON.parse(page.records[0] ?? '{}') as Record<string, unknown>;
-    expect(Object.keys(record).sort()).toEqual(['_nango_metadata', '_weft_metadata', 'id', 'value']);
+    expect(Object.keys(record).sort()).toEqual(['_nango_metadata', 'id', 'value']);
   });
 
   it('a cancel mid-await stops the run at once and nothing after it is saved', async () => {

@@ -20,24 +20,21 @@ export interface ReadRecordsQuery {
 }
 
 export interface RecordsPage {
-  /** Each record as JSON text with `_nango_metadata` and `_weft_metadata` appended (built without re-parsing). */
+  /** Each record as JSON text with `_nango_metadata` appended (built without re-parsing). */
   records: string[];
   /** Set only when more records follow; pass it back as `cursor`. */
   nextCursor: string | null;
 }
 
 interface Row {
-  external_id: string;
   payload: string;
   seq: number;
-  first_seen_at: string;
-  updated_at: string;
-  last_action: RecordAction;
-  deleted_at: string | null;
-  pruned_at: string | null;
+  /** first_seen_at|updated_at|last_action|deleted_at|pruned_at (empty when null) */
+  meta: string;
 }
 
-const str = (value: string | null) => (value === null ? 'null' : `"${pgTimestampToIso(value)}"`);
+const str = (value: string | undefined) =>
+  value === undefined || value === '' ? 'null' : `"${pgTimestampToIso(value)}"`;
 
 /**
  * One page of records in change order. Order is by the commit-ordered `seq`, so a consumer that
@@ -60,9 +57,10 @@ export async function readRecords(pool: Pool, query: ReadRecordsQuery): Promise<
   const page = more ? rows.slice(0, limit) : rows;
   const records = page.map((row) => {
     const cursor = encodeCursor(row.seq);
-    const meta = `{"first_seen_at":${str(row.first_seen_at)},"last_modified_at":${str(row.updated_at)},"last_action":"${row.last_action}","deleted_at":${str(row.deleted_at)},"pruned_at":${str(row.pruned_at)},"cursor":"${cursor}"}`;
+    const [firstSeen, updated, action, deleted, pruned] = row.meta.split('|');
+    const meta = `{"first_seen_at":${str(firstSeen)},"last_modified_at":${str(updated)},"last_action":"${action}","deleted_at":${str(deleted)},"pruned_at":${str(pruned)},"cursor":"${cursor}"}`;
     const body = row.payload.length > 2 ? `${row.payload.slice(0, -1)}, ` : '{';
-    return `${body}"_nango_metadata":${meta},"_weft_metadata":${meta}}`;
+    return `${body}"_nango_metadata":${meta}}`;
   });
   const last = page[page.length - 1];
   return { records, nextCursor: more && last !== undefined ? encodeCursor(last.seq) : null };

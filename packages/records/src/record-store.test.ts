@@ -72,7 +72,7 @@ describe('batchSave', () => {
     const b1 = after.find((r) => r.id === 'b');
     expect(b1).toMatchObject({ name: 'B2', _nango_metadata: { last_action: 'UPDATED', deleted_at: null } });
     expect(after.map((r) => r.id)).toEqual(['a', 'c', 'b', 'd']); // change order
-    expect(after.find((r) => r.id === 'd')?._weft_metadata).toEqual(after.find((r) => r.id === 'd')?._nango_metadata);
+    expect(after.find((r) => r.id === 'd')?._nango_metadata).toMatchObject({ last_action: 'ADDED' });
   });
 
   it('keeps the last of duplicate ids in one batch, and accepts numeric ids', async () => {

@@ -81,9 +81,15 @@ ON CONFLICT (integration_id, model) DO UPDATE SET json_schema = EXCLUDED.json_sc
 
 export const LIST_MODELS = 'SELECT model, json_schema FROM record_models WHERE integration_id = $1 ORDER BY model';
 
-/** One page in cursor order. $3 after-seq, $4 modified_after, $5 actions, $6 ids, $7 limit. */
+/**
+ * One page in cursor order. $3 after-seq, $4 modified_after, $5 actions, $6 ids, $7 limit.
+ * Metadata comes as one `|`-joined text column: fewer fields per row is measurably cheaper to
+ * decode in node-pg at 1000 rows per page.
+ */
 export const READ_PAGE = `
-SELECT external_id, payload::text AS payload, seq, first_seen_at, updated_at, last_action, deleted_at, pruned_at
+SELECT payload::text AS payload, seq,
+       first_seen_at::text || '|' || updated_at::text || '|' || last_action || '|' ||
+       coalesce(deleted_at::text, '') || '|' || coalesce(pruned_at::text, '') AS meta
 FROM records
 WHERE connection_id = $1 AND model = $2 AND seq > $3
   AND ($4::timestamptz IS NULL OR updated_at > $4::timestamptz)

@@ -3,6 +3,7 @@ import {
   decodeCursor,
   pruneRecords,
   type RecordAction,
+  type RecordsTarget,
   resolveRecordsTarget,
 } from '@weft/records';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -65,15 +66,31 @@ export const recordsRoutes =
   async (app) => {
     const reader = createRecordsReader(ctx.pool);
 
+    // A consumer paging through a backlog asks for the same target on every page; remembering
+    // successful resolutions for 2 s takes a database round trip off each page (a deleted
+    // connection or model stays readable for at most that long). Failures are never cached.
+    const targets = new Map<string, { value: Promise<RecordsTarget>; until: number }>();
     function resolve(request: FastifyRequest, model: string) {
       const headers = parseRequest(connectionHeaders, request.headers, 'headers');
-      return resolveRecordsTarget(
+      const key = JSON.stringify([
+        request.environment.id,
+        headers['provider-config-key'],
+        headers['connection-id'],
+        model,
+      ]);
+      const hit = targets.get(key);
+      if (hit !== undefined && hit.until > Date.now()) return hit.value;
+      const value = resolveRecordsTarget(
         ctx.pool,
         request.environment.id,
         headers['provider-config-key'],
         headers['connection-id'],
         model,
       );
+      if (targets.size > 1000) targets.clear();
+      targets.set(key, { value, until: Date.now() + 2_000 });
+      value.catch(() => targets.delete(key));
+      return value;
     }
 
     app.get('/records', async (request, reply) => {
