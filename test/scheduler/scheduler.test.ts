@@ -1,6 +1,7 @@
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually, runsOf } from './helpers.js';
 
@@ -154,5 +155,18 @@ describe('scheduled syncs', () => {
     const missing = await h.api('/sync/trigger', { method: 'POST', json: { syncs: ['items'] } });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as Body).error.code).toBe('WEFT_API_INVALID_REQUEST');
+  });
+
+  it('the CLI triggers and waits for a run, and prints status', async () => {
+    const env = { WEFT_API_URL: h.url, WEFT_SECRET_KEY: h.secretKey };
+    const triggered = spawnWeft(['sync', 'trigger', 'demo', 'items', '--connection', 'c1', '--wait'], env);
+    expect(await triggered.exited, triggered.stderr.join('\n')).toBe(0);
+    expect(triggered.stdout.join('\n')).toMatch(/c1 {2}items {2}SUCCESS {2}Item \+0 ~0 -0/);
+    const status = spawnWeft(['sync', 'status', 'demo'], env);
+    expect(await status.exited).toBe(0);
+    expect(status.stdout.join('\n')).toContain('c1  items');
+    const bad = spawnWeft(['sync', 'trigger', 'demo', 'nope'], env);
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr.join('\n')).toContain('WEFT_SCHEDULER_SYNC_NOT_FOUND');
   });
 });

@@ -5,6 +5,7 @@ import { envCommand } from './env-command.js';
 import { registerIntegrationCommands } from './integration-command.js';
 import { registerScriptCommands } from './script-commands.js';
 import { startWeft } from './start.js';
+import { registerSyncCommands } from './sync-commands.js';
 import { startWorker } from './worker.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -102,5 +103,6 @@ const guarded = async (fn: () => Promise<void>) => {
 };
 registerIntegrationCommands(program, out, guarded);
 registerScriptCommands(program, out, guarded);
+registerSyncCommands(program, out, guarded);
 
 await program.parseAsync(process.argv);
