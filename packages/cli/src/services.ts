@@ -50,6 +50,7 @@ export function createServices(
     runner,
     role,
     concurrency: config.WEFT_WORKER_CONCURRENCY,
+    providerConcurrency: config.WEFT_PROVIDER_CONCURRENCY,
     timeScale: config.WEFT_SCHEDULER_TIME_SCALE,
     heartbeatTimeoutMs: config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
     heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),

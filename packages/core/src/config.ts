@@ -73,6 +73,12 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number ≥ 0' })
     .min(0, { error: 'must be a whole number ≥ 0' })
     .default(4),
+  /** Sync runs of one integration executed at once by this process; 0 = no cap. @default 0 */
+  WEFT_PROVIDER_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number ≥ 0' })
+    .int({ error: 'must be a whole number ≥ 0' })
+    .min(0, { error: 'must be a whole number ≥ 0' })
+    .default(0),
   /** A running sync whose worker has not sent a heartbeat for this long is interrupted and retried. @default 30 */
   WEFT_HEARTBEAT_TIMEOUT_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds ≥ 1' })

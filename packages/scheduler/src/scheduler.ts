@@ -19,6 +19,8 @@ export interface SchedulerOptions {
   workerId?: string;
   /** Concurrent runs in this process. @default 4 */
   concurrency?: number;
+  /** Concurrent runs per integration in this process, so one provider cannot take every slot; 0 = no cap. @default 0 */
+  providerConcurrency?: number;
   /** Multiplies every frequency, jitter and backoff; tests use e.g. 0.01. @default 1 */
   timeScale?: number;
   /** How often due schedules are queued and stale runs reaped. @default 1000 ms */
@@ -125,7 +127,33 @@ export function createScheduler(options: SchedulerOptions) {
     tickTimer.unref();
   }
 
+  const activeByIntegration = new Map<string, number>();
+
   async function execute(runId: string): Promise<void> {
+    const cap = options.providerConcurrency ?? 0;
+    let integrationKey: string | undefined;
+    if (cap > 0) {
+      const { rows } = await pool.query<{ key: string }>(
+        'SELECT c.provider_config_key AS key FROM sync_runs r JOIN connections c ON c.id = r.connection_id WHERE r.id = $1',
+        [runId],
+      );
+      integrationKey = rows[0]?.key;
+      if (integrationKey !== undefined && (activeByIntegration.get(integrationKey) ?? 0) >= cap) {
+        await sendJobs([{ id: runId, startAfter: new Date(Date.now() + 1_000) }]);
+        return;
+      }
+      if (integrationKey !== undefined)
+        activeByIntegration.set(integrationKey, (activeByIntegration.get(integrationKey) ?? 0) + 1);
+    }
+    try {
+      await executeClaimed(runId);
+    } finally {
+      if (integrationKey !== undefined)
+        activeByIntegration.set(integrationKey, (activeByIntegration.get(integrationKey) ?? 1) - 1);
+    }
+  }
+
+  async function executeClaimed(runId: string): Promise<void> {
     let claimed: ClaimedRun | undefined;
     try {
       const { rows } = await pool.query<ClaimedRun>(sql.CLAIM_RUN, [runId, workerId]);
