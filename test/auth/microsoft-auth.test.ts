@@ -123,7 +123,7 @@ describe('Microsoft OAuth2 against the fake identity platform', () => {
     expect(connection.credentials).toMatchObject({
       type: 'OAUTH2',
       access_token: expect.any(String),
-      refresh_token: expect.stringMatching(/^M\.R3_/),
+      refresh_token: expect.stringMatching(/^M\./),
     });
     expect(row?.credentials_enc).not.toContain(connection.credentials.access_token.slice(0, 20));
     expect(row?.credentials_enc).not.toContain(connection.credentials.refresh_token);
