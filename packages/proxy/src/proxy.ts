@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { authRequestParts, type ConnectionRef, interpolate, type ResolvedConnection } from '@weft/auth';
 import { isWeftError } from '@weft/core';
-import { Agent, type Dispatcher, request } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
 import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
 import { cachedCredentials } from './credential-cache.js';
@@ -136,11 +136,18 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     options.connectionCacheMs === 0
       ? options.credentials
       : cachedCredentials(options.credentials, { ttlMs: options.connectionCacheMs ?? 5_000 });
-  const agent: Dispatcher = new Agent({
-    connections: 64,
-    keepAliveTimeout: 30_000,
-    connect: { lookup: guardedLookup(policy) as never, ...(options.tlsCa ? { ca: options.tlsCa } : {}) },
-  });
+  // One keep-alive pool per origin, used directly: measurably cheaper per call than going
+  // through an Agent (bench/proxy). The guarded lookup checks every address at connect time.
+  const pools = new Map<string, Pool>();
+  const connect = { lookup: guardedLookup(policy) as never, ...(options.tlsCa ? { ca: options.tlsCa } : {}) };
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, { connections: 64, keepAliveTimeout: 30_000, connect });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
   const limiter = new ConnectionLimiter(options.limits);
   const maxDelay = options.maxRetryDelayMs ?? 60_000;
   const budget = options.retryBudgetMs ?? 300_000;
@@ -160,11 +167,11 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     let currentHeaders = headers;
     for (let hop = 0; ; hop++) {
       assertAllowedLiteral(policy, current);
-      const response = await request(current, {
+      const response = await poolFor(current.origin).request({
+        path: `${current.pathname}${current.search}`,
         method: currentMethod as Dispatcher.HttpMethod,
         headers: currentHeaders,
         body: currentBody ?? null,
-        dispatcher: agent,
         headersTimeout: options.timeoutMs ?? 60_000,
         bodyTimeout: options.timeoutMs ?? 60_000,
         ...(signal ? { signal } : {}),
@@ -382,7 +389,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     },
     async close() {
       await options.log?.flush();
-      await agent.close();
+      await Promise.all([...pools.values()].map((p) => p.close()));
     },
   };
 }
