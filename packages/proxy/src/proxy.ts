@@ -149,6 +149,18 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     return pool;
   };
   const limiter = new ConnectionLimiter(options.limits);
+  const origins = new Map<string, string>();
+  const originOf = (base: string): string => {
+    let origin = origins.get(base);
+    if (origin === undefined) {
+      origin = new URL(base).origin;
+      if (origins.size > 10_000) origins.clear();
+      origins.set(base, origin);
+    }
+    return origin;
+  };
+  // Hosts already checked as IP literals (the check parses the address; hosts repeat on every call).
+  const checkedHosts = new Set<string>();
   const maxDelay = options.maxRetryDelayMs ?? 60_000;
   const budget = options.retryBudgetMs ?? 300_000;
   const baseDelay = options.baseRetryDelayMs ?? 500;
@@ -166,7 +178,10 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     let currentBody = body;
     let currentHeaders = headers;
     for (let hop = 0; ; hop++) {
-      assertAllowedLiteral(policy, current);
+      if (!checkedHosts.has(current.hostname)) {
+        assertAllowedLiteral(policy, current);
+        if (checkedHosts.size < 10_000) checkedHosts.add(current.hostname);
+      }
       const response = await poolFor(current.origin).request({
         path: `${current.pathname}${current.search}`,
         method: currentMethod as Dispatcher.HttpMethod,
@@ -211,7 +226,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const params =
       typeof config.params === 'string' ? Object.fromEntries(new URLSearchParams(config.params)) : config.params;
     const url = buildUrl(base, config.endpoint, params);
-    const authOrigin = base === undefined ? null : new URL(base).origin;
+    const authOrigin = base === undefined ? null : originOf(base);
     const sendsCredentials = url.origin === authOrigin;
     let body: string | Buffer | Readable | undefined;
     const scriptHeaders = Object.fromEntries(
