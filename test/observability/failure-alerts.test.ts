@@ -6,6 +6,7 @@ import { compileIntegration } from '@weft/runner';
 import { createAlerter } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
 
@@ -139,5 +140,41 @@ describe('a failing sync is visible everywhere, once', () => {
     const unknown = await h.api('/connections/ghost/status?provider_config_key=failing');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as Body).error.code).toBe('WEFT_AUTH_CONNECTION_NOT_FOUND');
+  });
+
+  it('the operation log shows the run with its log lines, its proxy call and the webhook; weft logs --follow streams new entries', async () => {
+    const all = await h.get('/logs?connection_id=c1');
+    const types = new Set(all.operations.map((o: Body) => o.type));
+    expect(types).toEqual(new Set(['sync', 'proxy', 'webhook']));
+    const sync = all.operations.find((o: Body) => o.type === 'sync');
+    expect(sync).toMatchObject({
+      name: 'broken',
+      state: 'failed',
+      connection_id: 'c1',
+      provider_config_key: 'failing',
+    });
+    expect(sync.messages.map((m: Body) => m.message)).toContain('about to fail');
+    const failedProxy = await h.get('/logs?type=proxy&state=success&integration=failing');
+    expect(failedProxy.operations[0].name).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/items$/);
+    const bad = await h.api('/logs?state=sideways');
+    expect(bad.status).toBe(400);
+
+    const follow = spawnWeft(['logs', '--connection', 'c1', '--type', 'sync', '--follow'], {
+      WEFT_API_URL: h.url,
+      WEFT_SECRET_KEY: h.secretKey,
+    });
+    try {
+      await follow.waitForLine(/sync +failed +broken/);
+      const before = follow.stdout.filter((l) => /sync +failed +broken/.test(l)).length;
+      await h.api('/sync/trigger', { method: 'POST', json: { provider_config_key: 'failing', syncs: ['broken'] } });
+      await eventually(
+        async () => follow.stdout.filter((l) => /sync +failed +broken/.test(l)).length > before,
+        20_000,
+        'the new run in weft logs --follow',
+      );
+    } finally {
+      follow.signal('SIGTERM');
+      await follow.exited;
+    }
   });
 });

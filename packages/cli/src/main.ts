@@ -3,6 +3,7 @@ import { isWeftError, resolveConfig } from '@weft/core';
 import { Command } from 'commander';
 import { envCommand } from './env-command.js';
 import { registerIntegrationCommands } from './integration-command.js';
+import { registerLogsCommand } from './logs-command.js';
 import { registerScriptCommands } from './script-commands.js';
 import { startWeft } from './start.js';
 import { registerSyncCommands } from './sync-commands.js';
@@ -104,5 +105,6 @@ const guarded = async (fn: () => Promise<void>) => {
 registerIntegrationCommands(program, out, guarded);
 registerScriptCommands(program, out, guarded);
 registerSyncCommands(program, out, guarded);
+registerLogsCommand(program, out, guarded);
 
 await program.parseAsync(process.argv);

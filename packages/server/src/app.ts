@@ -9,6 +9,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
@@ -48,6 +49,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(syncRoutes(ctx));
   await app.register(statusRoutes(ctx));
   await app.register(metricsRoutes(ctx));
+  await app.register(logsRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;
 }

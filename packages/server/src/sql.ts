@@ -1,0 +1,39 @@
+/** Read-side SQL the API composes across areas (operation log). */
+
+// One row per operation — sync run, proxy call, webhook delivery, auth event — newest first.
+// $1 environment, $2 connection id (external), $3 integration key, $4 name (sync, method+url or
+// event type), $5 state, $6 since, $7 until, $8 types, $9 limit.
+export const OPERATIONS = `
+SELECT type, id, provider_config_key, connection_id, name, state,
+       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
+       to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ended_at, message, messages
+FROM (
+  SELECT 'sync' AS type, r.id::text AS id, c.provider_config_key, c.connection_id, r.sync_name AS name, r.status AS state,
+         coalesce(r.started_at, r.created_at) AS at, r.ended_at, r.error->>'message' AS message,
+         coalesce(r.logs, '[]'::jsonb) AS messages, r.environment_id
+  FROM sync_runs r JOIN connections c ON c.id = r.connection_id
+  UNION ALL
+  SELECT 'proxy', p.id::text, p.provider_config_key, c.connection_id, p.method || ' ' || p.url,
+         CASE WHEN p.error_code IS NOT NULL OR coalesce(p.status, 0) >= 400 THEN 'failed' ELSE 'success' END,
+         p.created_at, p.created_at + make_interval(secs => p.duration_ms / 1000.0),
+         coalesce(p.error_code, p.status::text || ' in ' || p.duration_ms || ' ms, ' || p.attempts || ' attempt(s)'),
+         '[]'::jsonb, p.environment_id
+  FROM proxy_requests p LEFT JOIN connections c ON c.id = p.connection_id
+  UNION ALL
+  SELECT 'webhook', d.id::text, e.payload->>'providerConfigKey', e.payload->>'connectionId', e.type || ' → ' || d.url,
+         CASE d.state WHEN 'delivered' THEN 'success' WHEN 'exhausted' THEN 'failed' ELSE 'pending' END,
+         d.created_at, d.delivered_at, d.last_error, '[]'::jsonb, d.environment_id
+  FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+  UNION ALL
+  SELECT 'auth', e.id::text, e.payload->>'providerConfigKey', e.payload->>'connectionId', 'auth ' || coalesce(e.payload->>'operation', ''),
+         CASE WHEN (e.payload->>'success')::boolean THEN 'success' ELSE 'failed' END,
+         e.created_at, e.created_at, e.payload->'error'->>'message', '[]'::jsonb, e.environment_id
+  FROM webhook_events e WHERE e.type = 'auth'
+) ops
+WHERE environment_id = $1
+  AND ($2::text IS NULL OR connection_id = $2) AND ($3::text IS NULL OR provider_config_key = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || $4 || '%') AND ($5::text IS NULL OR state = $5)
+  AND ($6::timestamptz IS NULL OR at > $6) AND ($7::timestamptz IS NULL OR at <= $7)
+  AND ($8::text[] IS NULL OR type = ANY($8::text[]))
+ORDER BY at DESC, id DESC
+LIMIT $9`;
