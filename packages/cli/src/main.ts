@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isWeftError, resolveConfig } from '@weft/core';
 import { Command } from 'commander';
 import { envCommand } from './env-command.js';
+import { registerGenerateCommand } from './generate-client.js';
 import { registerIntegrationCommands } from './integration-command.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerScriptCommands } from './script-commands.js';
@@ -106,5 +107,6 @@ registerIntegrationCommands(program, out, guarded);
 registerScriptCommands(program, out, guarded);
 registerSyncCommands(program, out, guarded);
 registerLogsCommand(program, out, guarded);
+registerGenerateCommand(program, out, guarded);
 
 await program.parseAsync(process.argv);
