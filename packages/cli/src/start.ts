@@ -83,6 +83,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     }, 3_600_000);
     retentionTimer.unref();
     out(`API URL: ${url}`);
+    out(`Dashboard: ${url}/dashboard`);
     if (createdSecretKey) {
       out(`Secret key: ${createdSecretKey}`);
     } else {

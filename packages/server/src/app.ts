@@ -6,6 +6,7 @@ import { installErrorHandling } from './error-handler.js';
 import { loggerOptions } from './logger.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionRoutes } from './routes/connections.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { environmentRoutes } from './routes/environment.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -50,6 +51,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(statusRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   await app.register(logsRoutes(ctx));
+  await app.register(dashboardRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   return app;
 }

@@ -21,7 +21,8 @@ export const pageHeaders = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:",
 } as const;
 
-export function layout(title: string, body: string): string {
+/** Document start up to the open <head> (shared by the connect pages and the dashboard). */
+export function layoutHead(title: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
@@ -31,5 +32,9 @@ h1{font-size:1.4rem}.card{border:1px solid #ddd;border-radius:10px;padding:1rem 
 label{display:block;margin:.6rem 0 .2rem;font-size:.9rem}input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #bbb;border-radius:6px}
 button{margin-top:.8rem;padding:.55rem 1rem;border:0;border-radius:6px;background:#2f5bea;color:#fff;font-size:1rem;cursor:pointer}
 .error{border-color:#e0a0a0;background:#fff5f5}.muted{color:#666;font-size:.85rem}code{background:#f2f2f2;padding:0 .25rem;border-radius:4px}
-</style></head><body>${body}</body></html>`;
+</style>`;
+}
+
+export function layout(title: string, body: string): string {
+  return `${layoutHead(title)}</head><body>${body}</body></html>`;
 }

@@ -95,6 +95,20 @@ export const scriptRoutes =
       return { version: await runner.rollback(request.environment.id, body.provider_config_key) };
     });
 
+    app.get('/deployments', async (request) => {
+      const { provider_config_key } = parseRequest(
+        z.object({ provider_config_key: z.string().min(1) }),
+        request.query,
+        'query',
+      );
+      const { rows } = await ctx.pool.query(
+        `SELECT d.version, d.active, d.summary, d.created_at FROM deployments d JOIN integrations i ON i.id = d.integration_id
+         WHERE i.environment_id = $1 AND i.unique_key = $2 ORDER BY d.version DESC LIMIT 100`,
+        [request.environment.id, provider_config_key],
+      );
+      return { deployments: rows };
+    });
+
     app.get('/scripts/config', async (request) => {
       const { provider_config_key } = parseRequest(
         z.object({ provider_config_key: z.string().min(1) }),
