@@ -8,6 +8,7 @@ import { registerLogsCommand } from './logs-command.js';
 import { registerScriptCommands } from './script-commands.js';
 import { startWeft } from './start.js';
 import { registerSyncCommands } from './sync-commands.js';
+import { startTelemetry } from './telemetry.js';
 import { startWorker } from './worker.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -53,7 +54,17 @@ program
   .action(async (options: { port?: string }) => {
     try {
       const config = resolveConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
-      stopOnSignals(await startWeft(config), 'shutting down…');
+      const telemetry = startTelemetry(process.env, 'server');
+      const weft = await startWeft(config);
+      stopOnSignals(
+        {
+          stop: async () => {
+            await weft.stop();
+            await telemetry.shutdown();
+          },
+        },
+        'shutting down…',
+      );
     } catch (error) {
       fail(error);
     }
@@ -66,8 +77,17 @@ program
   )
   .action(async () => {
     try {
+      const telemetry = startTelemetry(process.env, 'worker');
       const worker = await startWorker(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
-      stopOnSignals(worker, 'finishing running syncs…');
+      stopOnSignals(
+        {
+          stop: async () => {
+            await worker.stop();
+            await telemetry.shutdown();
+          },
+        },
+        'finishing running syncs…',
+      );
     } catch (error) {
       fail(error);
     }

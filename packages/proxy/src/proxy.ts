@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { authRequestParts, type ConnectionRef, interpolate, type ResolvedConnection } from '@weft/auth';
 import { isWeftError } from '@weft/core';
 import { type Dispatcher, Pool } from 'undici';
@@ -61,6 +62,7 @@ export interface ProxyOptions {
   tlsCa?: string | string[];
 }
 
+const tracer = trace.getTracer('weft-proxy');
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const HOP_BY_HOP = new Set([
@@ -325,82 +327,104 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     }
   }
 
-  return {
-    connection: (ref) => credentials.getConnection(ref),
-    async request<T>(
-      ref: ConnectionRef,
-      config: ProxyRequestConfig,
-      ctx: ProxyCallContext = {},
-    ): Promise<ProxyResponse<T>> {
-      const started = performance.now();
-      let logged: {
-        status: number | null;
-        attempts: number;
-        url: string;
-        method: string;
-        connectionId: number | null;
-        errorCode: string | null;
-      } = {
-        status: null,
-        attempts: 1,
-        url: config.endpoint,
-        method: (config.method ?? 'GET').toUpperCase(),
-        connectionId: null,
+  async function requestUntraced<T>(
+    ref: ConnectionRef,
+    config: ProxyRequestConfig,
+    ctx: ProxyCallContext,
+  ): Promise<ProxyResponse<T>> {
+    const started = performance.now();
+    let logged: {
+      status: number | null;
+      attempts: number;
+      url: string;
+      method: string;
+      connectionId: number | null;
+      errorCode: string | null;
+    } = {
+      status: null,
+      attempts: 1,
+      url: config.endpoint,
+      method: (config.method ?? 'GET').toUpperCase(),
+      connectionId: null,
+      errorCode: null,
+    };
+    try {
+      const { response, connection, attempts, url, method } = await attemptLoop(ref, config, ctx);
+      const headers = flatHeaders(response.headers);
+      logged = {
+        status: response.statusCode,
+        attempts: attempts.length,
+        url: redactedUrl(url),
+        method,
+        connectionId: connection.id,
         errorCode: null,
       };
-      try {
-        const { response, connection, attempts, url, method } = await attemptLoop(ref, config, ctx);
-        const headers = flatHeaders(response.headers);
-        logged = {
-          status: response.statusCode,
-          attempts: attempts.length,
-          url: redactedUrl(url),
-          method,
-          connectionId: connection.id,
-          errorCode: null,
-        };
-        const stream =
-          config.decompress === false ? response.body : decoded(response.body, headers['content-encoding']);
-        if (stream !== response.body) delete headers['content-encoding'];
-        for (const name of HOP_BY_HOP) if (name !== 'content-length' || stream !== response.body) delete headers[name];
-        if (response.statusCode >= 200 && response.statusCode < 300) {
-          const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
-          return { status: response.statusCode, headers, data };
-        }
-        const data = await parseBody(
-          stream,
-          headers['content-type'],
-          config.responseType === 'stream' ? 'text' : (config.responseType ?? 'json'),
-        );
-        const error = new ProxyHttpError(
-          method,
-          redactedUrl(url),
-          { status: response.statusCode, headers, data },
-          attempts,
-        );
-        logged.errorCode = error.code;
-        throw error;
-      } catch (error) {
-        if (isWeftError(error) && logged.errorCode === null) {
-          logged.errorCode = error.code;
-          const attempts = (error.details as { attempts?: unknown[] } | undefined)?.attempts;
-          if (Array.isArray(attempts)) logged.attempts = attempts.length;
-        }
-        throw error;
-      } finally {
-        options.log?.add({
-          environmentId: ref.environmentId,
-          connectionId: logged.connectionId,
-          providerConfigKey: ref.providerConfigKey,
-          runId: ctx.runId ?? null,
-          method: logged.method,
-          url: logged.url,
-          status: logged.status,
-          durationMs: Math.round(performance.now() - started),
-          attempts: logged.attempts,
-          errorCode: logged.errorCode,
-        });
+      const stream = config.decompress === false ? response.body : decoded(response.body, headers['content-encoding']);
+      if (stream !== response.body) delete headers['content-encoding'];
+      for (const name of HOP_BY_HOP) if (name !== 'content-length' || stream !== response.body) delete headers[name];
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
+        return { status: response.statusCode, headers, data };
       }
+      const data = await parseBody(
+        stream,
+        headers['content-type'],
+        config.responseType === 'stream' ? 'text' : (config.responseType ?? 'json'),
+      );
+      const error = new ProxyHttpError(
+        method,
+        redactedUrl(url),
+        { status: response.statusCode, headers, data },
+        attempts,
+      );
+      logged.errorCode = error.code;
+      throw error;
+    } catch (error) {
+      if (isWeftError(error) && logged.errorCode === null) {
+        logged.errorCode = error.code;
+        const attempts = (error.details as { attempts?: unknown[] } | undefined)?.attempts;
+        if (Array.isArray(attempts)) logged.attempts = attempts.length;
+      }
+      throw error;
+    } finally {
+      options.log?.add({
+        environmentId: ref.environmentId,
+        connectionId: logged.connectionId,
+        providerConfigKey: ref.providerConfigKey,
+        runId: ctx.runId ?? null,
+        method: logged.method,
+        url: logged.url,
+        status: logged.status,
+        durationMs: Math.round(performance.now() - started),
+        attempts: logged.attempts,
+        errorCode: logged.errorCode,
+      });
+    }
+  }
+
+  return {
+    connection: (ref) => credentials.getConnection(ref),
+    request<T>(ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext = {}): Promise<ProxyResponse<T>> {
+      const attributes = {
+        'http.request.method': (config.method ?? 'GET').toUpperCase(),
+        'weft.provider_config_key': ref.providerConfigKey,
+        'weft.connection_id': ref.connectionId,
+        ...(ctx.runId ? { 'weft.run_id': ctx.runId } : {}),
+      };
+      return tracer.startActiveSpan('proxy.request', { attributes }, async (span) => {
+        try {
+          const response = await requestUntraced<T>(ref, config, ctx);
+          span.setAttribute('http.response.status_code', response.status);
+          return response;
+        } catch (error) {
+          const status = (error as { response?: { status?: number } }).response?.status;
+          if (status !== undefined) span.setAttribute('http.response.status_code', status);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
     },
     async close() {
       await options.log?.flush();

@@ -1,3 +1,4 @@
+import { type Context, context, trace } from '@opentelemetry/api';
 import type { AuthService, ConnectionRef } from '@weft/auth';
 import type { Pool } from '@weft/db';
 import { type OutboundProxy, type PaginateOptions, type ProxyRequestConfig, paginate } from '@weft/proxy';
@@ -32,7 +33,11 @@ export interface BridgeContext {
   /** Dryrun: writes are validated and counted but not stored. */
   dryRun?: boolean;
   dryRecords?: Record<string, unknown[]>;
+  /** Trace context of the run: bridge calls arrive from the isolate's thread without it. */
+  traceContext?: Context;
 }
+
+const tracer = trace.getTracer('weft-runner');
 
 const proxyConfig = z.looseObject({
   endpoint: z.string({ error: 'endpoint is required' }).min(1, { error: 'endpoint is required' }),
@@ -130,7 +135,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
 
   const checkpointKey = [ctx.connection.id, ctx.scriptName, ctx.variant];
 
-  return async (op, args) => {
+  const handle: HostHandler = async (op, args) => {
     switch (op) {
       case 'proxy': {
         const config = parse(proxyConfig, args[0], 'nango.proxy');
@@ -317,4 +322,30 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         throw runnerErrors.create('WEFT_RUNNER_FORBIDDEN', { operation: String(op), reason: 'not an SDK operation' });
     }
   };
+
+  // Writes get their own span (child of the run); proxy calls get theirs from the proxy.
+  return (op, args) =>
+    context.with(ctx.traceContext ?? context.active(), () =>
+      op === 'batchSave' || op === 'batchUpdate' || op === 'batchDelete' || op === 'trackDeletesEnd'
+        ? tracer.startActiveSpan(
+            `records.${op}`,
+            {
+              attributes: {
+                'weft.model': String(args[0]),
+                'weft.records': Array.isArray(args[1]) ? args[1].length : 0,
+              },
+            },
+            async (span) => {
+              try {
+                return await handle(op, args);
+              } catch (error) {
+                span.setStatus({ code: 2, message: (error as Error).message });
+                throw error;
+              } finally {
+                span.end();
+              }
+            },
+          )
+        : handle(op, args),
+    );
 }

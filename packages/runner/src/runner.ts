@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AuthService } from '@weft/auth';
 import { isWeftError } from '@weft/core';
 import type { Pool } from '@weft/db';
@@ -105,7 +106,46 @@ export function createRunner(options: RunnerOptions) {
     };
   }
 
-  async function executeSync(
+  const tracer = trace.getTracer('weft-runner');
+
+  function executeSync(
+    request: SyncRunRequest,
+    script: { bundle: string; sourceMap: string; definition: CompiledScript['definition'] },
+    dry?: Record<string, unknown[]>,
+  ): Promise<SyncRunResult> {
+    const attributes = {
+      'weft.run_id': request.runId ?? '',
+      'weft.provider_config_key': request.connection.providerConfigKey,
+      'weft.connection_id': request.connection.connectionId,
+      'weft.sync': request.syncName,
+      'weft.sync_mode': request.mode,
+      'weft.dry_run': dry !== undefined,
+    };
+    return tracer.startActiveSpan('sync.run', { attributes }, async (span) => {
+      try {
+        const result = await executeSyncUntraced(request, script, dry);
+        for (const [model, c] of Object.entries(result.counts)) {
+          span.setAttribute(`weft.records.${model}.added`, c.added);
+          span.setAttribute(`weft.records.${model}.updated`, c.updated);
+          span.setAttribute(`weft.records.${model}.deleted`, c.deleted);
+        }
+        span.setAttribute('weft.run_status', result.status);
+        if (result.error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: `${result.error.code}: ${result.error.message}` });
+          span.addEvent('exception', {
+            'exception.type': result.error.code,
+            'exception.message': result.error.message,
+            'exception.stacktrace': result.error.stack ?? '',
+          });
+        }
+        return result;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async function executeSyncUntraced(
     request: SyncRunRequest,
     script: { bundle: string; sourceMap: string; definition: CompiledScript['definition'] },
     dry?: Record<string, unknown[]>,
@@ -131,6 +171,7 @@ export function createRunner(options: RunnerOptions) {
       counts,
       onLog: log.onLog,
       signal,
+      traceContext: context.active(),
       ...(dry ? { dryRun: true, dryRecords: dry } : {}),
     });
     try {
@@ -234,55 +275,74 @@ export function createRunner(options: RunnerOptions) {
       return { ...result, records };
     },
 
-    async runAction(
-      request: ActionRunRequest,
-      compiled?: CompiledScript,
-    ): Promise<{ output: unknown; logs: RunLog[] }> {
-      const script =
-        compiled ??
-        (await findScript(
-          pool,
-          request.environmentId,
-          request.connection.providerConfigKey,
-          'action',
-          request.actionName,
-        ));
-      const log = logger();
-      const signal = request.signal ?? new AbortController().signal;
-      const bridge = createHostBridge({
-        pool,
-        proxy: options.proxy,
-        records: options.records,
-        auth: options.auth,
-        runId: randomUUID(),
-        connection: { ...request.connection, environmentId: request.environmentId },
-        scriptName: request.actionName,
-        variant: 'base',
-        definition: script.definition,
-        validation: 'reject',
-        maxBatchRecords: options.maxBatchRecords ?? 10_000,
-        counts: {},
-        onLog: log.onLog,
-        signal,
+    runAction(request: ActionRunRequest, compiled?: CompiledScript): Promise<{ output: unknown; logs: RunLog[] }> {
+      const attributes = {
+        'weft.provider_config_key': request.connection.providerConfigKey,
+        'weft.connection_id': request.connection.connectionId,
+        'weft.action': request.actionName,
+      };
+      return tracer.startActiveSpan('action.run', { attributes }, async (span) => {
+        try {
+          return await runActionUntraced(request, compiled);
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
       });
-      const result = await runInSandbox({
-        name: request.actionName,
-        kind: 'action',
-        bundle: script.bundle,
-        sourceMap: script.sourceMap,
-        input: request.input,
-        env: {
-          connectionId: request.connection.connectionId,
-          providerConfigKey: request.connection.providerConfigKey,
-          lastSyncDate: null,
-        },
-        host: bridge,
-        onLog: log.onLog,
-        ...(options.limits ? { limits: options.limits } : {}),
-        signal,
-      });
-      log.finish();
-      return { output: result.output, logs: log.logs };
     },
   };
+
+  async function runActionUntraced(
+    request: ActionRunRequest,
+    compiled?: CompiledScript,
+  ): Promise<{ output: unknown; logs: RunLog[] }> {
+    const script =
+      compiled ??
+      (await findScript(
+        pool,
+        request.environmentId,
+        request.connection.providerConfigKey,
+        'action',
+        request.actionName,
+      ));
+    const log = logger();
+    const signal = request.signal ?? new AbortController().signal;
+    const bridge = createHostBridge({
+      pool,
+      proxy: options.proxy,
+      records: options.records,
+      auth: options.auth,
+      runId: randomUUID(),
+      connection: { ...request.connection, environmentId: request.environmentId },
+      scriptName: request.actionName,
+      variant: 'base',
+      definition: script.definition,
+      validation: 'reject',
+      maxBatchRecords: options.maxBatchRecords ?? 10_000,
+      counts: {},
+      onLog: log.onLog,
+      signal,
+      traceContext: context.active(),
+    });
+    const result = await runInSandbox({
+      name: request.actionName,
+      kind: 'action',
+      bundle: script.bundle,
+      sourceMap: script.sourceMap,
+      input: request.input,
+      env: {
+        connectionId: request.connection.connectionId,
+        providerConfigKey: request.connection.providerConfigKey,
+        lastSyncDate: null,
+      },
+      host: bridge,
+      onLog: log.onLog,
+      ...(options.limits ? { limits: options.limits } : {}),
+      signal,
+    });
+    log.finish();
+    return { output: result.output, logs: log.logs };
+  }
 }
