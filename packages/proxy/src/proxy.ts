@@ -248,9 +248,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
     const atNames = asList(provider.proxy?.retry?.at);
     const headersFor = (c: ResolvedConnection) => {
-      const injected = sendsCredentials
-        ? authRequestParts(c.provider, c.credentials, c.connectionConfig)
-        : { headers: {}, query: {} };
+      const injected = sendsCredentials ? authPartsOf(c) : { headers: {}, query: {} };
       for (const [k, v] of Object.entries(injected.query)) url.searchParams.set(k, v);
       const providerHeaders: Record<string, string> = {};
       for (const [k, v] of Object.entries(injected.headers)) providerHeaders[k.toLowerCase()] = v;
