@@ -112,6 +112,9 @@ function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequ
   return parts;
 }
 
+const NO_AUTH = { headers: {}, query: {} } as { headers: Record<string, string>; query: Record<string, string> };
+const DEFAULT_HEADERS = { 'user-agent': 'weft-proxy', accept: 'application/json, text/plain, */*' };
+
 const asList = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
@@ -231,9 +234,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const authOrigin = base === undefined ? null : originOf(base);
     const sendsCredentials = url.origin === authOrigin;
     let body: string | Buffer | Readable | undefined;
-    const scriptHeaders = Object.fromEntries(
-      Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
-    );
+    const scriptHeaders: Record<string, string> = {};
+    for (const key in config.headers) scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
     if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
       if (typeof config.data === 'string' || Buffer.isBuffer(config.data) || config.data instanceof Readable)
         body = config.data;
@@ -248,16 +250,10 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
     const atNames = asList(provider.proxy?.retry?.at);
     const headersFor = (c: ResolvedConnection) => {
-      const injected = sendsCredentials ? authPartsOf(c) : { headers: {}, query: {} };
-      for (const [k, v] of Object.entries(injected.query)) url.searchParams.set(k, v);
-      const providerHeaders: Record<string, string> = {};
-      for (const [k, v] of Object.entries(injected.headers)) providerHeaders[k.toLowerCase()] = v;
-      return {
-        'user-agent': 'weft-proxy',
-        accept: 'application/json, text/plain, */*',
-        ...providerHeaders,
-        ...scriptHeaders,
-      };
+      const injected = sendsCredentials ? authPartsOf(c) : NO_AUTH;
+      for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
+      // authRequestParts already lower-cases header names.
+      return { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
     };
     let headers = headersFor(connection);
     const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
