@@ -1,0 +1,191 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createWebhookDeliveryWorker, verifyWebhook, type WebhookDeliveryWorker } from '@weft/records';
+import { compileIntegration } from '@weft/runner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browse } from '../auth/browse.js';
+import { type MicrosoftGraphFake, startMicrosoftGraphFake } from '../fakes/microsoft-graph.js';
+import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
+import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { eventually, runsOf } from '../scheduler/helpers.js';
+
+const integrationDir = new URL('../../integrations/one-drive-personal', import.meta.url).pathname;
+
+let h: ApiHarness;
+let identity: MicrosoftIdentityFake;
+let graph: MicrosoftGraphFake;
+let receiver: Server;
+let deliveries: WebhookDeliveryWorker;
+const hooks: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+let connectionId = '';
+
+const headers = () => ({ 'Connection-Id': connectionId, 'Provider-Config-Key': 'one-drive-personal' });
+
+async function allRecords(cursor?: string): Promise<{ records: Body[]; last?: string }> {
+  const records: Body[] = [];
+  let next = cursor;
+  let last = cursor;
+  for (;;) {
+    const page = await h.get(`/records?model=DriveItem&limit=100${next ? `&cursor=${next}` : ''}`, {
+      headers: headers(),
+    });
+    records.push(...page.records);
+    if (page.records.length > 0) last = page.records.at(-1)._nango_metadata.cursor;
+    if (!page.next_cursor) return { records, ...(last ? { last } : {}) };
+    next = page.next_cursor;
+  }
+}
+
+async function successfulRuns(): Promise<number> {
+  return (await runsOf(h.db.pool, 'files')).filter((r) => r.status === 'success').length;
+}
+
+beforeAll(async () => {
+  // 'every hour' fires every 2 s here; schedules tick every 50 ms.
+  h = await startApi({ scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
+  identity = await startMicrosoftIdentityFake({
+    clients: { app: { secret: 's3cret', redirectUris: [`${h.url}/oauth/callback`] } },
+  });
+  graph = await startMicrosoftGraphFake({
+    identity,
+    seed: { seed: 7, files: 250, folderDepth: 2, foldersPerFolder: 3, largeFiles: 0 },
+  });
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      hooks.push({ headers: req.headers, body });
+      res.end('ok');
+    });
+  });
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  await h.api('/webhooks/settings', {
+    method: 'PUT',
+    json: { primary_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` },
+  });
+  deliveries = createWebhookDeliveryWorker({ pool: h.db.pool, box: h.box, policy: { pollMs: 25 } });
+  await deliveries.start();
+
+  const created = await h.api('/integrations', {
+    method: 'POST',
+    json: {
+      unique_key: 'one-drive-personal',
+      provider: 'one-drive-personal',
+      credentials: { client_id: 'app', client_secret: 's3cret' },
+      overrides: {
+        authorization_url: `${identity.url}/consumers/oauth2/v2.0/authorize`,
+        token_url: `${identity.url}/consumers/oauth2/v2.0/token`,
+        proxy: { base_url: graph.baseUrl },
+      },
+    },
+  });
+  expect(created.status).toBe(201);
+  const session = (
+    (await (await h.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'megan' } } })).json()) as Body
+  ).data;
+  const page = await browse(`${h.url}/oauth/connect/one-drive-personal?connect_session_token=${session.token}`);
+  expect(page.body).toContain('data-state="connected"');
+  connectionId = (await h.get('/connections?provider_config_key=one-drive-personal')).connections[0].connection_id;
+  await h.runner.deploy(h.environmentId, 'one-drive-personal', await compileIntegration(integrationDir));
+}, 120_000);
+
+afterAll(async () => {
+  await deliveries.stop();
+  receiver.closeAllConnections();
+  receiver.close();
+  await graph.close();
+  await identity.close();
+  await h.close();
+});
+
+describe('OneDrive Personal end to end', () => {
+  let cursor: string | undefined;
+
+  it('connect → deploy → scheduled run → GET /records returns exactly the drive → signed webhook with counts', async () => {
+    await eventually(async () => (await successfulRuns()) >= 1, 60_000, 'the first scheduled run');
+    const expected = graph.allItems();
+    const { records, last } = await allRecords();
+    cursor = last;
+    expect(records.map((r) => r.id).sort()).toEqual(expected.map((i) => String(i.id)).sort());
+    const sample = expected.find((i) => i.file !== undefined) as Body;
+    expect(records.find((r) => r.id === sample.id)).toMatchObject({
+      name: sample.name,
+      size: sample.size,
+      isFolder: false,
+      mimeType: sample.file.mimeType,
+    });
+    const secret = (await h.get('/webhooks/settings')).secret as string;
+    const first = await eventually(
+      async () => hooks.find((hook) => JSON.parse(hook.body).type === 'sync' && JSON.parse(hook.body).success === true),
+      20_000,
+      'the sync webhook',
+    );
+    expect(verifyWebhook(first.body, first.headers, secret)).toBe(true);
+    expect(JSON.parse(first.body)).toMatchObject({
+      type: 'sync',
+      syncName: 'files',
+      connectionId,
+      responseResults: { added: expected.length, updated: 0, deleted: 0 },
+    });
+  });
+
+  it('add, rename and delete in the drive → the next run reports exactly those changes; the cursor shows exactly them', async () => {
+    const files = graph.allItems().filter((i) => i.file !== undefined);
+    const renamed = files[3] as Body;
+    const removed = files[5] as Body;
+    const before = await successfulRuns();
+    const added = graph.addFile(graph.rootId, { name: 'new-report.docx', content: 'hello' });
+    graph.renameItem(String(renamed.id), 'renamed.txt');
+    graph.deleteItem(String(removed.id));
+    const runs = await eventually(
+      async () => {
+        const list = (await runsOf(h.db.pool, 'files')).filter((r) => r.status === 'success');
+        return list.length > before ? list : undefined;
+      },
+      60_000,
+      'the next scheduled run',
+    );
+    expect(runs.length).toBeGreaterThan(before);
+    const latest = await h.get('/sync/status?provider_config_key=one-drive-personal&syncs=files');
+    expect(latest.syncs[0].latestResult).toEqual({ DriveItem: { added: 1, updated: 1, deleted: 1 } });
+    const { records } = await allRecords(cursor);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`ADDED:${added.id}`, `UPDATED:${renamed.id}`, `DELETED:${removed.id}`].sort(),
+    );
+    expect(records.find((r) => r.id === renamed.id)?.name).toBe('renamed.txt');
+  });
+
+  it('a 429 storm slows the run down and it still completes with nothing lost', async () => {
+    const before = await successfulRuns();
+    graph.addFile(graph.rootId, { name: 'after-storm.txt', content: 'x' });
+    graph.throttleNext(3, 1);
+    await eventually(async () => (await successfulRuns()) > before, 60_000, 'a run through the storm');
+    const { records } = await allRecords();
+    expect(records.some((r) => r.name === 'after-storm.txt')).toBe(true);
+    expect(graph.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('actions: list-children pages and download-file streams through the pre-authenticated redirect', async () => {
+    const listed = await h.api('/action/trigger', {
+      method: 'POST',
+      headers: headers(),
+      json: { action_name: 'list-children', input: { pageSize: 2 } },
+    });
+    const body = (await listed.json()) as Body;
+    expect(body.items).toHaveLength(2);
+    expect(typeof body.next_cursor).toBe('string');
+    const file = graph.allItems().find((i) => i.file !== undefined && Number(i.size) < 100_000) as Body;
+    const downloaded = (await (
+      await h.api('/action/trigger', {
+        method: 'POST',
+        headers: headers(),
+        json: { action_name: 'download-file', input: { id: file.id } },
+      })
+    ).json()) as Body;
+    expect(Buffer.from(downloaded.base64, 'base64').equals(graph.fileContent(String(file.id)))).toBe(true);
+  });
+});
