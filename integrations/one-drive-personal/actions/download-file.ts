@@ -29,7 +29,10 @@ export default createAction({
   endpoint: { method: 'GET', path: '/download' },
   exec: async (nango, input) => {
     try {
-      const response = await nango.get<number[]>({ endpoint: `/v1.0/me/drive/items/${encodeURIComponent(input.id)}/content`, responseType: 'arraybuffer' });
+      const response = await nango.get<number[]>({
+        endpoint: `/v1.0/me/drive/items/${encodeURIComponent(input.id)}/content`,
+        responseType: 'arraybuffer',
+      });
       const bytes = new Uint8Array(response.data);
       return { id: input.id, size: bytes.length, base64: toBase64(bytes) };
     } catch (error) {

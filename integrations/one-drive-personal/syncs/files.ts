@@ -36,7 +36,11 @@ const sync = createSync({
       const removed = page.filter((item) => item.deleted !== undefined);
       const current = page.filter((item) => item.deleted === undefined && item.root === undefined);
       if (current.length > 0) await nango.batchSave(current.map(toDriveItem), 'DriveItem');
-      if (removed.length > 0) await nango.batchDelete(removed.map((item) => ({ id: item.id })), 'DriveItem');
+      if (removed.length > 0)
+        await nango.batchDelete(
+          removed.map((item) => ({ id: item.id })),
+          'DriveItem',
+        );
     }
     if (deltaLink !== undefined) await nango.saveCheckpoint({ deltaLink });
   },
