@@ -8,7 +8,7 @@ export {
 export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './deploy-store.js';
 export type { ActionScriptDefinition, ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
 export { runnerErrors } from './errors.js';
-export type { ModelCounts } from './host-bridge.js';
+export { type BridgeContext, createHostBridge, type ModelCounts } from './host-bridge.js';
 export { parseFrequency } from './parse-frequency.js';
 export {
   type ActionRunRequest,
@@ -19,4 +19,11 @@ export {
   type SyncRunRequest,
   type SyncRunResult,
 } from './runner.js';
-export { defaultLimits, runInSandbox, type SandboxLimits, type SandboxRunOptions } from './sandbox.js';
+export {
+  defaultLimits,
+  type HostHandler,
+  runInSandbox,
+  type SandboxLimits,
+  type SandboxRunOptions,
+} from './sandbox.js';
+export { SANDBOX_PRELUDE } from './sandbox-prelude.js';

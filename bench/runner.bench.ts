@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import vm from 'node:vm';
+import { createAuthService, loadProviders } from '@weft/auth';
+import { createSecretBox } from '@weft/core';
+import { ensureEnvironment } from '@weft/db';
+import { createProxy } from '@weft/proxy';
+import { createRecordStore } from '@weft/records';
+import { compileIntegration, createHostBridge, createRunner, runInSandbox, SANDBOX_PRELUDE } from '@weft/runner';
+import { startBenchDatabase } from './bench-database.js';
+import { defineBench, median, percentile } from './harness.js';
+
+const fixture = new URL('./fixtures/integrations/bench-sync', import.meta.url).pathname;
+const ROUNDS = 3;
+
+// The provider: 100 pages × 100 records of ~1 KB, cursor-paginated, in its own process.
+const UPSTREAM = `
+const http = require('node:http');
+const body = 'x'.repeat(900);
+const pages = Array.from({ length: 100 }, (_, p) => Buffer.from(JSON.stringify({
+  rows: Array.from({ length: 100 }, (_, i) => ({ id: 'r' + (p * 100 + i), title: 'row ' + (p * 100 + i), body, n: i })),
+  next: p < 99 ? String(p + 1) : '',
+})));
+const server = http.createServer((req, res) => {
+  const cursor = Number(new URL(req.url, 'http://x').searchParams.get('cursor') || 0);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': pages[cursor].length });
+  res.end(pages[cursor]);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+
+export default defineBench({
+  name: 'runner',
+  description:
+    'one sync (100 proxy calls, 10k ~1 KB records) in a fresh isolate vs the same bundle and host bridge in-process (node:vm)',
+  async run(report) {
+    const upstream = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((resolve) => {
+      upstream.stdout.on('data', (c: Buffer) => {
+        const m = /PORT (\d+)/.exec(c.toString());
+        if (m?.[1]) resolve(m[1]);
+      });
+    });
+    const db = await startBenchDatabase();
+    try {
+      const box = createSecretBox(randomBytes(32));
+      const { environment } = await ensureEnvironment(db.pool, box);
+      const auth = createAuthService({
+        pool: db.pool,
+        box,
+        providers: await loadProviders(new URL('../providers.yaml', import.meta.url).pathname),
+        publicUrl: 'http://localhost',
+      });
+      await auth.createIntegration(environment.id, {
+        uniqueKey: 'bench-sync',
+        provider: 'github-pat',
+        overrides: { proxy: { base_url: `http://127.0.0.1:${port}` } },
+      });
+      const imported = await auth.importConnection(environment.id, 'bench-sync', {
+        connectionId: 'bench',
+        credentials: { type: 'API_KEY', apiKey: 'k' },
+      });
+      const proxy = createProxy({ credentials: auth, policy: { allowPrivateNetwork: true } });
+      const records = createRecordStore({ pool: db.pool });
+      const runner = createRunner({ pool: db.pool, proxy, records, auth });
+      const [script] = await compileIntegration(fixture);
+      if (!script) throw new Error('bench fixture did not compile');
+      await runner.deploy(environment.id, 'bench-sync', [script]);
+      const connection = { id: imported.id, providerConfigKey: 'bench-sync', connectionId: 'bench' };
+      const reset = () => db.pool.query('DELETE FROM records WHERE connection_id = $1', [imported.id]);
+
+      const sandboxed = async () => {
+        const result = await runner.runSync({
+          environmentId: environment.id,
+          connection,
+          syncName: 'records',
+          mode: 'full',
+          lastSyncDate: null,
+        });
+        if (result.status !== 'success' || result.counts.Row?.added !== 10_000)
+          throw new Error(`sandboxed run: ${JSON.stringify(result.error ?? result.counts)}`);
+      };
+      // Same bundle, same prelude, same host bridge — only the isolate is replaced by node:vm.
+      const inProcess = async () => {
+        const counts = {};
+        const host = createHostBridge({
+          pool: db.pool,
+          proxy,
+          records,
+          auth,
+          runId: 'bench',
+          connection: { ...connection, environmentId: environment.id },
+          scriptName: 'records',
+          variant: 'base',
+          definition: script.definition,
+          validation: 'reject',
+          maxBatchRecords: 10_000,
+          counts,
+          onLog: () => {},
+          signal: new AbortController().signal,
+        });
+        const sandbox: Record<string, unknown> = {
+          __hostCall: {
+            apply: async (_t: unknown, [op, argsJson]: [string, string]) => {
+              try {
+                return JSON.stringify({ ok: true, value: (await host(op, JSON.parse(argsJson) as unknown[])) ?? null });
+              } catch (error) {
+                return JSON.stringify({ ok: false, error: { message: (error as Error).message } });
+              }
+            },
+          },
+          __hostLog: { applyIgnored: () => {} },
+        };
+        sandbox.globalThis = sandbox;
+        const context = vm.createContext(sandbox);
+        vm.runInContext(SANDBOX_PRELUDE, context);
+        vm.runInContext(script.bundle, context);
+        const raw = await (sandbox.__weft_run as (k: string, i: undefined, e: string) => Promise<string>)(
+          'sync',
+          undefined,
+          JSON.stringify({ connectionId: 'bench', providerConfigKey: 'bench-sync', lastSyncDate: null }),
+        );
+        if (!(JSON.parse(raw) as { ok: boolean }).ok) throw new Error(`in-process run: ${raw}`);
+      };
+      const timed = async (fn: () => Promise<void>) => {
+        await reset();
+        const started = performance.now();
+        await fn();
+        return performance.now() - started;
+      };
+      await timed(sandboxed);
+      await timed(inProcess);
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        b.push(await timed(inProcess));
+        a.push(await timed(sandboxed));
+      }
+      report({
+        metric: 'sync_wall_time',
+        value: median(a),
+        baseline: median(b),
+        unit: 'ms',
+        higherIsBetter: false,
+        target: 1 / 1.5,
+        baselineLabel: 'same sync in-process (node:vm)',
+      });
+
+      // Isolate start: create + context + prelude + compile (code cache) + run of the bundle.
+      const starts: number[] = [];
+      const vmStarts: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const result = await runInSandbox({
+          name: 'noop',
+          kind: 'sync',
+          bundle: script.bundle,
+          env: { connectionId: 'x', providerConfigKey: 'x', lastSyncDate: null },
+          // An empty provider: the run completes after one paginate round-trip.
+          host: async (op) => (op === 'paginate.start' ? 'p' : op === 'paginate.next' ? { done: true } : null),
+          limits: { wallMs: 10_000 },
+        });
+        starts.push(result.startMs);
+        const t = performance.now();
+        const context = vm.createContext({});
+        vm.runInContext(script.bundle, context);
+        vmStarts.push(performance.now() - t);
+      }
+      report({
+        metric: 'isolate_start_p50',
+        value: percentile(starts, 50),
+        baseline: percentile(vmStarts, 50),
+        unit: 'ms',
+        higherIsBetter: false,
+        target: 0.1,
+        baselineLabel: 'node:vm context + bundle (informational)',
+      });
+      await proxy.close();
+    } finally {
+      upstream.stdin.end();
+      await once(upstream, 'exit');
+      await db.stop();
+    }
+  },
+});
