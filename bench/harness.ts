@@ -17,6 +17,11 @@ export interface Figure {
   target: number;
   /** What the baseline is, shown in the table. */
   baselineLabel?: string;
+  /**
+   * An absolute ceiling on `value` where the design states one (e.g. trigger → start p50 ≤ 50 ms);
+   * the figure then meets its target only if the ratio AND the ceiling hold.
+   */
+  maxValue?: number;
 }
 
 export interface Bench {
@@ -34,10 +39,14 @@ export function ratioOf(figure: Figure): number {
   return figure.value === 0 ? Number.POSITIVE_INFINITY : figure.baseline / figure.value;
 }
 
+export function targetMet(figure: Figure): boolean {
+  return ratioOf(figure) >= figure.target && (figure.maxValue === undefined || figure.value <= figure.maxValue);
+}
+
 /** The machine-readable line CI and people grep for. */
 export function resultLine(bench: string, figure: Figure): string {
   const round = (n: number) => Number(n.toPrecision(4));
-  return `RESULT name=${bench}.${figure.metric} value=${round(figure.value)} baseline=${round(figure.baseline)} ratio=${round(ratioOf(figure))} target=${figure.target}`;
+  return `RESULT name=${bench}.${figure.metric} value=${round(figure.value)} baseline=${round(figure.baseline)} ratio=${round(ratioOf(figure))} target=${figure.target}${figure.maxValue === undefined ? '' : ` max_value=${figure.maxValue}`}`;
 }
 
 /** Median of a list of samples (benches report medians, not means, on noisy 2-core machines). */

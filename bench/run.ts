@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Bench, type Figure, ratioOf, resultLine } from './harness.js';
+import { type Bench, type Figure, ratioOf, resultLine, targetMet } from './harness.js';
 
 /** `npm run bench` runs every bench/*.bench.ts; `npm run bench -- <name>` runs the ones named. */
 const dir = fileURLToPath(new URL('.', import.meta.url));
@@ -31,10 +31,10 @@ process.stdout.write(
 );
 for (const { bench, figure } of rows) {
   const ratio = ratioOf(figure);
-  const met = ratio >= figure.target;
+  const met = targetMet(figure);
   if (!met) failedTargets += 1;
   process.stdout.write(
-    `| ${bench}.${figure.metric} | ${fmt(figure.value)} ${figure.unit} | ${fmt(figure.baseline)} ${figure.unit}${figure.baselineLabel ? ` (${figure.baselineLabel})` : ''} | ${ratio.toFixed(2)} | ${figure.target} | ${met ? 'yes' : 'NO'} |\n`,
+    `| ${bench}.${figure.metric} | ${fmt(figure.value)} ${figure.unit} | ${fmt(figure.baseline)} ${figure.unit}${figure.baselineLabel ? ` (${figure.baselineLabel})` : ''} | ${ratio.toFixed(2)} | ${figure.target}${figure.maxValue === undefined ? '' : `, value ≤ ${figure.maxValue} ${figure.unit}`} | ${met ? 'yes' : 'NO'} |\n`,
   );
 }
 // Every RESULT line again at the end, so `tail` shows them together.

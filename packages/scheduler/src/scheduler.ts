@@ -279,19 +279,23 @@ export function createScheduler(options: SchedulerOptions) {
         .catch((error: unknown) => {
           if (!/already exists/i.test(String((error as Error).message))) throw error;
         });
-      if ((options.concurrency ?? 4) > 0)
-        await boss.work<{ runId: string }>(
+      // One pg-boss worker per slot. pg-boss re-fetches without its poll delay only after a full batch
+      // of more than one job; with one run per slot (so a long sync never holds others back) each
+      // worker asks for its next job itself, so a backlog drains at run speed instead of ~2 per
+      // slot per poll interval.
+      for (let slot = 0; slot < (options.concurrency ?? 4); slot++) {
+        let workerId: string | undefined;
+        workerId = await boss.work<{ runId: string }>(
           QUEUE,
-          {
-            batchSize: 1,
-            localConcurrency: options.concurrency ?? 4,
-            pollingIntervalSeconds: 0.5,
-            notifyPollingIntervalSeconds: 2,
-          } as Parameters<typeof boss.work>[1],
+          { batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 } as Parameters<
+            typeof boss.work
+          >[1],
           async (jobs: Array<{ data: { runId: string } }>) => {
             for (const job of jobs) await execute(job.data.runId);
+            if (workerId !== undefined && !stopped) boss.notifyWorker(workerId);
           },
         );
+      }
       heartbeatTimer = setInterval(() => {
         const ids = [...running.keys()];
         if (ids.length > 0)
