@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startTelemetry } from '@weft/cli';
 import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { createAlerter } from '@weft/scheduler';
@@ -18,6 +19,7 @@ let receiver: Server;
 let receiverUrl: string;
 const received: Array<{ path: string; body: string }> = [];
 let deliveries: WebhookDeliveryWorker;
+let telemetry: { shutdown(): Promise<void> };
 
 beforeAll(async () => {
   h = await startApi({
@@ -38,6 +40,11 @@ beforeAll(async () => {
   receiver.listen(0, '127.0.0.1');
   await once(receiver, 'listening');
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  // The same loopback receiver is the OTLP/HTTP collector (/v1/traces, /v1/metrics).
+  telemetry = startTelemetry(
+    { OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_METRIC_EXPORT_INTERVAL: '3600000' },
+    'test',
+  );
   await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: `${receiverUrl}/webhooks` } });
   deliveries = createWebhookDeliveryWorker({ pool: h.db.pool, box: h.box, policy: { pollMs: 25, baseDelayMs: 20 } });
   await deliveries.start();
@@ -59,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deliveries.stop();
+  await telemetry.shutdown();
   receiver.closeAllConnections();
   receiver.close();
   await api.stop();
@@ -66,7 +74,7 @@ afterAll(async () => {
 });
 
 describe('a failing sync is visible everywhere, once', () => {
-  it('failed run in status with file:line, one alert message, one failure webhook; metrics count it; no secret leaks', async () => {
+  it('failed run in status, log lines with file:line, an error span, one alert message, one failure webhook; metrics count it; no secret leaks', async () => {
     await h.api('/sync/trigger', { method: 'POST', json: { provider_config_key: 'failing', syncs: ['broken'] } });
     const [run] = await eventually(
       async () => {
@@ -115,19 +123,63 @@ describe('a failing sync is visible everywhere, once', () => {
     });
     expect(received.filter((r) => r.path === '/webhooks')).toHaveLength(1);
 
+    // The operation log: the script's own line, then the failure with the user's file:line.
+    const logged = await h.get('/logs?connection_id=c1&type=sync');
+    const lines = logged.operations[0].messages.map((m: Body) => `${m.level}: ${m.message}`);
+    expect(lines[0]).toBe('info: about to fail');
+    expect(lines.at(-1)).toMatch(
+      /^error: WEFT_RUNNER_SCRIPT_FAILED: .*upstream returned 3 items, expected none\n\s+at [^\n]*syncs\/broken\.ts:11:\d+/,
+    );
+
+    // The OTel span of the run, with error status, exported over OTLP/HTTP.
+    await telemetry.shutdown();
+    const spans = received
+      .filter((r) => r.path === '/v1/traces')
+      .flatMap((r) =>
+        (
+          JSON.parse(r.body) as {
+            resourceSpans: Array<{
+              scopeSpans: Array<{
+                spans: Array<{
+                  name: string;
+                  status?: { code?: number; message?: string };
+                  attributes: Array<{ key: string; value: { stringValue?: string } }>;
+                  events?: Array<{ name: string; attributes: Array<{ key: string; value: { stringValue?: string } }> }>;
+                }>;
+              }>;
+            }>;
+          }
+        ).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)),
+      );
+    const span = spans.find(
+      (sp) =>
+        sp.name === 'sync.run' && sp.attributes.some((a) => a.key === 'weft.run_id' && a.value.stringValue === run?.id),
+    );
+    expect(span?.status).toMatchObject({ code: 2, message: expect.stringContaining('upstream returned 3 items') });
+    const exception = span?.events?.find((e) => e.name === 'exception');
+    expect(exception?.attributes.find((a) => a.key === 'exception.stacktrace')?.value.stringValue).toMatch(
+      /syncs\/broken\.ts:11:\d+/,
+    );
+    expect(received.some((r) => r.path === '/v1/metrics' && r.body.includes('weft.script.runs'))).toBe(true);
+
     const metrics = await h.api('/metrics');
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     const text = await metrics.text();
     expect(text).toMatch(/^weft_sync_runs\{status="failed"\} 1$/m);
     expect(text).toMatch(/^weft_connections\{auth_state="ok"\} 1$/m);
 
-    // Secrets never appear in logs, alert messages, webhooks, run records or API answers above.
+    // Secrets never appear in logs, spans and metrics, alert messages, webhooks, run records, the
+    // operation log, the dashboard or the API answers above.
     const settings = await h.get('/webhooks/settings');
+    const dashboard = await (await fetch(`${h.url}/dashboard`)).text();
     const everything = [
       h.logs.join('\n'),
       JSON.stringify(received),
       JSON.stringify(status),
       JSON.stringify(runs),
+      JSON.stringify(await h.get('/logs?connection_id=c1')),
+      JSON.stringify(await h.get('/connections/c1/status?provider_config_key=failing')),
+      dashboard,
       text,
     ].join('\n');
     for (const secret of ['ghp_observability_secret', settings.secret as string, h.secretKey]) {

@@ -22,6 +22,7 @@ let h: ApiHarness;
 let api: DemoApi;
 let receiver: Server;
 const bodies: string[] = [];
+const metricBodies: string[] = [];
 let telemetry: { shutdown(): Promise<void> };
 const connections: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
 
@@ -34,12 +35,14 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       if (req.url === '/v1/traces') bodies.push(body);
+      if (req.url === '/v1/metrics') metricBodies.push(body);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   receiver.listen(0, '127.0.0.1');
   await once(receiver, 'listening');
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  process.env.OTEL_METRIC_EXPORT_INTERVAL = '3600000'; // only the flush on shutdown exports
   telemetry = startTelemetry(process.env, 'test');
   h = await startApi();
   api = await startDemoApi(120);
@@ -77,13 +80,44 @@ function spans(): OtlpSpan[] {
     return (parsed.resourceSpans ?? []).flatMap((r) => (r.scopeSpans ?? []).flatMap((s) => s.spans ?? []));
   });
 }
+interface OtlpPoint {
+  attributes?: OtlpSpan['attributes'];
+  asInt?: string | number;
+  asDouble?: number;
+  count?: string | number;
+}
+/** The data points of a metric in the latest export that has it (values are cumulative), attributes flattened. */
+function points(name: string): Array<{ value: number; count: number; labels: Record<string, unknown> }> {
+  const exports = metricBodies.map((b) => {
+    const parsed = JSON.parse(b) as {
+      resourceMetrics?: Array<{
+        scopeMetrics?: Array<{
+          metrics?: Array<{ name: string; sum?: { dataPoints: OtlpPoint[] }; histogram?: { dataPoints: OtlpPoint[] } }>;
+        }>;
+      }>;
+    };
+    return (parsed.resourceMetrics ?? [])
+      .flatMap((r) => r.scopeMetrics ?? [])
+      .flatMap((s) => s.metrics ?? [])
+      .filter((m) => m.name === name)
+      .flatMap((m) => m.sum?.dataPoints ?? m.histogram?.dataPoints ?? [])
+      .map((p) => ({
+        value: Number(p.asInt ?? p.asDouble ?? 0),
+        count: Number(p.count ?? 0),
+        labels: Object.fromEntries(
+          (p.attributes ?? []).map((a) => [a.key, a.value.stringValue ?? a.value.intValue ?? a.value.boolValue]),
+        ),
+      }));
+  });
+  return exports.filter((e) => e.length > 0).at(-1) ?? [];
+}
 const attr = (span: OtlpSpan | undefined, key: string) => {
   const value = span?.attributes?.find((a) => a.key === key)?.value;
   return value?.stringValue ?? value?.intValue ?? value?.boolValue;
 };
 
 describe('OpenTelemetry over OTLP/HTTP', () => {
-  it('exports run → proxy request → record write spans with connection/sync attributes, and error status for a failed run', async () => {
+  it('exports run → proxy request → record write spans with connection/sync attributes, error status for a failed run, and run/record/proxy metrics', async () => {
     const ok = await h.runner.runSync({
       environmentId: h.environmentId,
       connection: connections.demo!,
@@ -126,5 +160,29 @@ describe('OpenTelemetry over OTLP/HTTP', () => {
     expect(bad?.status?.code).toBe(2);
     expect(bad?.status?.message).toContain('upstream returned');
     expect(bodies.join('\n')).not.toContain('ghp_trace_secret');
+
+    // Metrics arrive over OTLP too: runs by outcome, record changes, proxied calls by status.
+    const runs = points('weft.script.runs');
+    expect(runs).toContainEqual({
+      value: 1,
+      count: 0,
+      labels: expect.objectContaining({ 'weft.script': 'items', 'weft.run_status': 'success' }),
+    });
+    expect(runs).toContainEqual({
+      value: 1,
+      count: 0,
+      labels: expect.objectContaining({ 'weft.script': 'broken', 'weft.run_status': 'failed' }),
+    });
+    const added = points('weft.records.changes').find(
+      (p) => p.labels['weft.model'] === 'Item' && p.labels['weft.change'] === 'added',
+    );
+    expect(added?.value).toBe(120);
+    const proxied = points('weft.proxy.requests').filter(
+      (p) => p.labels['weft.provider_config_key'] === 'demo' && p.labels['http.response.status_code'] === 200,
+    );
+    expect(proxied.reduce((sum, p) => sum + p.value, 0)).toBe(3);
+    expect(points('weft.script.run.duration').some((p) => p.count >= 1)).toBe(true);
+    expect(metricBodies.join('\n')).not.toContain('ghp_trace_secret');
+    expect(metricBodies.join('\n')).not.toContain('"c1"'); // no connection ids in metric labels
   });
 });

@@ -45,6 +45,10 @@ describe('weft deploy / dryrun and the action API', () => {
     const deployed = await weft(['deploy', work]);
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(deployed.stdout).toContain('Deployed demo as version 1');
+    // Not a terminal: progress comes as plain lines.
+    expect(deployed.stdout).toMatch(
+      /^Compiling demo…\nCompiling demo: done in [\d.]+ m?s\nDeploying demo…\nDeploying demo: done in/m,
+    );
     expect(deployed.stdout).toContain('+ sync items');
     expect(deployed.stdout).toContain('+ action get-item');
     const config = await h.get('/scripts/config?provider_config_key=demo');
@@ -80,12 +84,33 @@ describe('weft deploy / dryrun and the action API', () => {
       if (status.status === 'running') await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(status).toMatchObject({ status: 'success', output: { id: 'item-4', name: 'Item 4', size: 40 } });
+
+    // Every run, synchronous or not, is in the operation log; a failure ends with its error line.
+    const missing = await h.api('/action/trigger', {
+      method: 'POST',
+      headers,
+      json: { action_name: 'get-item', input: { id: 'item-999' } },
+    });
+    expect(((await missing.json()) as Body).error.code).toBe('WEFT_RUNNER_ACTION_FAILED');
+    const logged = await h.get('/logs?type=action&connection_id=c1');
+    expect(logged.operations.map((o: Body) => `${o.name}:${o.state}`).sort()).toEqual([
+      'get-item:failed',
+      'get-item:failed',
+      'get-item:success',
+      'get-item:success',
+    ]);
+    const notFound = logged.operations.find((o: Body) => o.message?.includes('No item item-999'));
+    expect(notFound.messages.at(-1)).toMatchObject({ level: 'error' });
+    expect(notFound.messages.at(-1).message).toMatch(
+      /^WEFT_RUNNER_ACTION_FAILED: Action get-item failed: No item item-999\n\s+at [^\n]*\(actions\/get-item\.ts:19:\d+\)$/,
+    );
   });
 
   it('dryrun prints records and counts and saves nothing', async () => {
     const result = await weft(['dryrun', 'items', 'c1', '--path', work, '--show', '1']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Item: 30 record(s)');
+    expect(result.stdout).toMatch(/^Running items against c1: done in /m);
     expect(result.stdout).toContain('{"id":"item-0","name":"Item 0","size":0}');
     const { rows } = await h.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM records');
     expect(rows[0]?.n).toBe(0);

@@ -32,7 +32,7 @@ export function registerLogsCommand(
     .option('-i, --integration <key>')
     .option('-n, --name <text>', 'sync name, URL or event type contains')
     .option('-s, --state <state>', 'success, failed, running, …')
-    .option('-t, --type <types>', 'sync, proxy, webhook, auth (comma-separated)')
+    .option('-t, --type <types>', 'sync, action, proxy, webhook, auth (comma-separated)')
     .option('--limit <n>', 'entries to show first', '50')
     .option('-f, --follow', 'keep polling for new entries')
     .option('--api-url <url>', 'Weft API URL (or WEFT_API_URL)')

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type CompiledScript, compileIntegration } from '@weft/runner';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
+import { createProgress } from './progress.js';
 
 /** Integration directories under `target`: the directory itself when it holds syncs/ or actions/, else its children. */
 export async function integrationDirs(target: string): Promise<string[]> {
@@ -101,20 +102,23 @@ export function registerScriptCommands(
   ).action((target: string | undefined, o: ApiClientOptions & { force?: boolean; dryRun?: boolean }) =>
     run(async () => {
       const call = apiClient(o);
+      const progress = createProgress();
       const dirs = await integrationDirs(target ?? 'integrations');
       // Compile everything first: one broken integration deploys nothing.
       const compiled = [];
       for (const dir of dirs) {
-        out(`Compiling ${path.basename(dir)}…`);
-        compiled.push({ key: path.basename(dir), scripts: await compileIntegration(dir) });
+        const key = path.basename(dir);
+        compiled.push({ key, scripts: await progress.step(`Compiling ${key}`, () => compileIntegration(dir)) });
       }
       for (const { key, scripts } of compiled) {
-        const result = await call<DeployResponse>('POST', '/deploy', {
-          provider_config_key: key,
-          scripts: scripts.map(wire),
-          force: o.force === true,
-          dry_run: o.dryRun === true,
-        });
+        const result = await progress.step(`${o.dryRun ? 'Checking' : 'Deploying'} ${key}`, () =>
+          call<DeployResponse>('POST', '/deploy', {
+            provider_config_key: key,
+            scripts: scripts.map(wire),
+            force: o.force === true,
+            dry_run: o.dryRun === true,
+          }),
+        );
         out(result.applied ? `Deployed ${key} as version ${result.version}` : `${key}: dry run, nothing deployed`);
         for (const line of describeDiff(result.diff)) out(line);
       }
@@ -145,12 +149,15 @@ export function registerScriptCommands(
       },
     ) =>
       run(async () => {
+        const progress = createProgress();
         const dirs = (await integrationDirs(o.path)).filter(
           (d) => o.integration === undefined || path.basename(d) === o.integration,
         );
         let found: { key: string; script: CompiledScript } | undefined;
         for (const dir of dirs) {
-          const script = (await compileIntegration(dir)).find((s) => s.name === scriptName);
+          const script = (await progress.step(`Compiling ${path.basename(dir)}`, () => compileIntegration(dir))).find(
+            (s) => s.name === scriptName,
+          );
           if (script) {
             found = { key: path.basename(dir), script };
             break;
@@ -158,21 +165,24 @@ export function registerScriptCommands(
         }
         if (found === undefined)
           throw new Error(`no script ${scriptName} under ${o.path}${o.integration ? ` for ${o.integration}` : ''}`);
-        const result = await apiClient(o)<{
-          status?: string;
-          counts?: Record<string, { added: number; updated: number; deleted: number }>;
-          records?: Record<string, unknown[]>;
-          logs: Array<{ level: string; message: string }>;
-          error?: { code: string; message: string; stack?: string } | null;
-          output?: unknown;
-        }>('POST', '/dryrun', {
-          provider_config_key: found.key,
-          connection_id: connectionId,
-          script: wire(found.script),
-          ...(o.input ? { input: JSON.parse(o.input) as unknown } : {}),
-          save: o.save === true,
-          last_sync_date: o.lastSyncDate ?? null,
-        });
+        const script = found;
+        const result = await progress.step(`Running ${scriptName} against ${connectionId}`, () =>
+          apiClient(o)<{
+            status?: string;
+            counts?: Record<string, { added: number; updated: number; deleted: number }>;
+            records?: Record<string, unknown[]>;
+            logs: Array<{ level: string; message: string }>;
+            error?: { code: string; message: string; stack?: string } | null;
+            output?: unknown;
+          }>('POST', '/dryrun', {
+            provider_config_key: script.key,
+            connection_id: connectionId,
+            script: wire(script.script),
+            ...(o.input ? { input: JSON.parse(o.input) as unknown } : {}),
+            save: o.save === true,
+            last_sync_date: o.lastSyncDate ?? null,
+          }),
+        );
         for (const l of result.logs) out(`[${l.level}] ${l.message}`);
         if (found.script.kind === 'action') {
           out(JSON.stringify(result.output, null, 2));

@@ -5,7 +5,7 @@ import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
 import { createRunner } from '@weft/runner';
 import { createAlerter } from '@weft/scheduler';
-import { buildServer, listen } from '@weft/server';
+import { buildServer, listen, pruneOperationLog } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
 import { createServices } from './services.js';
@@ -79,6 +79,9 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     const retentionTimer = setInterval(() => {
       applyRetention(database.pool, retention).catch((error: unknown) =>
         log.error({ err: error }, 'records retention failed'),
+      );
+      pruneOperationLog(database.pool, config.WEFT_LOGS_RETENTION_DAYS).catch((error: unknown) =>
+        log.error({ err: error }, 'operation log retention failed'),
       );
     }, 3_600_000);
     retentionTimer.unref();

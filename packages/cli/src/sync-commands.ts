@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
+import { createProgress } from './progress.js';
 
 interface SyncStatus {
   connection_id: string;
@@ -41,9 +42,8 @@ export function registerSyncCommands(
         const { runs } = await client()<{ runs: string[] }>('POST', '/sync/trigger', body);
         out(runs.length > 0 ? `Queued ${runs.length} run(s)` : 'Already queued: the pending run will pick it up');
         if (!o.wait) return;
-        const interactive = process.stdout.isTTY === true;
-        const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-        for (let tick = 0; ; tick++) {
+        const progress = createProgress();
+        for (;;) {
           const params = new URLSearchParams({
             provider_config_key: key,
             ...(syncs ? { syncs } : {}),
@@ -52,13 +52,12 @@ export function registerSyncCommands(
           const { syncs: list } = await client()<{ syncs: SyncStatus[] }>('GET', `/sync/status?${params}`);
           const busy = list.filter((s) => s.status === 'RUNNING');
           if (busy.length === 0) {
-            if (interactive) process.stdout.write('\r\x1b[K');
+            progress.clear();
             for (const s of list) out(describe(s));
             if (list.some((s) => s.status === 'ERROR')) process.exitCode = 1;
             return;
           }
-          if (interactive) process.stdout.write(`\r${frames[tick % frames.length]} ${busy.length} sync(s) running…`);
-          else if (tick % 10 === 0) out(`${busy.length} sync(s) running…`);
+          progress.tick(`${busy.length} sync(s) running…`);
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }),

@@ -51,6 +51,12 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number of days (0 keeps forever)' })
     .min(0, { error: 'must be a whole number of days (0 keeps forever)' })
     .default(0),
+  /** Days the operation log (sync/action runs, proxy calls, webhook deliveries, auth events) is kept; 0 = forever. @default 30 */
+  WEFT_LOGS_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days (0 keeps forever)' })
+    .int({ error: 'must be a whole number of days (0 keeps forever)' })
+    .min(0, { error: 'must be a whole number of days (0 keeps forever)' })
+    .default(30),
   /** Refresh OAuth tokens this many seconds before they expire. @default 300 */
   WEFT_TOKEN_REFRESH_MARGIN_SECONDS: z.coerce
     .number({ error: 'must be a whole number of seconds' })

@@ -1,5 +1,6 @@
 export { configSchema, resolveConfig, type WeftConfig } from './config.js';
 export { coreErrors } from './errors.js';
 export { defineErrors, type ErrorCatalog, type ErrorSpec, registeredErrorCatalogs } from './errors-catalog.js';
+export { meterInstruments } from './meter-instruments.js';
 export { createSecretBox, generateEncryptionKey, parseEncryptionKey, type SecretBox } from './secret-box.js';
 export { isWeftError, WeftError } from './weft-error.js';

@@ -10,6 +10,7 @@ import { proxyErrors } from './errors.js';
 import { assertAllowedLiteral, guardedLookup, type OutboundPolicy } from './outbound-policy.js';
 import { decoded, parseBody, type ResponseType } from './parse-body.js';
 import { ProxyHttpError, type ProxyResponse } from './proxy-error.js';
+import { proxyMetrics } from './proxy-metrics.js';
 import type { ProxyRequestLog } from './request-log.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -406,17 +407,28 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         ...(ctx.runId ? { 'weft.run_id': ctx.runId } : {}),
       };
       return tracer.startActiveSpan('proxy.request', { attributes }, async (span) => {
+        const started = performance.now();
+        let status = 0;
         try {
           const response = await requestUntraced<T>(ref, config, ctx);
+          status = response.status;
           span.setAttribute('http.response.status_code', response.status);
           return response;
         } catch (error) {
-          const status = (error as { response?: { status?: number } }).response?.status;
-          if (status !== undefined) span.setAttribute('http.response.status_code', status);
+          status = (error as { response?: { status?: number } }).response?.status ?? 0;
+          if (status !== 0) span.setAttribute('http.response.status_code', status);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
           throw error;
         } finally {
           span.end();
+          const metrics = proxyMetrics();
+          const labels = {
+            'weft.provider_config_key': ref.providerConfigKey,
+            'http.request.method': attributes['http.request.method'],
+            'http.response.status_code': status,
+          };
+          metrics.requests.add(1, labels);
+          metrics.duration.record(performance.now() - started, labels);
         }
       });
     },

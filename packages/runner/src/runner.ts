@@ -15,6 +15,7 @@ import {
   rollback,
 } from './deploy-store.js';
 import { createHostBridge, type ModelCounts } from './host-bridge.js';
+import { runMetrics } from './run-metrics.js';
 import { runInSandbox, type SandboxLimits } from './sandbox.js';
 
 export interface RunLog {
@@ -51,6 +52,8 @@ export interface ActionRunRequest {
   actionName: string;
   input: unknown;
   signal?: AbortSignal;
+  /** Receives the run's log lines (script output, then the failure with its file:line), also when it throws. */
+  onLog?: (entry: RunLog) => void;
 }
 
 export interface RunnerOptions {
@@ -83,7 +86,7 @@ export type Runner = ReturnType<typeof createRunner>;
 export function createRunner(options: RunnerOptions) {
   const { pool } = options;
 
-  function logger() {
+  function logger(sink?: (entry: RunLog) => void) {
     const logs: RunLog[] = [];
     let dropped = 0;
     return {
@@ -93,7 +96,22 @@ export function createRunner(options: RunnerOptions) {
           dropped += 1;
           return;
         }
-        logs.push({ level, message: message.slice(0, 10_000), at: new Date().toISOString() });
+        const entry = { level, message: message.slice(0, 10_000), at: new Date().toISOString() };
+        logs.push(entry);
+        sink?.(entry);
+      },
+      /** The failure as the run's last line, with the script's own file:line when the stack has one. */
+      failed(error: unknown) {
+        const weft = isWeftError(error) ? error : null;
+        const stack = (weft?.details as { stack?: string } | undefined)?.stack;
+        const message = `${weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED'}: ${(error as Error).message}`;
+        const entry = {
+          level: 'error',
+          message: stack ? `${message}\n${stackFrames(stack)}` : message,
+          at: new Date().toISOString(),
+        };
+        logs.push(entry);
+        sink?.(entry);
       },
       finish() {
         if (dropped > 0)
@@ -124,10 +142,24 @@ export function createRunner(options: RunnerOptions) {
     return tracer.startActiveSpan('sync.run', { attributes }, async (span) => {
       try {
         const result = await executeSyncUntraced(request, script, dry);
+        const metrics = runMetrics();
+        const labels = {
+          'weft.provider_config_key': request.connection.providerConfigKey,
+          'weft.script': request.syncName,
+          'weft.script_kind': 'sync',
+        };
+        if (!dry) {
+          metrics.runs.add(1, { ...labels, 'weft.run_status': result.status });
+          metrics.duration.record(result.durationMs, { ...labels, 'weft.run_status': result.status });
+        }
         for (const [model, c] of Object.entries(result.counts)) {
           span.setAttribute(`weft.records.${model}.added`, c.added);
           span.setAttribute(`weft.records.${model}.updated`, c.updated);
           span.setAttribute(`weft.records.${model}.deleted`, c.deleted);
+          if (dry) continue;
+          for (const action of ['added', 'updated', 'deleted'] as const)
+            if (c[action] > 0)
+              metrics.records.add(c[action], { ...labels, 'weft.model': model, 'weft.change': action });
         }
         span.setAttribute('weft.run_status', result.status);
         if (result.error) {
@@ -202,6 +234,7 @@ export function createRunner(options: RunnerOptions) {
       return { status: 'success', counts, logs: log.logs, durationMs: performance.now() - started };
     } catch (error) {
       log.finish();
+      log.failed(error);
       const weft = isWeftError(error) ? error : null;
       const code = weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED';
       const causeCode = (weft?.details as { cause_code?: string } | undefined)?.cause_code;
@@ -282,13 +315,26 @@ export function createRunner(options: RunnerOptions) {
         'weft.action': request.actionName,
       };
       return tracer.startActiveSpan('action.run', { attributes }, async (span) => {
+        const started = performance.now();
+        let status = 'success';
         try {
           return await runActionUntraced(request, compiled);
         } catch (error) {
+          status = 'failed';
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
           throw error;
         } finally {
           span.end();
+          if (!compiled) {
+            const labels = {
+              'weft.provider_config_key': request.connection.providerConfigKey,
+              'weft.script': request.actionName,
+              'weft.script_kind': 'action',
+              'weft.run_status': status,
+            };
+            runMetrics().runs.add(1, labels);
+            runMetrics().duration.record(performance.now() - started, labels);
+          }
         }
       });
     },
@@ -307,7 +353,7 @@ export function createRunner(options: RunnerOptions) {
         'action',
         request.actionName,
       ));
-    const log = logger();
+    const log = logger(request.onLog);
     const signal = request.signal ?? new AbortController().signal;
     const bridge = createHostBridge({
       pool,
@@ -341,8 +387,21 @@ export function createRunner(options: RunnerOptions) {
       onLog: log.onLog,
       ...(options.limits ? { limits: options.limits } : {}),
       signal,
+    }).catch((error: unknown) => {
+      log.finish();
+      log.failed(error);
+      throw error;
     });
     log.finish();
     return { output: result.output, logs: log.logs };
   }
+}
+
+/** The script's `at …` frames of a (source-mapped) stack, at most eight; our prelude's frames are noise to its author. */
+function stackFrames(stack: string): string {
+  return stack
+    .split('\n')
+    .filter((line) => /^\s*at /.test(line) && !line.includes('weft-prelude.js'))
+    .slice(0, 8)
+    .join('\n');
 }

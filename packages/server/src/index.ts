@@ -3,4 +3,5 @@ export type { ServerContext } from './context.js';
 export { serverErrors } from './errors.js';
 export { listen } from './listen.js';
 export { redactUrl } from './logger.js';
+export { type OperationLogPruned, pruneOperationLog } from './prune-operation-log.js';
 export { parseRequest } from './validate.js';

@@ -1,6 +1,6 @@
 /** Read-side SQL the API composes across areas (operation log). */
 
-// One row per operation — sync run, proxy call, webhook delivery, auth event — newest first.
+// One row per operation — sync run, action run, proxy call, webhook delivery, auth event — newest first.
 // $1 environment, $2 connection id (external), $3 integration key, $4 name (sync, method+url or
 // event type), $5 state, $6 since, $7 until, $8 types, $9 limit.
 export const OPERATIONS = `
@@ -12,6 +12,11 @@ FROM (
          coalesce(r.started_at, r.created_at) AS at, r.ended_at, r.error->>'message' AS message,
          coalesce(r.logs, '[]'::jsonb) AS messages, r.environment_id
   FROM sync_runs r JOIN connections c ON c.id = r.connection_id
+  UNION ALL
+  SELECT 'action', a.id::text, c.provider_config_key, c.connection_id, a.action_name,
+         CASE a.status WHEN 'running' THEN 'running' ELSE a.status END,
+         a.created_at, a.finished_at, a.error->>'message', a.logs, a.environment_id
+  FROM action_runs a JOIN connections c ON c.id = a.connection_id
   UNION ALL
   SELECT 'proxy', p.id::text, p.provider_config_key, c.connection_id, p.method || ' ' || p.url,
          CASE WHEN p.error_code IS NOT NULL OR coalesce(p.status, 0) >= 400 THEN 'failed' ELSE 'success' END,
@@ -37,3 +42,39 @@ WHERE environment_id = $1
   AND ($8::text[] IS NULL OR type = ANY($8::text[]))
 ORDER BY at DESC, id DESC
 LIMIT $9`;
+
+export const INSERT_ACTION_RUN = `
+INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+
+export const FINISH_ACTION_RUN = `
+UPDATE action_runs SET status = $2, output = $3, error = $4, logs = $5, finished_at = now() WHERE id = $1`;
+
+// A synchronous run, written once when it ends.
+export const RECORD_ACTION_RUN = `
+INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at, finished_at, error, logs)
+VALUES ($1, $2, $3, $4, $5, false, $6, now(), $7, $8)`;
+
+// Operation-log retention, each in slices of at most $2 rows so a large backlog never holds long
+// locks. $1 = cutoff. The newest successful run of each sync stays: it is the next run's lastSyncDate.
+export const PRUNE_SYNC_RUNS = `
+DELETE FROM sync_runs WHERE id IN (
+  SELECT r.id FROM sync_runs r
+  WHERE r.ended_at < $1 AND r.status IN ('success', 'failed', 'cancelled', 'interrupted')
+    AND NOT (r.status = 'success' AND r.started_at = (
+      SELECT max(l.started_at) FROM sync_runs l
+      WHERE l.connection_id = r.connection_id AND l.sync_name = r.sync_name AND l.variant = r.variant AND l.status = 'success'))
+  LIMIT $2)`;
+
+export const PRUNE_ACTION_RUNS = `
+DELETE FROM action_runs WHERE id IN (SELECT id FROM action_runs WHERE created_at < $1 AND status <> 'running' LIMIT $2)`;
+
+export const PRUNE_PROXY_REQUESTS = `
+DELETE FROM proxy_requests WHERE id IN (SELECT id FROM proxy_requests WHERE created_at < $1 LIMIT $2)`;
+
+// Events go with their finished deliveries; an event with a delivery still pending stays.
+export const PRUNE_WEBHOOK_EVENTS = `
+DELETE FROM webhook_events WHERE id IN (
+  SELECT e.id FROM webhook_events e
+  WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+  LIMIT $2)`;

@@ -16,13 +16,20 @@ const logsQuery = z.object({
   type: z
     .string()
     .transform((v) => v.split(',').map((t) => t.trim()))
-    .pipe(z.array(z.enum(['sync', 'proxy', 'webhook', 'auth'], { error: 'types are sync, proxy, webhook, auth' })))
+    .pipe(
+      z.array(
+        z.enum(['sync', 'action', 'proxy', 'webhook', 'auth'], {
+          error: 'types are sync, action, proxy, webhook, auth',
+        }),
+      ),
+    )
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 /**
- * `GET /logs`: the operation log — sync runs (with their nango.log/console lines), proxy calls,
+ * `GET /logs`: the operation log — sync and action runs (with their nango.log/console lines and the
+ * failure with its file:line), proxy calls,
  * webhook deliveries and auth events — searchable by connection, integration, name, state and
  * time, newest first. `weft logs --follow` polls it with `since`.
  */

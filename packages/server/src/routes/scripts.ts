@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isWeftError } from '@weft/core';
-import { type CompiledScript, runnerErrors } from '@weft/runner';
+import { type CompiledScript, type RunLog, runnerErrors } from '@weft/runner';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import * as sql from '../sql.js';
 import { parseRequest } from '../validate.js';
 
 const compiledScript = z.object({
@@ -131,42 +132,69 @@ export const scriptRoutes =
       const headers = parseRequest(connectionHeaders, request.headers, 'headers');
       const body = parseRequest(actionBody, request.body, 'body');
       const connection = await connectionOf(request, headers['provider-config-key'], headers['connection-id']);
+      const logs: RunLog[] = [];
+      const startedAt = new Date().toISOString();
       const run = () =>
         runner.runAction({
           environmentId: request.environment.id,
           connection,
           actionName: body.action_name,
           input: body.input ?? {},
+          onLog: (entry) => {
+            if (logs.length < 500) logs.push(entry);
+          },
         });
+      const errorJson = (error: unknown) =>
+        JSON.stringify(isWeftError(error) ? error.toJSON() : { code: 'WEFT_CORE_INTERNAL', message: String(error) });
       if (headers['x-async'] === 'true') {
         const id = randomUUID();
-        await ctx.pool.query(
-          `INSERT INTO async_actions (id, environment_id, connection_id, action_name, status) VALUES ($1, $2, $3, $4, 'running')`,
-          [id, request.environment.id, connection.id, body.action_name],
-        );
+        await ctx.pool.query(sql.INSERT_ACTION_RUN, [
+          id,
+          request.environment.id,
+          connection.id,
+          body.action_name,
+          'running',
+          true,
+          startedAt,
+        ]);
         run()
           .then(
             (result) =>
-              ctx.pool.query(
-                `UPDATE async_actions SET status = 'success', output = $2, finished_at = now() WHERE id = $1`,
-                [id, JSON.stringify(result.output ?? null)],
-              ),
+              ctx.pool.query(sql.FINISH_ACTION_RUN, [
+                id,
+                'success',
+                JSON.stringify(result.output ?? null),
+                null,
+                JSON.stringify(logs),
+              ]),
             (error: unknown) =>
-              ctx.pool.query(
-                `UPDATE async_actions SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`,
-                [
-                  id,
-                  JSON.stringify(
-                    isWeftError(error) ? error.toJSON() : { code: 'WEFT_CORE_INTERNAL', message: String(error) },
-                  ),
-                ],
-              ),
+              ctx.pool.query(sql.FINISH_ACTION_RUN, [id, 'failed', null, errorJson(error), JSON.stringify(logs)]),
           )
           .catch((error: unknown) => request.log.error({ err: error }, 'async action bookkeeping failed'));
         return reply.status(202).send({ id, statusUrl: `/action/${id}` });
       }
-      const result = await run();
-      return reply.send(result.output ?? null);
+      // Synchronous runs are logged once, when they end (the operation log shows them; GET /action/:id does not).
+      const record = (status: 'success' | 'failed', error: string | null) =>
+        ctx.pool
+          .query(sql.RECORD_ACTION_RUN, [
+            randomUUID(),
+            request.environment.id,
+            connection.id,
+            body.action_name,
+            status,
+            startedAt,
+            error,
+            JSON.stringify(logs),
+          ])
+          .catch((e: unknown) => request.log.error({ err: e }, 'action run bookkeeping failed'));
+      try {
+        const result = await run();
+        await record('success', null);
+        return reply.send(result.output ?? null);
+      } catch (error) {
+        await record('failed', errorJson(error));
+        throw error;
+      }
     });
 
     app.get('/action/:id', async (request) => {
@@ -180,7 +208,7 @@ export const scriptRoutes =
         created_at: string;
         finished_at: string | null;
       }>(
-        'SELECT id, action_name, status, output, error, created_at, finished_at FROM async_actions WHERE id = $1 AND environment_id = $2',
+        'SELECT id, action_name, status, output, error, created_at, finished_at FROM action_runs WHERE id = $1 AND environment_id = $2 AND async',
         [id, request.environment.id],
       );
       const row = rows[0];
