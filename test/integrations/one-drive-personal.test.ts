@@ -19,6 +19,9 @@ let receiver: Server;
 let deliveries: WebhookDeliveryWorker;
 const hooks: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
 let connectionId = '';
+// The identity platform's clock jumps ahead once Graph has served this many requests (token expiry mid-sync).
+let expireAfterRequest = Number.POSITIVE_INFINITY;
+let skewMs = 0;
 
 const headers = () => ({ 'Connection-Id': connectionId, 'Provider-Config-Key': 'one-drive-personal' });
 
@@ -46,6 +49,13 @@ beforeAll(async () => {
   h = await startApi({ scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
   identity = await startMicrosoftIdentityFake({
     clients: { app: { secret: 's3cret', redirectUris: [`${h.url}/oauth/callback`] } },
+    now: () => {
+      if (graph !== undefined && graph.requests.length >= expireAfterRequest) {
+        skewMs += 2 * 3600_000; // every token issued so far is now expired
+        expireAfterRequest = Number.POSITIVE_INFINITY;
+      }
+      return Date.now() + skewMs;
+    },
   });
   graph = await startMicrosoftGraphFake({
     identity,
@@ -187,5 +197,75 @@ describe('OneDrive Personal end to end', () => {
       })
     ).json()) as Body;
     expect(Buffer.from(downloaded.base64, 'base64').equals(graph.fileContent(String(file.id)))).toBe(true);
+  });
+
+  it('the access token expires in the middle of a sync → one refresh, the run succeeds with every record', async () => {
+    const refreshesBefore = identity.tokenRequests.refresh_token ?? 0;
+    const triggeredAt = (await h.db.pool.query<{ now: string }>('SELECT now()::text AS now')).rows[0]?.now;
+    // A full resync pages through the whole drive; the token dies after its second Graph call.
+    expireAfterRequest = graph.requests.length + 2;
+    await h.api('/sync/trigger', {
+      method: 'POST',
+      json: { provider_config_key: 'one-drive-personal', syncs: ['files'], sync_mode: 'full_refresh' },
+    });
+    const run = await eventually(
+      async () =>
+        (
+          await h.db.pool.query<{ status: string; error: Body }>(
+            `SELECT status, error FROM sync_runs WHERE mode = 'full' AND created_at >= $1 AND status NOT IN ('queued', 'running')`,
+            [triggeredAt],
+          )
+        ).rows[0],
+      60_000,
+      'the full resync',
+    );
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('success');
+    expect(skewMs).toBeGreaterThan(0); // the clock did jump
+    expect(graph.requests.some((r) => r.status === 401)).toBe(true);
+    expect((identity.tokenRequests.refresh_token ?? 0) - refreshesBefore).toBe(1);
+    const { records } = await allRecords();
+    const live = records.filter((r) => r._nango_metadata.deleted_at === null);
+    expect(live.map((r) => r.id).sort()).toEqual(
+      graph
+        .allItems()
+        .map((i) => String(i.id))
+        .sort(),
+    );
+  });
+
+  it('a revoked refresh token → the run fails with needs_reauth, an auth event is sent, no record is deleted', async () => {
+    const recordsBefore = await allRecords();
+    const liveBefore = recordsBefore.records.filter((r) => r._nango_metadata.deleted_at === null).length;
+    identity.revokeAll('app');
+    skewMs += 2 * 3600_000; // the current access token expires too
+    const failed = await eventually(
+      async () =>
+        (
+          await h.db.pool.query<{ error: Body }>(
+            `SELECT error FROM sync_runs WHERE status = 'failed' AND sync_name = 'files' ORDER BY created_at DESC LIMIT 1`,
+          )
+        ).rows[0],
+      60_000,
+      'a failed run',
+    );
+    expect(failed.error.code).toBe('WEFT_AUTH_NEEDS_REAUTH');
+    expect(failed.error.retryable).toBe(false);
+    const connection = await h.get(`/connections/${connectionId}/status?provider_config_key=one-drive-personal`);
+    expect(connection.auth.state).toBe('needs_reauth');
+    const authEvent = await eventually(
+      async () =>
+        hooks
+          .map((hook) => JSON.parse(hook.body) as Body)
+          .find((body) => body.type === 'auth' && body.operation === 'refresh' && body.success === false),
+      20_000,
+      'the auth webhook',
+    );
+    expect(authEvent).toMatchObject({ connectionId, providerConfigKey: 'one-drive-personal' });
+    const after = await allRecords();
+    expect(after.records.filter((r) => r._nango_metadata.deleted_at === null)).toHaveLength(liveBefore);
+    expect(after.records.filter((r) => r._nango_metadata.last_action === 'DELETED')).toHaveLength(
+      recordsBefore.records.filter((r) => r._nango_metadata.last_action === 'DELETED').length,
+    );
   });
 });
