@@ -46,7 +46,7 @@ async function successfulRuns(): Promise<number> {
 
 beforeAll(async () => {
   // 'every hour' fires every 2 s here; schedules tick every 50 ms.
-  h = await startApi({ scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
+  h = await startApi({ captureLogs: true, scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
   identity = await startMicrosoftIdentityFake({
     clients: { app: { secret: 's3cret', redirectUris: [`${h.url}/oauth/callback`] } },
     now: () => {
@@ -267,5 +267,27 @@ describe('OneDrive Personal end to end', () => {
     expect(after.records.filter((r) => r._nango_metadata.last_action === 'DELETED')).toHaveLength(
       recordsBefore.records.filter((r) => r._nango_metadata.last_action === 'DELETED').length,
     );
+  });
+
+  it('no token, client secret or webhook secret appears in logs, webhooks, the operation log, status or the dashboard', async () => {
+    const secrets = [
+      's3cret',
+      (await h.get('/webhooks/settings')).secret as string,
+      h.secretKey,
+      ...identity.issued.flatMap((t) => [t.accessToken, t.refreshToken ?? '', t.idToken ?? '']).filter(Boolean),
+    ];
+    expect(secrets.length).toBeGreaterThan(5);
+    const everything = [
+      h.logs.join('\n'),
+      JSON.stringify(hooks),
+      JSON.stringify(await h.get(`/logs?connection_id=${connectionId}&limit=1000`)),
+      JSON.stringify(await h.get(`/connections/${connectionId}/status?provider_config_key=one-drive-personal`)),
+      JSON.stringify(await h.get('/connections?provider_config_key=one-drive-personal')),
+      JSON.stringify(await h.get('/integrations/one-drive-personal')),
+      JSON.stringify(await h.get('/sync/runs?provider_config_key=one-drive-personal&sync_name=files')),
+      await (await fetch(`${h.url}/dashboard`)).text(),
+    ].join('\n');
+    expect(h.logs.length).toBeGreaterThan(10);
+    for (const secret of secrets) expect(everything).not.toContain(secret);
   });
 });
