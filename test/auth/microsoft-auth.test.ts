@@ -172,7 +172,7 @@ describe('Microsoft OAuth2 against the fake identity platform', () => {
     expect(rows[0]?.connection_config.tenant).toBe('contoso.onmicrosoft.com');
   });
 
-  it('SharePoint: with Sites.Read.All a secondary token is stored in connection_config.sharepointAccessToken', async () => {
+  it('SharePoint: with Sites.Read.All a secondary token is stored (sealed) in connection_config.sharepointAccessToken', async () => {
     await createIntegration({
       unique_key: 'sp',
       provider: 'sharepoint-online',
@@ -187,6 +187,26 @@ describe('Microsoft OAuth2 against the fake identity platform', () => {
     expect(ms.verifyAccessToken(full.connection_config.sharepointAccessToken)).toMatchObject({
       aud: 'https://contoso.sharepoint.com',
     });
+    // It is a credential: sealed at rest like the others, readable only through Weft.
+    const { rows } = await h.db.pool.query<{ raw: string; host: string }>(
+      `SELECT connection_config::text AS raw, connection_config->>'sharepointHost' AS host FROM connections WHERE provider_config_key = 'sp'`,
+    );
+    expect(rows[0]?.host).toBe('contoso.sharepoint.com');
+    expect(rows[0]?.raw).not.toContain(full.connection_config.sharepointAccessToken);
+    expect(rows[0]?.raw).toContain('"$sealed"');
+    // The SharePoint exchange rotated the refresh token: the next refresh must use the newest one.
+    const ref = { environmentId: h.environmentId, providerConfigKey: 'sp', connectionId: conn.connection_id as string };
+    const refreshed = await h.auth.refreshAfterUnauthorized(ref);
+    expect(refreshed.authState).toBe('ok');
+    expect(refreshed.connectionConfig.sharepointAccessToken).not.toBe(full.connection_config.sharepointAccessToken);
+    expect(ms.verifyAccessToken(String(refreshed.connectionConfig.sharepointAccessToken))).toMatchObject({
+      aud: 'https://contoso.sharepoint.com',
+    });
+    const again = await h.auth.refreshAfterUnauthorized(ref);
+    expect(again.authState).toBe('ok');
+    // …and the main token stays a Graph token (the refresh names the integration's scopes).
+    const graphToken = again.credentials.type === 'OAUTH2' ? again.credentials.access_token : '';
+    expect(ms.verifyAccessToken(graphToken)?.aud).toMatch(/graph\.microsoft\.com|00000003-0000-0000-c000-000000000000/);
   });
 
   it('the user declining consent shows an error page and creates nothing', async () => {

@@ -41,6 +41,10 @@ export interface GraphSeed {
   sectionsPerNotebook?: number;
   /** @default 15 */
   pagesPerNotebook?: number;
+  /** SharePoint team sites, each with one document library. @default 2 */
+  sites?: number;
+  /** Files in each site's document library. @default 40 */
+  filesPerSite?: number;
 }
 
 export interface MicrosoftGraphOptions {
@@ -53,6 +57,14 @@ export interface MicrosoftGraphOptions {
   contentRedirect?: boolean;
   /** Require the delegated scope a route needs (403 ErrorAccessDenied / accessDenied otherwise). @default false */
   enforceScopes?: boolean;
+  /** Host of the tenant's SharePoint (`/sites/root` → `siteCollection.hostname`). @default contoso.sharepoint.com */
+  sharepointHost?: string;
+  /**
+   * Also serve the SharePoint REST API (`/_api/search/query`) on a second loopback server; the
+   * tenant's SharePoint host (and every site URL) then points there. Requests need a token whose
+   * audience is that host (the connection's secondary token). @default false
+   */
+  sharepointRest?: boolean;
 }
 
 export interface GraphRequest {
@@ -133,6 +145,18 @@ export interface MicrosoftGraphFake {
   listEvents(): GraphJson[];
   listNotebooks(): GraphJson[];
   listPages(): GraphJson[];
+
+  // SharePoint sites and their document libraries (OneDrive for Business / SharePoint Online).
+  listSites(): GraphJson[];
+  /** Live files of one site's library, or of every site's. */
+  siteFiles(siteId?: string): GraphJson[];
+  addSiteFile(siteId: string, name: string, size?: number): GraphJson;
+  renameSiteFile(id: string, name: string): GraphJson;
+  deleteSiteFile(id: string): void;
+  /** Requests the SharePoint REST server received (with `sharepointRest`). */
+  sharepointRequests: Array<{ url: string; status: number; audience: string | null }>;
+  /** Make the SharePoint REST server answer every request with this status (e.g. 403), or null to serve again. */
+  sharepointDenies(status: number | null): void;
 
   close(): Promise<void>;
 }
@@ -461,6 +485,8 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     notebooks: seedOptions.notebooks ?? 2,
     sectionsPerNotebook: seedOptions.sectionsPerNotebook ?? 2,
     pagesPerNotebook: seedOptions.pagesPerNotebook ?? 15,
+    sites: seedOptions.sites ?? 2,
+    filesPerSite: seedOptions.filesPerSite ?? 40,
   };
   const clock = options.now ?? (() => identity.now());
   const contentRedirect = options.contentRedirect ?? true;
@@ -1284,6 +1310,271 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     sendJson(ctx, 200, body);
   }
 
+  // --- SharePoint sites -------------------------------------------------------------------------
+  // Team sites with one document library each. Library items live in their own (flat) store and
+  // share the global change sequence, so `/drives/{id}/root/delta` works like the OneDrive delta.
+  const sharepointServer = options.sharepointRest ? createServer() : undefined;
+  if (sharepointServer !== undefined) {
+    sharepointServer.listen(0, '127.0.0.1');
+    await once(sharepointServer, 'listening');
+  }
+  const sharepointHost =
+    sharepointServer !== undefined
+      ? `127.0.0.1:${(sharepointServer.address() as AddressInfo).port}`
+      : (options.sharepointHost ?? 'contoso.sharepoint.com');
+  // The loopback SharePoint speaks plain HTTP; the real one is https://<tenant>.sharepoint.com.
+  const sharepointOrigin = `${sharepointServer !== undefined ? 'http' : 'https'}://${sharepointHost}`;
+  const sharepointRequests: Array<{ url: string; status: number; audience: string | null }> = [];
+  let sharepointForcedStatus: number | null = null;
+  interface SiteRecord {
+    id: string;
+    name: string;
+    displayName: string;
+    created: number;
+    driveId: string;
+    rootId: string;
+  }
+  interface LibraryFile {
+    id: string;
+    siteId: string;
+    name: string;
+    size: number;
+    created: number;
+    modified: number;
+    seq: number;
+    deleted: boolean;
+    guid: string;
+    version: number;
+    author: number;
+  }
+  const siteRecords: SiteRecord[] = [];
+  const libraryFiles = new Map<string, LibraryFile>();
+  const rootSiteId = `${sharepointHost},${rng.guid()},${rng.guid()}`;
+  for (let i = 0; i < counts.sites; i++) {
+    const displayName = `${rng.pick(WORDS)} team ${i + 1}`;
+    const site: SiteRecord = {
+      id: `${sharepointHost},${rng.guid()},${rng.guid()}`,
+      name: displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+      displayName,
+      created: SEED_EPOCH - rng.int(30, 300) * DAY,
+      driveId: `b!${rng.chars(B64URL, 64)}`,
+      rootId: newItemId(),
+    };
+    siteRecords.push(site);
+    for (let f = 0; f < counts.filesPerSite; f++) {
+      const [ext] = rng.pick(FILE_TYPES);
+      const created = site.created + rng.int(0, 200) * DAY;
+      const file: LibraryFile = {
+        id: newItemId(),
+        siteId: site.id,
+        name: `${rng.pick(WORDS)} ${rng.pick(WORDS)} ${String(f + 1).padStart(4, '0')}.${ext}`,
+        size: rng.int(500, 400_000),
+        created,
+        modified: created + rng.int(0, 30) * DAY,
+        seq: 0,
+        deleted: false,
+        guid: rng.guid().toUpperCase(),
+        version: 1,
+        author: rng.int(0, PEOPLE.length - 1),
+      };
+      libraryFiles.set(file.id, file);
+    }
+  }
+  const siteWebUrl = (site: SiteRecord) => `${sharepointOrigin}/sites/${site.name}`;
+
+  function siteJson(site: SiteRecord): GraphJson {
+    return {
+      createdDateTime: iso(site.created),
+      description: `${site.displayName} site`,
+      id: site.id,
+      lastModifiedDateTime: iso(site.created + 10 * DAY),
+      name: site.name,
+      webUrl: siteWebUrl(site),
+      displayName: site.displayName,
+      siteCollection: { hostname: sharepointHost },
+    };
+  }
+
+  function libraryJson(site: SiteRecord): GraphJson {
+    return {
+      createdDateTime: iso(site.created),
+      description: '',
+      id: site.driveId,
+      lastModifiedDateTime: iso(site.created + 10 * DAY),
+      name: 'Documents',
+      webUrl: `${siteWebUrl(site)}/Shared%20Documents`,
+      driveType: 'documentLibrary',
+      createdBy: { user: { displayName: 'System Account' } },
+      owner: { group: { id: rng.guid(), displayName: `${site.displayName} Owners` } },
+      quota: { deleted: 0, remaining: 27487790694400, state: 'normal', total: 27487790694400, used: 0 },
+    };
+  }
+
+  function siteOf(id: string): SiteRecord {
+    const site = siteRecords.find((s) => s.id === id);
+    if (site === undefined) throw new GraphError(404, 'itemNotFound', 'Requested site could not be found');
+    return site;
+  }
+
+  function libraryFileJson(file: LibraryFile, forDelta = false): GraphJson {
+    const site = siteOf(file.siteId);
+    const parentReference: GraphJson = {
+      driveType: 'documentLibrary',
+      driveId: site.driveId,
+      id: site.rootId,
+      siteId: site.id,
+      ...(forDelta ? {} : { path: `/drives/${site.driveId}/root:` }),
+    };
+    if (file.deleted) return { id: file.id, name: file.name, parentReference, deleted: { state: 'deleted' }, file: {} };
+    return {
+      '@odata.etag': `"{${file.guid}},${file.version}"`,
+      createdDateTime: iso(file.created),
+      eTag: `"{${file.guid}},${file.version}"`,
+      id: file.id,
+      lastModifiedDateTime: iso(file.modified),
+      name: file.name,
+      webUrl: `${siteWebUrl(site)}/Shared%20Documents/${encodeURIComponent(file.name)}`,
+      size: file.size,
+      createdBy: identitySet(file.author),
+      lastModifiedBy: identitySet(file.author),
+      parentReference,
+      file: { mimeType: mimeOf(file.name) },
+      fileSystemInfo: { createdDateTime: iso(file.created), lastModifiedDateTime: iso(file.modified) },
+    };
+  }
+
+  function libraryRootJson(site: SiteRecord): GraphJson {
+    return {
+      id: site.rootId,
+      name: 'root',
+      root: {},
+      folder: { childCount: liveLibraryFiles(site.id).length },
+      webUrl: `${siteWebUrl(site)}/Shared%20Documents`,
+      parentReference: { driveType: 'documentLibrary', driveId: site.driveId, siteId: site.id },
+    };
+  }
+
+  function liveLibraryFiles(siteId?: string): LibraryFile[] {
+    return [...libraryFiles.values()]
+      .filter((f) => !f.deleted && (siteId === undefined || f.siteId === siteId))
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  function liveLibraryFile(id: string): LibraryFile {
+    const file = libraryFiles.get(id);
+    if (file === undefined || file.deleted) throw new Error(`no library file ${id}`);
+    return file;
+  }
+
+  function libraryDelta(ctx: Ctx, site: SiteRecord): void {
+    const token = ctx.url.searchParams.get('token');
+    let state: DeltaState;
+    if (token === null) state = { e: deltaEpoch, s: -1, u: seq, f: site.driveId };
+    else if (token === 'latest') state = { e: deltaEpoch, s: seq, u: seq, f: site.driveId };
+    else {
+      state = decodeDelta(token, site.driveId);
+      if (state.k === undefined) state = { e: state.e, s: state.s, u: seq, f: site.driveId };
+    }
+    const cursor = state.k;
+    // The initial enumeration starts with the library's root, as OneDrive's does.
+    const rootEntry = state.s < 0 && cursor === undefined;
+    const changed = [...libraryFiles.values()]
+      .filter((f) => f.siteId === site.id && f.seq > state.s && f.seq <= state.u && (state.s >= 0 || !f.deleted))
+      .filter((f) => cursor === undefined || f.id > cursor)
+      .sort((a, b) => a.id.localeCompare(b.id));
+    const top = topOf(ctx, 200, 1000);
+    const slice = changed.slice(0, rootEntry ? top - 1 : top);
+    const body: GraphJson = {
+      '@odata.context': context('Collection(driveItem)'),
+      value: [
+        ...(rootEntry ? [libraryRootJson(site)] : []),
+        ...slice.map((f) => selectFields(ctx, libraryFileJson(f, true))),
+      ],
+    };
+    const base = `${fake.baseUrl}/v1.0/drives/${site.driveId}/root/delta`;
+    const keep: Array<[string, string]> = [...ctx.url.searchParams].filter(([k]) => k === '$select' || k === '$top');
+    const last = slice.at(-1);
+    if (changed.length > slice.length && last !== undefined) {
+      body['@odata.nextLink'] = `${base}${queryString([['token', b64url({ ...state, k: last.id })], ...keep])}`;
+    } else {
+      const next = b64url({ e: deltaEpoch, s: state.u, u: state.u, f: site.driveId });
+      body['@odata.deltaLink'] = `${base}${queryString([['token', next], ...keep.filter(([k]) => k === '$select')])}`;
+    }
+    sendJson(ctx, 200, body);
+  }
+
+  /** SharePoint REST (search only): `/_api/search/query?querytext='contentclass:STS_Site'…`, nometadata JSON. */
+  function serveSharePoint(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', sharepointOrigin);
+    const fail = (status: number, code: string, message: string, audience: string | null) => {
+      sharepointRequests.push({ url: url.pathname + url.search, status, audience });
+      res.writeHead(status, { 'content-type': 'application/json;odata=nometadata;charset=utf-8' });
+      res.end(JSON.stringify({ 'odata.error': { code, message: { lang: 'en-US', value: message } } }));
+    };
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+    const claims = bearer === undefined ? null : identity.verifyAccessToken(bearer);
+    const audience = claims === null ? null : String(claims.aud);
+    if (claims === null || audience !== `https://${sharepointHost}`) {
+      // SharePoint answers a Graph token (wrong audience) or none with 401 and this body.
+      fail(401, '-2147024891, System.UnauthorizedAccessException', 'Invalid audience Uri or expired token.', audience);
+      return;
+    }
+    if (sharepointForcedStatus !== null) {
+      fail(sharepointForcedStatus, '-2147024891, System.UnauthorizedAccessException', 'Access denied.', audience);
+      return;
+    }
+    if (req.method !== 'GET' || url.pathname !== '/_api/search/query') {
+      fail(
+        404,
+        '-1, Microsoft.SharePoint.Client.ResourceNotFoundException',
+        'Cannot find resource for the request.',
+        audience,
+      );
+      return;
+    }
+    const querytext = (url.searchParams.get('querytext') ?? '').replace(/^'|'$/g, '');
+    if (!/contentclass:STS_Site/i.test(querytext)) {
+      fail(
+        400,
+        '-1, Microsoft.SharePoint.Client.InvalidClientQueryException',
+        'Only site queries are served here.',
+        audience,
+      );
+      return;
+    }
+    const rowlimit = Math.min(Number(url.searchParams.get('rowlimit') ?? 10) || 10, 500);
+    const startrow = Number(url.searchParams.get('startrow') ?? 0) || 0;
+    const rows = siteRecords.slice(startrow, startrow + rowlimit).map((site) => {
+      const [, siteGuid, webGuid] = site.id.split(',');
+      const cell = (Key: string, Value: string) => ({ Key, Value, ValueType: 'Edm.String' });
+      return {
+        Cells: [
+          cell('Title', site.displayName),
+          cell('Path', siteWebUrl(site)),
+          cell('SiteId', siteGuid ?? ''),
+          cell('WebId', webGuid ?? ''),
+          cell('contentclass', 'STS_Site'),
+        ],
+      };
+    });
+    sharepointRequests.push({ url: url.pathname + url.search, status: 200, audience });
+    res.writeHead(200, { 'content-type': 'application/json;odata=nometadata;charset=utf-8' });
+    res.end(
+      JSON.stringify({
+        ElapsedTime: 12,
+        PrimaryQueryResult: {
+          RelevantResults: {
+            RowCount: rows.length,
+            TotalRows: siteRecords.length,
+            TotalRowsIncludingDuplicates: siteRecords.length,
+            Table: { Rows: rows },
+          },
+        },
+      }),
+    );
+  }
+  sharepointServer?.on('request', serveSharePoint);
+
   // --- Routes -----------------------------------------------------------------------------------
 
   async function serveContent(ctx: Ctx, record: DriveRecord, direct: boolean): Promise<void> {
@@ -1370,6 +1661,88 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       };
       sendJson(ctx, 200, selectFields(ctx, json));
       return;
+    }
+
+    // ---- SharePoint sites and document libraries
+    if (path === '/sites/root' && isGet) {
+      requireScope(ctx, ['Sites.Read.All', 'Sites.ReadWrite.All']);
+      sendJson(ctx, 200, {
+        '@odata.context': context('sites/$entity'),
+        createdDateTime: iso(SEED_EPOCH - 500 * DAY),
+        description: '',
+        id: rootSiteId,
+        lastModifiedDateTime: iso(SEED_EPOCH),
+        name: '',
+        webUrl: sharepointOrigin,
+        displayName: 'Communication site',
+        root: {},
+        siteCollection: { hostname: sharepointHost },
+      });
+      return;
+    }
+    if ((path === '/sites' || path === '/me/followedSites') && isGet) {
+      requireScope(ctx, ['Sites.Read.All', 'Sites.ReadWrite.All']);
+      const search = ctx.url.searchParams.get('search');
+      if (path === '/sites' && search === null)
+        throw new GraphError(400, 'invalidRequest', 'Listing sites requires the search query option, e.g. search=*');
+      const needle = (search ?? '*').replace(/^"|"$/g, '').toLowerCase();
+      const found = siteRecords.filter(
+        (site) => needle === '*' || needle === '' || site.displayName.toLowerCase().includes(needle),
+      );
+      page(ctx, found, (site) => site.id, siteJson, 100, 500, 'sites');
+      return;
+    }
+    const siteMatch = m(/^\/sites\/([^/]+)$/);
+    if (siteMatch !== null && isGet) {
+      requireScope(ctx, ['Sites.Read.All', 'Sites.ReadWrite.All']);
+      sendJson(ctx, 200, {
+        '@odata.context': context('sites/$entity'),
+        ...siteJson(siteOf(decodeURIComponent(siteMatch[1] ?? ''))),
+      });
+      return;
+    }
+    const siteDrives = m(/^\/sites\/([^/]+)\/drives$/);
+    if (siteDrives !== null && isGet) {
+      requireScope(ctx, ['Sites.Read.All', 'Sites.ReadWrite.All', 'Files.Read.All']);
+      const site = siteOf(decodeURIComponent(siteDrives[1] ?? ''));
+      page(ctx, [site], (s) => s.driveId, libraryJson, 100, 500, 'drives');
+      return;
+    }
+    if (path === '/me/drives' && isGet) {
+      requireScope(ctx, ['Files.Read', 'Files.Read.All', 'Sites.Read.All']);
+      sendJson(ctx, 200, {
+        '@odata.context': context('drives'),
+        value: [{ id: driveId, driveType: 'business', name: 'OneDrive', webUrl: `${mySite}/Documents` }],
+      });
+      return;
+    }
+    const libraryMatch = m(/^\/drives\/([^/]+)(\/.*)?$/);
+    if (libraryMatch !== null) {
+      const site = siteRecords.find((s) => s.driveId === decodeURIComponent(libraryMatch[1] ?? ''));
+      if (site !== undefined) {
+        requireScope(ctx, ['Files.Read.All', 'Sites.Read.All', 'Sites.ReadWrite.All']);
+        if (!isGet)
+          throw new GraphError(405, 'invalidRequest', 'The request method is not supported for this resource.');
+        const rest = libraryMatch[2] ?? '';
+        if (rest === '') {
+          sendJson(ctx, 200, { '@odata.context': context('drives/$entity'), ...libraryJson(site) });
+          return;
+        }
+        if (rest === '/root/delta') {
+          libraryDelta(ctx, site);
+          return;
+        }
+        if (rest === '/root') {
+          sendJson(ctx, 200, libraryRootJson(site));
+          return;
+        }
+        const item = /^\/items\/([^/]+)$/.exec(rest);
+        const file = item ? libraryFiles.get(decodeURIComponent(item[1] ?? '')) : undefined;
+        if (file === undefined || file.deleted || file.siteId !== site.id)
+          throw new GraphError(404, 'itemNotFound', 'The resource could not be found.');
+        sendJson(ctx, 200, selectFields(ctx, libraryFileJson(file)));
+        return;
+      }
     }
 
     // ---- Drive
@@ -1998,7 +2371,56 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     listPages() {
       return pages.map(pageJson);
     },
+    listSites() {
+      return siteRecords.map(siteJson);
+    },
+    siteFiles(siteId) {
+      return liveLibraryFiles(siteId).map((f) => libraryFileJson(f));
+    },
+    addSiteFile(siteId, name, size = 2048) {
+      const site = siteOf(siteId);
+      const file: LibraryFile = {
+        id: newItemId(),
+        siteId: site.id,
+        name,
+        size,
+        created: clock(),
+        modified: clock(),
+        seq: 0,
+        deleted: false,
+        guid: rng.guid().toUpperCase(),
+        version: 1,
+        author: 0,
+      };
+      libraryFiles.set(file.id, file);
+      seq += 1;
+      file.seq = seq;
+      return libraryFileJson(file);
+    },
+    renameSiteFile(id, name) {
+      const file = liveLibraryFile(id);
+      file.name = name;
+      file.modified = clock();
+      file.version += 1;
+      seq += 1;
+      file.seq = seq;
+      return libraryFileJson(file);
+    },
+    sharepointRequests,
+    sharepointDenies(status) {
+      sharepointForcedStatus = status;
+    },
+    deleteSiteFile(id) {
+      const file = liveLibraryFile(id);
+      file.deleted = true;
+      seq += 1;
+      file.seq = seq;
+    },
     close: async () => {
+      if (sharepointServer !== undefined) {
+        sharepointServer.closeAllConnections();
+        await new Promise((resolve) => sharepointServer.close(resolve));
+      }
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },

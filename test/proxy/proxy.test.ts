@@ -129,8 +129,57 @@ describe('credential injection per auth mode', () => {
       expect(followed.data).toEqual({ other: true });
       expect(up.seen[0]?.headers.authorization).toBe('Bearer ghp_secret');
       expect(other.seen[1]?.headers.authorization).toBeUndefined();
+      // A script's baseUrlOverride to a foreign host gets no credentials; the secret-key API may.
+      await proxy.request(ref('pat', 'pat-1'), { baseUrlOverride: other.url, endpoint: '/exfiltrate' });
+      expect(other.seen[2]?.headers.authorization).toBeUndefined();
+      await proxy.request(
+        ref('pat', 'pat-1'),
+        { baseUrlOverride: other.url, endpoint: '/regional' },
+        { trustBaseUrlOverride: true },
+      );
+      expect(other.seen[3]?.headers.authorization).toBe('Bearer ghp_secret');
     } finally {
       await other.stop();
+    }
+  });
+
+  it("sends a secondary token (SharePoint's) to its declared host only, never the primary one", async () => {
+    const sharepoint = await new Upstream().start();
+    try {
+      sharepoint.reset((_req, res) => json(res, 200, { d: true }));
+      up.reset((_req, res) => json(res, 200, { value: [] }));
+      await integration({
+        unique_key: 'sp',
+        provider: 'sharepoint-online',
+        credentials: { client_id: 'app', client_secret: 's' },
+        overrides: { proxy: { base_url: up.url } },
+      });
+      const host = new URL(sharepoint.url).host;
+      await importConnection({
+        connection_id: 'sp-1',
+        provider_config_key: 'sp',
+        credentials: {
+          type: 'OAUTH2',
+          access_token: 'graph-token',
+          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+        },
+        connection_config: { sharepointHost: host, sharepointAccessToken: 'sharepoint-token' },
+      });
+      await proxy.request(ref('sp', 'sp-1'), { endpoint: '/v1.0/me' });
+      expect(up.seen[0]?.headers.authorization).toBe('Bearer graph-token');
+      await proxy.request(ref('sp', 'sp-1'), { baseUrlOverride: sharepoint.url, endpoint: '/_api/web?$select=Title' });
+      expect(sharepoint.seen[0]?.headers.authorization).toBe('Bearer sharepoint-token');
+      // Another host of the script's choosing gets neither token.
+      const other = await new Upstream().start();
+      try {
+        other.reset((_req, res) => json(res, 200, {}));
+        await proxy.request(ref('sp', 'sp-1'), { baseUrlOverride: other.url, endpoint: '/_api/web' });
+        expect(other.seen[0]?.headers.authorization).toBeUndefined();
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      await sharepoint.stop();
     }
   });
 });

@@ -19,6 +19,7 @@ import {
   findConnectionRecord,
   listConnectionRecords,
   type Row,
+  sealConfig,
   toConnection,
   upsertConnection,
   writeMetadata,
@@ -201,6 +202,9 @@ export function createAuthService(options: AuthServiceOptions) {
             token = await requestToken(oauth, {
               grant_type: 'refresh_token',
               ...oauth.refreshParams,
+              // The refresh token also serves the secondary resources (SharePoint): without the
+              // integration's scopes Microsoft may answer for whichever resource it served last.
+              ...(provider.secondary_tokens?.length ? { scope: oauth.scopes.join(oauth.scopeSeparator) } : {}),
               refresh_token: credentials.refresh_token,
             });
           } else if (credentials.type === 'OAUTH2_CC') {
@@ -228,7 +232,7 @@ export function createAuthService(options: AuthServiceOptions) {
           ]);
           return { failure: { permanent: false, reason }, connection: current };
         }
-        const next: Credentials =
+        let next: Credentials =
           credentials.type === 'OAUTH2'
             ? {
                 type: 'OAUTH2',
@@ -255,11 +259,17 @@ export function createAuthService(options: AuthServiceOptions) {
             connectionConfig,
           });
           connectionConfig = { ...connectionConfig, ...secondary.connectionConfig };
+          if (secondary.refreshToken !== undefined) next = { ...next, refresh_token: secondary.refreshToken };
         }
         const { rows: updated } = await client.query<Row>(
           `UPDATE connections SET credentials_enc = $2, credentials_expires_at = $3, connection_config = $4, auth_state = 'ok',
              last_refresh_at = now(), last_refresh_error = NULL, updated_at = now() WHERE id = $1 RETURNING *`,
-          [current.id, sealCredentials(box, next), expiresAtOf(next) ?? null, JSON.stringify(connectionConfig)],
+          [
+            current.id,
+            sealCredentials(box, next),
+            expiresAtOf(next) ?? null,
+            JSON.stringify(sealConfig(box, connectionConfig, secretConfigKeysOf(provider))),
+          ],
         );
         return { connection: toConnection(updated[0] as Row, box) };
       });
@@ -512,7 +522,7 @@ export function createAuthService(options: AuthServiceOptions) {
         throw weft;
       }
       const expiresAt = expiresAtFrom(token.expires_in);
-      const credentials: Credentials = {
+      let credentials: Credentials = {
         type: 'OAUTH2',
         access_token: token.access_token,
         ...(token.refresh_token === undefined ? {} : { refresh_token: token.refresh_token }),
@@ -529,6 +539,7 @@ export function createAuthService(options: AuthServiceOptions) {
         connectionConfig,
       });
       connectionConfig = { ...connectionConfig, ...secondary.connectionConfig };
+      if (secondary.refreshToken !== undefined) credentials = { ...credentials, refresh_token: secondary.refreshToken };
       const session =
         pending.connect_session_id === null
           ? null
@@ -553,6 +564,7 @@ export function createAuthService(options: AuthServiceOptions) {
         connectionConfig,
         endUser: session?.end_user ?? null,
         credentials,
+        secretConfigKeys: secretConfigKeysOf(provider),
       });
       await emit({
         environmentId: connection.environmentId,
@@ -640,6 +652,7 @@ export function createAuthService(options: AuthServiceOptions) {
         connectionConfig,
         endUser: (session?.endUser as Record<string, unknown> | undefined) ?? null,
         credentials,
+        secretConfigKeys: secretConfigKeysOf(provider),
       });
       await emit({
         environmentId,
@@ -679,6 +692,7 @@ export function createAuthService(options: AuthServiceOptions) {
         connectionId: input.connectionId,
         connectionConfig: input.connectionConfig ?? {},
         credentials: input.credentials,
+        secretConfigKeys: secretConfigKeysOf(effectiveProvider(providers, integration)),
       });
       if (input.metadata)
         await writeMetadata(pool, environmentId, uniqueKey, [input.connectionId], input.metadata, true);
@@ -714,4 +728,9 @@ export function createAuthService(options: AuthServiceOptions) {
     /** Internal: seal credentials for imports (`POST /connections`). */
     sealCredentials: (credentials: Credentials) => sealCredentials(box, credentials),
   };
+}
+
+/** connection_config keys that hold credentials (the provider's secondary tokens). */
+function secretConfigKeysOf(provider: { secondary_tokens?: Array<{ name: string }> | undefined }): string[] {
+  return (provider.secondary_tokens ?? []).map((t) => t.name);
 }

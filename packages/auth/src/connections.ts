@@ -40,6 +40,37 @@ export interface Row {
   updated_at: string;
 }
 
+// connection_config is plain JSON (tenant, accountName, …), except values that are credentials
+// themselves — secondary tokens such as SharePoint's. Those are stored sealed (AES-256-GCM) as
+// { "$sealed": "…" } and opened only in memory.
+const SEALED = '$sealed';
+
+export function sealConfig(
+  box: SecretBox,
+  config: Record<string, unknown>,
+  secretKeys: readonly string[],
+): Record<string, unknown> {
+  if (secretKeys.length === 0) return config;
+  const sealed = { ...config };
+  for (const key of secretKeys) {
+    const value = sealed[key];
+    if (typeof value === 'string' && value !== '') sealed[key] = { [SEALED]: box.seal(value) };
+  }
+  return sealed;
+}
+
+function openConfig(box: SecretBox, config: Record<string, unknown>): Record<string, unknown> {
+  let opened: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(config)) {
+    const sealed = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[SEALED] : undefined;
+    if (typeof sealed === 'string') {
+      opened ??= { ...config };
+      opened[key] = box.open(sealed);
+    }
+  }
+  return opened ?? config;
+}
+
 export function toConnection(row: Row, box: SecretBox): ConnectionRecord {
   return {
     id: row.id,
@@ -47,7 +78,7 @@ export function toConnection(row: Row, box: SecretBox): ConnectionRecord {
     integrationId: row.integration_id,
     providerConfigKey: row.provider_config_key,
     connectionId: row.connection_id,
-    connectionConfig: row.connection_config,
+    connectionConfig: openConfig(box, row.connection_config),
     metadata: row.metadata,
     endUser: row.end_user,
     authState: row.auth_state,
@@ -89,6 +120,8 @@ export async function upsertConnection(
     connectionConfig: Record<string, unknown>;
     endUser?: Record<string, unknown> | null;
     credentials: Credentials;
+    /** connection_config keys holding credentials (secondary tokens): stored sealed. */
+    secretConfigKeys?: readonly string[];
   },
 ): Promise<ConnectionRecord> {
   const { rows } = await db.query<Row>(
@@ -108,7 +141,7 @@ export async function upsertConnection(
       input.providerConfigKey,
       sealCredentials(box, input.credentials),
       expiresAtOf(input.credentials) ?? null,
-      JSON.stringify(input.connectionConfig),
+      JSON.stringify(sealConfig(box, input.connectionConfig, input.secretConfigKeys ?? [])),
       input.endUser ? JSON.stringify(input.endUser) : null,
     ],
   );

@@ -57,6 +57,11 @@ const secondaryToken = z.object({
     .optional(),
   /** Only when every one of these scopes was granted to the integration. */
   when_scopes_include: z.array(z.string()).optional(),
+  /**
+   * Host (templated, e.g. `${connectionConfig.sharepointHost}`) the proxy sends this token to as
+   * `Authorization: Bearer …`: scripts call it with `baseUrlOverride` and never see the token.
+   */
+  proxy_host: z.string().min(1).optional(),
 });
 
 /** One providers.yaml entry (Nango's format; unknown fields are kept for forward compatibility). */

@@ -17,7 +17,8 @@ function pick(value: unknown, path: string): unknown {
  * Fetch the provider's declared secondary tokens (e.g. SharePoint's resource token) with the
  * connection's refresh token and return the connection_config additions. Declared as data in
  * providers.yaml (`secondary_tokens`), so no provider is special-cased in code. A failure here is
- * reported, not fatal: the main connection works without it.
+ * reported, not fatal: the main connection works without it. The exchange may rotate the refresh
+ * token: callers must store the returned `refreshToken`, or the next refresh fails (invalid_grant).
  */
 export async function fetchSecondaryTokens(options: {
   provider: ProviderDefinition;
@@ -26,12 +27,14 @@ export async function fetchSecondaryTokens(options: {
   refreshToken: string | undefined;
   grantedScopes: string[];
   connectionConfig: Record<string, unknown>;
-}): Promise<{ connectionConfig: Record<string, unknown>; errors: string[] }> {
+}): Promise<{ connectionConfig: Record<string, unknown>; errors: string[]; refreshToken: string | undefined }> {
   const additions: Record<string, unknown> = {};
   const errors: string[] = [];
+  // Microsoft rotates refresh tokens on every use, this exchange included: keep the newest.
+  let refreshToken = options.refreshToken;
   for (const spec of options.provider.secondary_tokens ?? []) {
     if (spec.when_scopes_include?.some((scope) => !options.grantedScopes.includes(scope))) continue;
-    if (options.refreshToken === undefined) {
+    if (refreshToken === undefined) {
       errors.push(`${spec.name}: no refresh token to obtain it with`);
       continue;
     }
@@ -56,16 +59,17 @@ export async function fetchSecondaryTokens(options: {
       if (scope === undefined) throw new Error(`scope ${spec.scope} does not resolve`);
       const token = await callTokenEndpoint({
         url: options.client.tokenUrl,
-        params: { grant_type: 'refresh_token', refresh_token: options.refreshToken, scope },
+        params: { grant_type: 'refresh_token', refresh_token: refreshToken, scope },
         clientId: options.client.clientId,
         clientSecret: options.client.clientSecret,
         clientAuth: options.client.clientAuth,
         bodyFormat: options.client.bodyFormat,
       });
       additions[spec.name] = token.access_token;
+      if (typeof token.refresh_token === 'string' && token.refresh_token !== '') refreshToken = token.refresh_token;
     } catch (error) {
       errors.push(`${spec.name}: ${(error as Error).message}`);
     }
   }
-  return { connectionConfig: additions, errors };
+  return { connectionConfig: additions, errors, refreshToken };
 }

@@ -35,6 +35,12 @@ export interface ProxyRequestConfig {
 export interface ProxyCallContext {
   runId?: string;
   signal?: AbortSignal;
+  /**
+   * Send the connection's credentials to `baseUrlOverride` even when it is not the provider's
+   * origin. Only for callers who could read the credentials anyway (the secret-key `/proxy` API);
+   * never for scripts, or an override would carry the token to a host of the script's choosing.
+   */
+  trustBaseUrlOverride?: boolean;
 }
 
 /** Where credentials come from (the auth core's CredentialService). */
@@ -114,6 +120,28 @@ function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequ
 }
 
 const NO_AUTH = { headers: {}, query: {} } as { headers: Record<string, string>; query: Record<string, string> };
+
+/** The provider's secondary token whose `proxy_host` is this URL's host (host:port), if any. */
+function secondaryTokenFor(
+  provider: ResolvedConnection['provider'],
+  values: { connectionConfig: Record<string, unknown> },
+  url: URL,
+): string | undefined {
+  for (const spec of provider.secondary_tokens ?? []) {
+    if (spec.proxy_host === undefined) continue;
+    const host = interpolate(spec.proxy_host, values);
+    if (host && host.toLowerCase() === url.host.toLowerCase()) return spec.name;
+  }
+  return undefined;
+}
+
+function secondaryAuth(connection: ResolvedConnection, name: string): typeof NO_AUTH {
+  const token = connection.connectionConfig[name];
+  // Not obtained (yet): send nothing rather than the primary token to a foreign host.
+  return typeof token === 'string' && token !== ''
+    ? { headers: { authorization: `Bearer ${token}` }, query: {} }
+    : NO_AUTH;
+}
 const DEFAULT_HEADERS = { 'user-agent': 'weft-proxy', accept: 'application/json, text/plain, */*' };
 
 const asList = (value: string | string[] | undefined): string[] =>
@@ -223,17 +251,21 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const provider = connection.provider;
     const method = (config.method ?? 'GET').toUpperCase();
     const templateValues = { connectionConfig: connection.connectionConfig };
-    const base =
-      config.baseUrlOverride ??
-      (provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined);
+    const providerBase = provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined;
+    const base = config.baseUrlOverride ?? providerBase;
     if (base === undefined && !/^https?:\/\//i.test(config.endpoint)) {
       throw proxyErrors.create('WEFT_PROXY_NO_BASE_URL', { provider: connection.providerName });
     }
     const params =
       typeof config.params === 'string' ? Object.fromEntries(new URLSearchParams(config.params)) : config.params;
     const url = buildUrl(base, config.endpoint, params);
-    const authOrigin = base === undefined ? null : originOf(base);
-    const sendsCredentials = url.origin === authOrigin;
+    // Credentials only go where they belong: the provider's own origin (or a trusted caller's
+    // override), else a secondary token's declared host (e.g. SharePoint), else nowhere.
+    const trustedBase = ctx.trustBaseUrlOverride && config.baseUrlOverride ? config.baseUrlOverride : providerBase;
+    const primaryOrigin = trustedBase === undefined ? null : originOf(trustedBase);
+    const secondary = url.origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
+    const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
+    const sendsCredentials = authOrigin !== null;
     let body: string | Buffer | Readable | undefined;
     const scriptHeaders: Record<string, string> = {};
     for (const key in config.headers) scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
@@ -251,7 +283,11 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
     const atNames = asList(provider.proxy?.retry?.at);
     const headersFor = (c: ResolvedConnection) => {
-      const injected = sendsCredentials ? authPartsOf(c) : NO_AUTH;
+      const injected = !sendsCredentials
+        ? NO_AUTH
+        : secondary !== undefined
+          ? secondaryAuth(c, secondary)
+          : authPartsOf(c);
       for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
       // authRequestParts already lower-cases header names.
       return { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };

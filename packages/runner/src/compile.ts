@@ -164,10 +164,9 @@ globalThis.__weft = { module: scriptModule, z };
  * Schema, frequency, endpoints, input/output schemas) by loading it in a sandbox. Throws
  * WEFT_RUNNER_COMPILE_FAILED with file:line for every problem; returns nothing partial.
  */
-export async function compileIntegration(
-  integrationDir: string,
-  options: CompileOptions = {},
-): Promise<CompiledScript[]> {
+export async function compileIntegration(directory: string, options: CompileOptions = {}): Promise<CompiledScript[]> {
+  // esbuild needs an absolute working directory; callers may pass one relative to the cwd.
+  const integrationDir = path.resolve(directory);
   const scripts = await listScripts(integrationDir);
   if (scripts.length === 0) {
     throw compileFailed([

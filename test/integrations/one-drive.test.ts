@@ -1,0 +1,271 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createWebhookDeliveryWorker, verifyWebhook, type WebhookDeliveryWorker } from '@weft/records';
+import { compileIntegration } from '@weft/runner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browse } from '../auth/browse.js';
+import { type MicrosoftGraphFake, startMicrosoftGraphFake } from '../fakes/microsoft-graph.js';
+import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
+import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { eventually, runsOf } from '../scheduler/helpers.js';
+
+const integrationDir = new URL('../../integrations/one-drive', import.meta.url).pathname;
+
+let h: ApiHarness;
+let identity: MicrosoftIdentityFake;
+let graph: MicrosoftGraphFake;
+let receiver: Server;
+let deliveries: WebhookDeliveryWorker;
+const hooks: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+let connectionId = '';
+
+const headers = () => ({ 'Connection-Id': connectionId, 'Provider-Config-Key': 'one-drive' });
+
+async function allRecords(model: string, cursor?: string): Promise<{ records: Body[]; last?: string }> {
+  const records: Body[] = [];
+  let next = cursor;
+  let last = cursor;
+  for (;;) {
+    const page = await h.get(`/records?model=${model}&limit=100${next ? `&cursor=${next}` : ''}`, {
+      headers: headers(),
+    });
+    records.push(...page.records);
+    if (page.records.length > 0) last = page.records.at(-1)._nango_metadata.cursor;
+    if (!page.next_cursor) return { records, ...(last ? { last } : {}) };
+    next = page.next_cursor;
+  }
+}
+
+const successfulRuns = async () => (await runsOf(h.db.pool, 'files')).filter((r) => r.status === 'success').length;
+
+beforeAll(async () => {
+  // 'every hour' fires every 2 s here; schedules tick every 50 ms.
+  h = await startApi({ scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
+  identity = await startMicrosoftIdentityFake({
+    clients: { app: { secret: 'w0rk-s3cret', redirectUris: [`${h.url}/oauth/callback`] } },
+  });
+  graph = await startMicrosoftGraphFake({
+    identity,
+    seed: { seed: 11, files: 80, folderDepth: 1, foldersPerFolder: 2, largeFiles: 0, sites: 2, filesPerSite: 45 },
+    sharepointRest: true, // the tenant's SharePoint REST API on its own loopback host
+  });
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      hooks.push({ headers: req.headers, body });
+      res.end('ok');
+    });
+  });
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  await h.api('/webhooks/settings', {
+    method: 'PUT',
+    json: { primary_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` },
+  });
+  deliveries = createWebhookDeliveryWorker({ pool: h.db.pool, box: h.box, policy: { pollMs: 25 } });
+  await deliveries.start();
+
+  const created = await h.api('/integrations', {
+    method: 'POST',
+    json: {
+      unique_key: 'one-drive',
+      provider: 'one-drive',
+      credentials: { client_id: 'app', client_secret: 'w0rk-s3cret' },
+      overrides: {
+        authorization_url: `${identity.url}/organizations/oauth2/v2.0/authorize`,
+        token_url: `${identity.url}/organizations/oauth2/v2.0/token`,
+        proxy: { base_url: graph.baseUrl },
+      },
+    },
+  });
+  expect(created.status).toBe(201);
+  const session = (
+    (await (await h.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'adele' } } })).json()) as Body
+  ).data;
+  const page = await browse(`${h.url}/oauth/connect/one-drive?connect_session_token=${session.token}`);
+  expect(page.body).toContain('data-state="connected"');
+  connectionId = (await h.get('/connections?provider_config_key=one-drive')).connections[0].connection_id;
+  await h.runner.deploy(h.environmentId, 'one-drive', await compileIntegration(integrationDir));
+}, 120_000);
+
+afterAll(async () => {
+  await deliveries.stop();
+  receiver.closeAllConnections();
+  receiver.close();
+  await graph.close();
+  await identity.close();
+  await h.close();
+});
+
+describe('OneDrive for Business / SharePoint end to end', () => {
+  let cursor: string | undefined;
+
+  it('connecting with Sites.Read.All also stores a SharePoint token (sealed at rest)', async () => {
+    const record = await h.auth.findConnectionRecord({
+      environmentId: h.environmentId,
+      providerConfigKey: 'one-drive',
+      connectionId,
+    });
+    const sharepointHost = new URL(String(graph.listSites()[0]?.webUrl)).host;
+    expect(record.connectionConfig.sharepointHost).toBe(sharepointHost);
+    const token = String(record.connectionConfig.sharepointAccessToken);
+    expect(identity.verifyAccessToken(token)).toMatchObject({ aud: `https://${sharepointHost}` });
+    const { rows } = await h.db.pool.query<{ raw: string }>(
+      `SELECT connection_config::text AS raw FROM connections WHERE connection_id = $1`,
+      [connectionId],
+    );
+    expect(rows[0]?.raw).not.toContain(token);
+  });
+
+  it('connect → deploy → scheduled run → every drive and every file of OneDrive and both site libraries → webhook', async () => {
+    await eventually(async () => (await successfulRuns()) >= 1, 60_000, 'the first scheduled run');
+    const drives = (await allRecords('Drive')).records;
+    const sites = graph.listSites();
+    expect(drives.map((d) => d.driveType).sort()).toEqual(['business', 'documentLibrary', 'documentLibrary']);
+    expect(drives.filter((d) => d.siteId !== null).map((d) => d.siteName)).toEqual(
+      expect.arrayContaining(sites.map((s) => s.displayName)),
+    );
+    const expected = [...graph.allItems(), ...graph.siteFiles()].map((i) => String(i.id)).sort();
+    const { records, last } = await allRecords('DriveFile');
+    cursor = last;
+    expect(records.map((r) => r.id).sort()).toEqual(expected);
+    const siteFile = graph.siteFiles(String(sites[1]?.id))[0] as Body;
+    expect(records.find((r) => r.id === siteFile.id)).toMatchObject({
+      name: siteFile.name,
+      size: siteFile.size,
+      siteId: sites[1]?.id,
+      driveId: siteFile.parentReference.driveId,
+      isFolder: false,
+    });
+    const secret = (await h.get('/webhooks/settings')).secret as string;
+    const first = await eventually(
+      async () => hooks.find((hook) => JSON.parse(hook.body).type === 'sync' && JSON.parse(hook.body).success === true),
+      20_000,
+      'the sync webhook',
+    );
+    expect(verifyWebhook(first.body, first.headers, secret)).toBe(true);
+    // Sites came from SharePoint's search API, called with the SharePoint token (never Graph's).
+    expect(graph.sharepointRequests.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+    expect(
+      graph.sharepointRequests.every(
+        (r) => r.audience === `https://${new URL(graph.listSites()[0]?.webUrl as string).host}`,
+      ),
+    ).toBe(true);
+    expect(graph.requests.some((r) => r.url.startsWith('/v1.0/sites?'))).toBe(false);
+    expect(JSON.parse(first.body)).toMatchObject({
+      syncName: 'files',
+      connectionId,
+      models: {
+        Drive: { added: 3, updated: 0, deleted: 0 },
+        DriveFile: { added: expected.length, updated: 0, deleted: 0 },
+      },
+    });
+  });
+
+  it('add, rename and delete in a SharePoint library → the next run reports exactly those; the cursor shows exactly them', async () => {
+    const [siteA, siteB] = graph.listSites();
+    const before = await successfulRuns();
+    const added = graph.addSiteFile(String(siteA?.id), 'Quarterly plan.docx', 4096);
+    const renamed = graph.siteFiles(String(siteB?.id))[2] as Body;
+    graph.renameSiteFile(String(renamed.id), 'Renamed minutes.docx');
+    const removed = graph.siteFiles(String(siteA?.id))[4] as Body;
+    graph.deleteSiteFile(String(removed.id));
+    await eventually(async () => (await successfulRuns()) > before, 60_000, 'the next scheduled run');
+    const latest = await h.get('/sync/status?provider_config_key=one-drive&syncs=files');
+    expect(latest.syncs[0].latestResult.DriveFile).toEqual({ added: 1, updated: 1, deleted: 1 });
+    const { records } = await allRecords('DriveFile', cursor);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`ADDED:${added.id}`, `UPDATED:${renamed.id}`, `DELETED:${removed.id}`].sort(),
+    );
+    expect(records.find((r) => r.id === renamed.id)?.name).toBe('Renamed minutes.docx');
+    // Incremental: the later runs read only the delta of each drive, never a full listing again.
+    const deltaCalls = graph.requests.filter((r) => /\/root\/delta/.test(r.url));
+    expect(deltaCalls.filter((r) => !/token=/.test(r.url)).length).toBe(3); // one initial enumeration per drive
+  });
+
+  it('a 429 storm slows the run down and it still completes with nothing lost', async () => {
+    const [site] = graph.listSites();
+    const before = await successfulRuns();
+    const added = graph.addSiteFile(String(site?.id), 'after-storm.xlsx');
+    graph.throttleNext(3, 1);
+    await eventually(async () => (await successfulRuns()) > before, 60_000, 'a run through the storm');
+    const { records } = await allRecords('DriveFile');
+    expect(records.some((r) => r.id === added.id)).toBe(true);
+    expect(graph.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the list-drives action returns the same drives', async () => {
+    const response = await h.api('/action/trigger', {
+      method: 'POST',
+      headers: headers(),
+      json: { action_name: 'list-drives', input: {} },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Body;
+    const synced = (await allRecords('Drive')).records.map((d) => d.id).sort();
+    expect(body.drives.map((d: Body) => d.id).sort()).toEqual(synced);
+  });
+
+  it('a SharePoint token that stopped working is renewed by one refresh, and the run succeeds', async () => {
+    // Replace the stored SharePoint token with one SharePoint rejects (Graph's audience).
+    const ref = { environmentId: h.environmentId, providerConfigKey: 'one-drive', connectionId };
+    const record = await h.auth.findConnectionRecord(ref);
+    const graphToken = record.credentials.type === 'OAUTH2' ? record.credentials.access_token : '';
+    await h.db.pool.query(
+      `UPDATE connections SET connection_config = connection_config || jsonb_build_object('sharepointAccessToken', $2::text)
+       WHERE connection_id = $1`,
+      [connectionId, graphToken],
+    );
+    const rejectedBefore = graph.sharepointRequests.filter((r) => r.status === 401).length;
+    const refreshesBefore = identity.tokenRequests.refresh_token ?? 0;
+    // The proxy caches credentials briefly; a full resync re-reads them and lists the drives again.
+    await h.api('/sync/trigger', {
+      method: 'POST',
+      json: { provider_config_key: 'one-drive', syncs: ['files'], sync_mode: 'full_refresh' },
+    });
+    await eventually(
+      async () => graph.sharepointRequests.filter((r) => r.status === 401).length > rejectedBefore,
+      60_000,
+      'SharePoint rejecting the stale token',
+    );
+    await eventually(
+      async () => (await h.auth.findConnectionRecord(ref)).connectionConfig.sharepointAccessToken !== graphToken,
+      60_000,
+      'the renewed SharePoint token',
+    );
+    expect((identity.tokenRequests.refresh_token ?? 0) - refreshesBefore).toBeGreaterThanOrEqual(1);
+    expect(graph.sharepointRequests.at(-1)?.status).toBe(200);
+    expect(graph.requests.some((r) => r.url.startsWith('/v1.0/sites?search='))).toBe(false);
+  });
+
+  it('when SharePoint refuses search, the sync falls back to Graph site search and still finds every library', async () => {
+    graph.sharepointDenies(403);
+    try {
+      const before = (await runsOf(h.db.pool, 'files')).length;
+      await h.api('/sync/trigger', { method: 'POST', json: { provider_config_key: 'one-drive', syncs: ['files'] } });
+      const run = await eventually(
+        async () => {
+          const runs = await runsOf(h.db.pool, 'files');
+          return runs
+            .slice(before)
+            .find((r) => r.status === 'success' && graph.requests.some((g) => g.url.startsWith('/v1.0/sites?search=')));
+        },
+        60_000,
+        'a run with the Graph fallback',
+      );
+      expect(run.status).toBe('success');
+      const drives = (await allRecords('Drive')).records.filter((d) => d._nango_metadata.deleted_at === null);
+      expect(drives).toHaveLength(3);
+      const logged = await h.get(`/logs?connection_id=${connectionId}&type=sync&limit=20`);
+      expect(JSON.stringify(logged.operations.map((o: Body) => o.messages))).toContain(
+        'SharePoint search unavailable (403)',
+      );
+    } finally {
+      graph.sharepointDenies(null);
+    }
+  });
+});
