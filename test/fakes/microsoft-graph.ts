@@ -143,8 +143,15 @@ export interface MicrosoftGraphFake {
   /** Mail folder id of a well-known name (inbox, sentitems, drafts, archive, deleteditems). */
   mailFolderId(name: string): string;
   listEvents(): GraphJson[];
+  addEvent(event: { subject: string; start?: number; durationMinutes?: number }): GraphJson;
+  updateEvent(id: string, patch: { subject?: string; location?: string }): GraphJson;
+  deleteEvent(id: string): void;
   listNotebooks(): GraphJson[];
+  listSections(): GraphJson[];
   listPages(): GraphJson[];
+  addPage(sectionId: string, title: string): GraphJson;
+  renamePage(id: string, title: string): GraphJson;
+  deletePage(id: string): void;
 
   // SharePoint sites and their document libraries (OneDrive for Business / SharePoint Online).
   listSites(): GraphJson[];
@@ -1061,6 +1068,17 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
               displayName: section.displayName,
               self: `${fake.baseUrl}/v1.0/users/${me.oid}/onenote/sections/${section.id}`,
             },
+      // As returned with $expand=parentNotebook (Graph includes it in the page's navigation links).
+      parentNotebook: (() => {
+        const notebook = section === undefined ? undefined : notebooks.find((n) => n.id === section.notebookId);
+        return notebook === undefined
+          ? null
+          : {
+              id: notebook.id,
+              displayName: notebook.displayName,
+              self: `${fake.baseUrl}/v1.0/users/${me.oid}/onenote/notebooks/${notebook.id}`,
+            };
+      })(),
     };
   }
 
@@ -2370,6 +2388,69 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     },
     listPages() {
       return pages.map(pageJson);
+    },
+    addEvent(event) {
+      const start = event.start ?? clock() + DAY;
+      const record: EventRecord = {
+        id: `${mailbox}BGAAAAAAENAAA${rng.chars(B64URL, 58)}AAA=`,
+        subject: event.subject,
+        start,
+        end: start + (event.durationMinutes ?? 30) * 60_000,
+        isAllDay: false,
+        location: 'Microsoft Teams Meeting',
+        organizer: 0,
+        attendees: [1],
+        created: clock(),
+        modified: clock(),
+        iCalUId: `040000008200E00074C5B7101A82E008${rng.chars('0123456789ABCDEF', 80)}`,
+        changeKey: newChangeKey(),
+      };
+      events.push(record);
+      events.sort((a, b) => a.start - b.start || a.id.localeCompare(b.id));
+      return eventJson(record);
+    },
+    updateEvent(id, patch) {
+      const record = liveEvent(id);
+      if (patch.subject !== undefined) record.subject = patch.subject;
+      if (patch.location !== undefined) record.location = patch.location;
+      record.modified = clock();
+      record.changeKey = newChangeKey();
+      return eventJson(record);
+    },
+    deleteEvent(id) {
+      const index = events.findIndex((e) => e.id === id);
+      if (index < 0) throw new Error(`no event ${id}`);
+      events.splice(index, 1);
+    },
+    listSections() {
+      return sections.map(sectionJson);
+    },
+    addPage(sectionId, title) {
+      const section = sections.find((x) => x.id === sectionId);
+      if (section === undefined) throw new Error(`no section ${sectionId}`);
+      const record: PageRecord = {
+        id: `${oneNoteId()}!${rng.int(1, 99)}-${section.id.slice(2)}`,
+        sectionId: section.id,
+        title,
+        created: clock(),
+        modified: clock(),
+        order: pages.filter((x) => x.sectionId === section.id).length,
+        body: `<p>${title}</p>`,
+      };
+      pages.push(record);
+      return pageJson(record);
+    },
+    renamePage(id, title) {
+      const record = pages.find((x) => x.id === id);
+      if (record === undefined) throw new Error(`no page ${id}`);
+      record.title = title;
+      record.modified = clock();
+      return pageJson(record);
+    },
+    deletePage(id) {
+      const index = pages.findIndex((x) => x.id === id);
+      if (index < 0) throw new Error(`no page ${id}`);
+      pages.splice(index, 1);
     },
     listSites() {
       return siteRecords.map(siteJson);

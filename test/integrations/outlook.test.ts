@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Body } from '../helpers/api-harness.js';
+import { type MicrosoftE2E, startMicrosoftE2E } from './microsoft-e2e.js';
+
+let e: MicrosoftE2E;
+
+beforeAll(async () => {
+  e = await startMicrosoftE2E({
+    key: 'outlook',
+    tenant: 'common',
+    seed: { seed: 5, files: 0, largeFiles: 0, messages: 140, events: 24, notebooks: 0 },
+  });
+}, 120_000);
+afterAll(async () => {
+  await e.close();
+});
+
+const ids = (list: Body[]) => list.map((r) => String(r.id)).sort();
+const live = (records: Body[]) => records.filter((r) => r._nango_metadata.deleted_at === null);
+
+describe('Outlook end to end', () => {
+  let messageCursor: string | undefined;
+  let eventCursor: string | undefined;
+
+  it('connect → deploy → scheduled runs → every message of every folder and every event → signed webhooks', async () => {
+    await e.nextRun('messages');
+    await e.nextRun('events');
+    const messages = await e.allRecords('OutlookMessage');
+    messageCursor = messages.last;
+    expect(ids(messages.records)).toEqual(ids(e.graph.listMessages()));
+    const sample = e.graph.listMessages('sentitems')[0] as Body;
+    expect(messages.records.find((r) => r.id === sample.id)).toMatchObject({
+      subject: sample.subject,
+      folderId: e.graph.mailFolderId('sentitems'),
+      folderName: 'Sent Items',
+      isRead: sample.isRead,
+      from: { address: sample.from.emailAddress.address },
+    });
+    const events = await e.allRecords('OutlookEvent');
+    eventCursor = events.last;
+    expect(ids(events.records)).toEqual(ids(e.graph.listEvents()));
+    const hook = await e.signedSyncWebhook('messages');
+    expect(hook).toMatchObject({
+      connectionId: e.connectionId,
+      model: 'OutlookMessage',
+      responseResults: { added: e.graph.listMessages().length, updated: 0, deleted: 0 },
+    });
+    // Later runs read only each folder's delta: one initial enumeration per folder in total.
+    const initial = e.graph.requests.filter(
+      (r) => r.url.includes('/messages/delta') && !/\$skiptoken|\$deltatoken/.test(r.url),
+    );
+    expect(initial.length).toBe(5);
+  });
+
+  it('a new, a read and a deleted message → the next run reports exactly those; the cursor shows exactly them', async () => {
+    const inbox = e.graph.listMessages('inbox');
+    const added = e.graph.addMessage({ subject: 'Quarterly numbers', from: 'adele@contoso.com' });
+    const read = inbox.find((m) => m.isRead === false) as Body;
+    e.graph.updateMessage(String(read.id), { isRead: true });
+    const removed = inbox[3] as Body;
+    e.graph.deleteMessage(String(removed.id));
+    await e.nextRun('messages');
+    const { records } = await e.allRecords('OutlookMessage', messageCursor);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`ADDED:${added.id}`, `UPDATED:${read.id}`, `DELETED:${removed.id}`].sort(),
+    );
+    expect(records.find((r) => r.id === read.id)?.isRead).toBe(true);
+    expect(ids(live((await e.allRecords('OutlookMessage')).records))).toEqual(ids(e.graph.listMessages()));
+  });
+
+  it('a new, a renamed and a cancelled-and-removed event → exactly those changes', async () => {
+    const [first, second] = e.graph.listEvents() as Body[];
+    const added = e.graph.addEvent({ subject: 'Design review' });
+    e.graph.updateEvent(String(first?.id), { subject: 'Renamed sync' });
+    e.graph.deleteEvent(String(second?.id));
+    await e.nextRun('events');
+    const { records } = await e.allRecords('OutlookEvent', eventCursor);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`ADDED:${added.id}`, `UPDATED:${first?.id}`, `DELETED:${second?.id}`].sort(),
+    );
+  });
+
+  it('a 429 storm slows the messages run down and it still completes with nothing lost', async () => {
+    const added = e.graph.addMessage({ subject: 'After the storm' });
+    e.graph.throttleNext(3, 1);
+    await e.nextRun('messages');
+    const { records } = await e.allRecords('OutlookMessage');
+    expect(records.some((r) => r.id === added.id)).toBe(true);
+    expect(e.graph.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('send-mail sends through Graph and lands in Sent Items; bad input is refused before any call', async () => {
+    const sent = await e.h.api('/action/trigger', {
+      method: 'POST',
+      headers: e.headers(),
+      json: {
+        action_name: 'send-mail',
+        input: { to: ['adele@contoso.com'], subject: 'Hello from Weft', body: 'It works.' },
+      },
+    });
+    expect(sent.status).toBe(200);
+    expect(await sent.json()).toEqual({ sent: true });
+    expect(e.graph.sentMail).toHaveLength(1);
+    expect(e.graph.sentMail[0]?.message).toMatchObject({
+      subject: 'Hello from Weft',
+      body: { contentType: 'Text', content: 'It works.' },
+      toRecipients: [{ emailAddress: { address: 'adele@contoso.com' } }],
+    });
+    expect(e.graph.listMessages('sentitems').some((m) => m.subject === 'Hello from Weft')).toBe(true);
+
+    const bad = await e.h.api('/action/trigger', {
+      method: 'POST',
+      headers: e.headers(),
+      json: { action_name: 'send-mail', input: { to: ['not-an-email'], subject: '', body: 'x' } },
+    });
+    expect(bad.status).toBe(400);
+    const error = ((await bad.json()) as Body).error;
+    expect(error.code).toBe('WEFT_RUNNER_INVALID_INPUT');
+    expect(JSON.stringify(error)).toContain('must be an email address');
+    expect(e.graph.sentMail).toHaveLength(1);
+  });
+});
