@@ -1,3 +1,4 @@
+export { copyText } from './copy-text.js';
 export {
   type EmbeddedPostgres,
   type EmbeddedPostgresOptions,

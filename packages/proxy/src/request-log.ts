@@ -1,4 +1,5 @@
-import type { Pool } from '@weft/db';
+import { copyText, type Pool } from '@weft/db';
+import { from as copyFrom } from 'pg-copy-streams';
 
 export interface ProxyLogEntry {
   environmentId: number;
@@ -15,8 +16,10 @@ export interface ProxyLogEntry {
 }
 
 /**
- * Buffers log entries and writes them in one INSERT per flush (every `intervalMs` or `maxBatch`
- * entries), so logging adds no database round trip to a proxied call.
+ * Buffers log entries and writes them with one COPY per flush (every `intervalMs` or `maxBatch`
+ * entries), so logging adds no database round trip to a proxied call. Measured on 2 cores
+ * (bench/proxy): one INSERT … unnest per 500 entries cost ~30 % of proxy throughput through
+ * Postgres CPU and commits; COPY in batches of up to 5,000 brings most of it back.
  */
 export class ProxyRequestLog {
   private buffer: ProxyLogEntry[] = [];
@@ -30,10 +33,10 @@ export class ProxyRequestLog {
 
   add(entry: ProxyLogEntry): void {
     this.buffer.push(entry);
-    if (this.buffer.length >= (this.options.maxBatch ?? 500)) {
+    if (this.buffer.length >= (this.options.maxBatch ?? 5_000)) {
       void this.flush();
     } else if (this.timer === undefined) {
-      this.timer = setTimeout(() => void this.flush(), this.options.intervalMs ?? 200);
+      this.timer = setTimeout(() => void this.flush(), this.options.intervalMs ?? 500);
       this.timer.unref();
     }
   }
@@ -47,22 +50,21 @@ export class ProxyRequestLog {
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {
       try {
-        await this.pool.query(
-          `INSERT INTO proxy_requests (environment_id, connection_id, provider_config_key, run_id, method, url, status, duration_ms, attempts, error_code)
-           SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::text[])`,
-          [
-            batch.map((e) => e.environmentId),
-            batch.map((e) => e.connectionId),
-            batch.map((e) => e.providerConfigKey),
-            batch.map((e) => e.runId),
-            batch.map((e) => e.method),
-            batch.map((e) => e.url),
-            batch.map((e) => e.status),
-            batch.map((e) => e.durationMs),
-            batch.map((e) => e.attempts),
-            batch.map((e) => e.errorCode),
-          ],
-        );
+        const client = await this.pool.connect();
+        try {
+          const stream = client.query(copyFrom(COPY_PROXY_REQUESTS));
+          const done = new Promise<void>((resolve, reject) => {
+            stream.on('finish', resolve);
+            stream.on('error', reject);
+          });
+          let text = '';
+          for (const e of batch)
+            text += `${e.environmentId}\t${copyText(e.connectionId)}\t${copyText(e.providerConfigKey)}\t${copyText(e.runId)}\t${copyText(e.method)}\t${copyText(e.url)}\t${copyText(e.status)}\t${e.durationMs}\t${e.attempts}\t${copyText(e.errorCode)}\n`;
+          stream.end(text);
+          await done;
+        } finally {
+          client.release();
+        }
       } catch (error) {
         this.options.onError?.(error);
       }
@@ -70,6 +72,8 @@ export class ProxyRequestLog {
     return this.flushing;
   }
 }
+
+const COPY_PROXY_REQUESTS = `COPY proxy_requests (environment_id, connection_id, provider_config_key, run_id, method, url, status, duration_ms, attempts, error_code) FROM STDIN`;
 
 export interface ProxyLogQuery {
   connectionId?: number;

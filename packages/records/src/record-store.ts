@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from '@weft/db';
-import { advisoryLockKey } from '@weft/db';
+import { advisoryLockKey, copyText } from '@weft/db';
 import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { recordsErrors } from './errors.js';
@@ -95,12 +95,6 @@ function prepare(records: readonly unknown[], model: string): Prepared[] {
   return [...byId.values()];
 }
 
-function escapeCopy(text: string): string {
-  return /[\\\t\n\r]/.test(text)
-    ? text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
-    : text;
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -167,7 +161,7 @@ async function stage(client: PoolClient, rows: Prepared[], checker: RecordChecke
     valid = checker.check(row.id, row.record) && valid;
     if (!valid) continue;
     const json = canonicalJson(row.record);
-    chunk += `${escapeCopy(row.id)}\t${escapeCopy(json)}\t${contentHash(json)}\n`;
+    chunk += `${copyText(row.id)}\t${copyText(json)}\t${contentHash(json)}\n`;
     if (chunk.length > 65_536) {
       if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
       chunk = '';
