@@ -5,7 +5,12 @@ import { createWebhookDeliveryWorker, verifyWebhook, type WebhookDeliveryWorker 
 import { compileIntegration } from '@weft/runner';
 import { expect } from 'vitest';
 import { browse } from '../auth/browse.js';
-import { type GraphSeed, type MicrosoftGraphFake, startMicrosoftGraphFake } from '../fakes/microsoft-graph.js';
+import {
+  type GraphSeed,
+  type MicrosoftGraphFake,
+  type MicrosoftGraphOptions,
+  startMicrosoftGraphFake,
+} from '../fakes/microsoft-graph.js';
 import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
@@ -17,6 +22,8 @@ export interface MicrosoftE2E {
   /** Webhook requests received, oldest first. */
   hooks: Array<{ headers: Record<string, string | string[] | undefined>; body: string }>;
   connectionId: string;
+  /** The integration's client secret (tests scan outputs for it). */
+  clientSecret: string;
   /** Headers of the records and action APIs for this connection. */
   headers(): Record<string, string>;
   /** Every record of a model (following cursors), and the cursor of the last one. */
@@ -38,12 +45,23 @@ export async function startMicrosoftE2E(options: {
   key: string;
   tenant: 'common' | 'organizations' | 'consumers';
   seed: GraphSeed;
+  /** More Graph fake options (e.g. `sharepointRest`). */
+  graph?: Omit<MicrosoftGraphOptions, 'identity' | 'seed'>;
+  /** The identity platform's clock (tests expire tokens by moving it). */
+  now?: () => number;
+  /** Keep the API's request log lines in `h.logs`. */
+  captureLogs?: boolean;
 }): Promise<MicrosoftE2E> {
-  const h = await startApi({ scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
-  const identity = await startMicrosoftIdentityFake({
-    clients: { app: { secret: 'app-s3cret', redirectUris: [`${h.url}/oauth/callback`] } },
+  const clientSecret = 'app-s3cret';
+  const h = await startApi({
+    ...(options.captureLogs ? { captureLogs: true } : {}),
+    scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 },
   });
-  const graph = await startMicrosoftGraphFake({ identity, seed: options.seed });
+  const identity = await startMicrosoftIdentityFake({
+    clients: { app: { secret: clientSecret, redirectUris: [`${h.url}/oauth/callback`] } },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const graph = await startMicrosoftGraphFake({ ...options.graph, identity, seed: options.seed });
   const hooks: MicrosoftE2E['hooks'] = [];
   const receiver: Server = createServer((req, res) => {
     let body = '';
@@ -73,7 +91,7 @@ export async function startMicrosoftE2E(options: {
     json: {
       unique_key: options.key,
       provider: options.key,
-      credentials: { client_id: 'app', client_secret: 'app-s3cret' },
+      credentials: { client_id: 'app', client_secret: clientSecret },
       overrides: {
         authorization_url: `${identity.url}/${options.tenant}/oauth2/v2.0/authorize`,
         token_url: `${identity.url}/${options.tenant}/oauth2/v2.0/token`,
@@ -101,6 +119,7 @@ export async function startMicrosoftE2E(options: {
     graph,
     hooks,
     connectionId,
+    clientSecret,
     headers,
     async allRecords(model, cursor) {
       const records: Body[] = [];

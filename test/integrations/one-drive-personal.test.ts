@@ -1,115 +1,44 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createWebhookDeliveryWorker, verifyWebhook, type WebhookDeliveryWorker } from '@weft/records';
-import { compileIntegration } from '@weft/runner';
+import { verifyWebhook } from '@weft/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browse } from '../auth/browse.js';
-import { type MicrosoftGraphFake, startMicrosoftGraphFake } from '../fakes/microsoft-graph.js';
-import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
-import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import type { MicrosoftGraphFake } from '../fakes/microsoft-graph.js';
+import type { MicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
+import type { ApiHarness, Body } from '../helpers/api-harness.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
+import { type MicrosoftE2E, startMicrosoftE2E } from './microsoft-e2e.js';
 
-const integrationDir = new URL('../../integrations/one-drive-personal', import.meta.url).pathname;
-
+let e: MicrosoftE2E | undefined;
 let h: ApiHarness;
 let identity: MicrosoftIdentityFake;
 let graph: MicrosoftGraphFake;
-let receiver: Server;
-let deliveries: WebhookDeliveryWorker;
-const hooks: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+let hooks: MicrosoftE2E['hooks'];
 let connectionId = '';
 // The identity platform's clock jumps ahead once Graph has served this many requests (token expiry mid-sync).
 let expireAfterRequest = Number.POSITIVE_INFINITY;
 let skewMs = 0;
 
 const headers = () => ({ 'Connection-Id': connectionId, 'Provider-Config-Key': 'one-drive-personal' });
-
-async function allRecords(cursor?: string): Promise<{ records: Body[]; last?: string }> {
-  const records: Body[] = [];
-  let next = cursor;
-  let last = cursor;
-  for (;;) {
-    const page = await h.get(`/records?model=DriveItem&limit=100${next ? `&cursor=${next}` : ''}`, {
-      headers: headers(),
-    });
-    records.push(...page.records);
-    if (page.records.length > 0) last = page.records.at(-1)._nango_metadata.cursor;
-    if (!page.next_cursor) return { records, ...(last ? { last } : {}) };
-    next = page.next_cursor;
-  }
-}
-
-async function successfulRuns(): Promise<number> {
-  return (await runsOf(h.db.pool, 'files')).filter((r) => r.status === 'success').length;
-}
+const allRecords = (cursor?: string) => (e as MicrosoftE2E).allRecords('DriveItem', cursor);
+const successfulRuns = () => (e as MicrosoftE2E).successfulRuns('files');
 
 beforeAll(async () => {
-  // 'every hour' fires every 2 s here; schedules tick every 50 ms.
-  h = await startApi({ captureLogs: true, scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
-  identity = await startMicrosoftIdentityFake({
-    clients: { app: { secret: 's3cret', redirectUris: [`${h.url}/oauth/callback`] } },
+  e = await startMicrosoftE2E({
+    key: 'one-drive-personal',
+    tenant: 'consumers',
+    seed: { seed: 7, files: 250, folderDepth: 2, foldersPerFolder: 3, largeFiles: 0 },
+    captureLogs: true,
     now: () => {
-      if (graph !== undefined && graph.requests.length >= expireAfterRequest) {
+      if (e !== undefined && e.graph.requests.length >= expireAfterRequest) {
         skewMs += 2 * 3600_000; // every token issued so far is now expired
         expireAfterRequest = Number.POSITIVE_INFINITY;
       }
       return Date.now() + skewMs;
     },
   });
-  graph = await startMicrosoftGraphFake({
-    identity,
-    seed: { seed: 7, files: 250, folderDepth: 2, foldersPerFolder: 3, largeFiles: 0 },
-  });
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on('end', () => {
-      hooks.push({ headers: req.headers, body });
-      res.end('ok');
-    });
-  });
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  await h.api('/webhooks/settings', {
-    method: 'PUT',
-    json: { primary_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` },
-  });
-  deliveries = createWebhookDeliveryWorker({ pool: h.db.pool, box: h.box, policy: { pollMs: 25 } });
-  await deliveries.start();
-
-  const created = await h.api('/integrations', {
-    method: 'POST',
-    json: {
-      unique_key: 'one-drive-personal',
-      provider: 'one-drive-personal',
-      credentials: { client_id: 'app', client_secret: 's3cret' },
-      overrides: {
-        authorization_url: `${identity.url}/consumers/oauth2/v2.0/authorize`,
-        token_url: `${identity.url}/consumers/oauth2/v2.0/token`,
-        proxy: { base_url: graph.baseUrl },
-      },
-    },
-  });
-  expect(created.status).toBe(201);
-  const session = (
-    (await (await h.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'megan' } } })).json()) as Body
-  ).data;
-  const page = await browse(`${h.url}/oauth/connect/one-drive-personal?connect_session_token=${session.token}`);
-  expect(page.body).toContain('data-state="connected"');
-  connectionId = (await h.get('/connections?provider_config_key=one-drive-personal')).connections[0].connection_id;
-  await h.runner.deploy(h.environmentId, 'one-drive-personal', await compileIntegration(integrationDir));
+  ({ h, identity, graph, hooks, connectionId } = e);
 }, 120_000);
 
 afterAll(async () => {
-  await deliveries.stop();
-  receiver.closeAllConnections();
-  receiver.close();
-  await graph.close();
-  await identity.close();
-  await h.close();
+  await e?.close();
 });
 
 describe('OneDrive Personal end to end', () => {
@@ -271,7 +200,7 @@ describe('OneDrive Personal end to end', () => {
 
   it('no token, client secret or webhook secret appears in logs, webhooks, the operation log, status or the dashboard', async () => {
     const secrets = [
-      's3cret',
+      (e as MicrosoftE2E).clientSecret,
       (await h.get('/webhooks/settings')).secret as string,
       h.secretKey,
       ...identity.issued.flatMap((t) => [t.accessToken, t.refreshToken ?? '', t.idToken ?? '']).filter(Boolean),

@@ -1,104 +1,34 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createWebhookDeliveryWorker, verifyWebhook, type WebhookDeliveryWorker } from '@weft/records';
-import { compileIntegration } from '@weft/runner';
+import { verifyWebhook } from '@weft/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browse } from '../auth/browse.js';
-import { type MicrosoftGraphFake, startMicrosoftGraphFake } from '../fakes/microsoft-graph.js';
-import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
-import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import type { MicrosoftGraphFake } from '../fakes/microsoft-graph.js';
+import type { MicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
+import type { ApiHarness, Body } from '../helpers/api-harness.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
+import { type MicrosoftE2E, startMicrosoftE2E } from './microsoft-e2e.js';
 
-const integrationDir = new URL('../../integrations/one-drive', import.meta.url).pathname;
-
+let e: MicrosoftE2E;
 let h: ApiHarness;
 let identity: MicrosoftIdentityFake;
 let graph: MicrosoftGraphFake;
-let receiver: Server;
-let deliveries: WebhookDeliveryWorker;
-const hooks: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+let hooks: MicrosoftE2E['hooks'];
 let connectionId = '';
 
-const headers = () => ({ 'Connection-Id': connectionId, 'Provider-Config-Key': 'one-drive' });
-
-async function allRecords(model: string, cursor?: string): Promise<{ records: Body[]; last?: string }> {
-  const records: Body[] = [];
-  let next = cursor;
-  let last = cursor;
-  for (;;) {
-    const page = await h.get(`/records?model=${model}&limit=100${next ? `&cursor=${next}` : ''}`, {
-      headers: headers(),
-    });
-    records.push(...page.records);
-    if (page.records.length > 0) last = page.records.at(-1)._nango_metadata.cursor;
-    if (!page.next_cursor) return { records, ...(last ? { last } : {}) };
-    next = page.next_cursor;
-  }
-}
-
-const successfulRuns = async () => (await runsOf(h.db.pool, 'files')).filter((r) => r.status === 'success').length;
+const headers = () => e.headers();
+const allRecords = (model: string, cursor?: string) => e.allRecords(model, cursor);
+const successfulRuns = () => e.successfulRuns('files');
 
 beforeAll(async () => {
-  // 'every hour' fires every 2 s here; schedules tick every 50 ms.
-  h = await startApi({ scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 } });
-  identity = await startMicrosoftIdentityFake({
-    clients: { app: { secret: 'w0rk-s3cret', redirectUris: [`${h.url}/oauth/callback`] } },
-  });
-  graph = await startMicrosoftGraphFake({
-    identity,
+  e = await startMicrosoftE2E({
+    key: 'one-drive',
+    tenant: 'organizations',
     seed: { seed: 11, files: 80, folderDepth: 1, foldersPerFolder: 2, largeFiles: 0, sites: 2, filesPerSite: 45 },
-    sharepointRest: true, // the tenant's SharePoint REST API on its own loopback host
+    graph: { sharepointRest: true }, // the tenant's SharePoint REST API on its own loopback host
   });
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
-    req.on('end', () => {
-      hooks.push({ headers: req.headers, body });
-      res.end('ok');
-    });
-  });
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  await h.api('/webhooks/settings', {
-    method: 'PUT',
-    json: { primary_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` },
-  });
-  deliveries = createWebhookDeliveryWorker({ pool: h.db.pool, box: h.box, policy: { pollMs: 25 } });
-  await deliveries.start();
-
-  const created = await h.api('/integrations', {
-    method: 'POST',
-    json: {
-      unique_key: 'one-drive',
-      provider: 'one-drive',
-      credentials: { client_id: 'app', client_secret: 'w0rk-s3cret' },
-      overrides: {
-        authorization_url: `${identity.url}/organizations/oauth2/v2.0/authorize`,
-        token_url: `${identity.url}/organizations/oauth2/v2.0/token`,
-        proxy: { base_url: graph.baseUrl },
-      },
-    },
-  });
-  expect(created.status).toBe(201);
-  const session = (
-    (await (await h.api('/connect/sessions', { method: 'POST', json: { end_user: { id: 'adele' } } })).json()) as Body
-  ).data;
-  const page = await browse(`${h.url}/oauth/connect/one-drive?connect_session_token=${session.token}`);
-  expect(page.body).toContain('data-state="connected"');
-  connectionId = (await h.get('/connections?provider_config_key=one-drive')).connections[0].connection_id;
-  await h.runner.deploy(h.environmentId, 'one-drive', await compileIntegration(integrationDir));
+  ({ h, identity, graph, hooks, connectionId } = e);
 }, 120_000);
 
 afterAll(async () => {
-  await deliveries.stop();
-  receiver.closeAllConnections();
-  receiver.close();
-  await graph.close();
-  await identity.close();
-  await h.close();
+  await e.close();
 });
 
 describe('OneDrive for Business / SharePoint end to end', () => {
