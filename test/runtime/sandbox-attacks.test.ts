@@ -2,7 +2,7 @@ import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner, type SyncRunResult } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
-import type { Upstream } from '../proxy/upstream.js';
+import { json, Upstream } from '../proxy/upstream.js';
 import { startDemoApi } from './demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -84,6 +84,26 @@ describe('sandbox attack suite', () => {
     expect(seen.probe).toBe('no process');
     expect(seen.fetch).toBe('undefined');
     expect(seen.keys).not.toMatch(/process|require|__hostCall|Buffer/);
+  });
+
+  it("a baseUrlOverride to the script's own server gets none of the connection's credentials", async () => {
+    const attacker = new Upstream();
+    await attacker.start();
+    try {
+      attacker.reset((req, res) => json(res, 200, { got: req.headers.authorization ?? 'nothing' }));
+      await h.api('/connection/metadata', {
+        method: 'POST',
+        json: { connection_id: 'victim', provider_config_key: 'attacks', metadata: { attacker: attacker.url } },
+      });
+      const result = await run('base-url-exfiltration');
+      expect(result.status, JSON.stringify(result.error)).toBe('success');
+      expect(attacker.seen).toHaveLength(1);
+      expect(attacker.seen[0]?.headers.authorization).toBeUndefined();
+      expect(JSON.stringify(attacker.seen)).not.toContain('ghp_topsecret');
+      expect(result.logs.map((l) => l.message)).toContain('attacker saw: nothing');
+    } finally {
+      await attacker.stop();
+    }
   });
 
   it('prototype pollution stays inside the isolate; the record crosses as plain data', async () => {
