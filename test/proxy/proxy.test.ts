@@ -138,6 +138,19 @@ describe('credential injection per auth mode', () => {
         { trustBaseUrlOverride: true },
       );
       expect(other.seen[3]?.headers.authorization).toBe('Bearer ghp_secret');
+      // …and a provider may declare other hosts of its own (proxy.trusted_origins) that keep them.
+      await integration({
+        unique_key: 'pat-hosts',
+        provider: 'github-pat',
+        overrides: { proxy: { base_url: up.url, trusted_origins: [other.url] } },
+      });
+      await importConnection({
+        connection_id: 'pat-2',
+        provider_config_key: 'pat-hosts',
+        credentials: { type: 'API_KEY', apiKey: 'ghp_other' },
+      });
+      await proxy.request(ref('pat-hosts', 'pat-2'), { baseUrlOverride: other.url, endpoint: '/uploads' });
+      expect(other.seen[4]?.headers.authorization).toBe('Bearer ghp_other');
     } finally {
       await other.stop();
     }

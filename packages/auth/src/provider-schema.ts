@@ -97,6 +97,12 @@ export const providerSchema = z.looseObject({
       paginate: paginate.optional(),
       decompress: z.boolean().optional(),
       verification: verification.optional(),
+      /**
+       * Weft extension: other origins of the same provider (templated) that may receive the
+       * connection's credentials when a script sets `baseUrlOverride` — e.g. Microsoft's Graph and
+       * OneDrive hosts. Any other override gets no credentials.
+       */
+      trusted_origins: z.array(z.string().min(1)).optional(),
     })
     .optional(),
   verification: verification.optional(),

@@ -121,6 +121,19 @@ function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequ
 
 const NO_AUTH = { headers: {}, query: {} } as { headers: Record<string, string>; query: Record<string, string> };
 
+/** An origin the provider declares as its own (`proxy.trusted_origins`): overrides to it keep credentials. */
+function isTrustedOrigin(
+  provider: ResolvedConnection['provider'],
+  values: { connectionConfig: Record<string, unknown> },
+  origin: string,
+): boolean {
+  for (const template of provider.proxy?.trusted_origins ?? []) {
+    const trusted = interpolate(template, values);
+    if (trusted && trusted.replace(/\/+$/, '').toLowerCase() === origin.toLowerCase()) return true;
+  }
+  return false;
+}
+
 /** The provider's secondary token whose `proxy_host` is this URL's host (host:port), if any. */
 function secondaryTokenFor(
   provider: ResolvedConnection['provider'],
@@ -261,7 +274,11 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const url = buildUrl(base, config.endpoint, params);
     // Credentials only go where they belong: the provider's own origin (or a trusted caller's
     // override), else a secondary token's declared host (e.g. SharePoint), else nowhere.
-    const trustedBase = ctx.trustBaseUrlOverride && config.baseUrlOverride ? config.baseUrlOverride : providerBase;
+    const trustedBase =
+      config.baseUrlOverride !== undefined &&
+      (ctx.trustBaseUrlOverride || isTrustedOrigin(provider, templateValues, originOf(config.baseUrlOverride)))
+        ? config.baseUrlOverride
+        : providerBase;
     const primaryOrigin = trustedBase === undefined ? null : originOf(trustedBase);
     const secondary = url.origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
     const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
