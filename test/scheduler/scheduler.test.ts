@@ -104,23 +104,34 @@ describe('scheduled syncs', () => {
     );
     await h.api('/sync/start', { method: 'POST', json: selector });
     await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 hour'`);
+    // Resuming made the schedule due at once: a tick may have queued a scheduled run before the
+    // UPDATE above. Let it finish, so only this test's triggers are in play.
+    await eventually(
+      async () => (await runsOf(h.db.pool, 'items')).every((r) => r.status !== 'running' && r.status !== 'queued'),
+      20_000,
+      'idle again',
+    );
+    const manualBefore = (await runsOf(h.db.pool, 'items')).filter((r) => r.trigger === 'manual').length;
     const held = api.hold((url) => url.pathname === '/items' && url.searchParams.get('cursor') === '50');
-    const first = await h.api('/sync/trigger', { method: 'POST', json: selector });
-    expect(first.status).toBe(200);
-    await held.arrived; // the run is now mid-flight
-    const second = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
-    const third = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
-    expect(second.runs).toHaveLength(1);
-    expect(third.runs).toHaveLength(0); // coalesced into the queued one
-    const active = (await runsOf(h.db.pool, 'items'))
-      .filter((r) => r.status === 'running' || r.status === 'queued')
-      .map((r) => r.status)
-      .sort();
-    expect(active).toEqual(['queued', 'running']);
-    held.release();
+    try {
+      const first = await h.api('/sync/trigger', { method: 'POST', json: selector });
+      expect(first.status).toBe(200);
+      await held.arrived; // the run is now mid-flight
+      const second = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
+      const third = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
+      expect(second.runs).toHaveLength(1);
+      expect(third.runs).toHaveLength(0); // coalesced into the queued one
+      const active = (await runsOf(h.db.pool, 'items'))
+        .filter((r) => r.status === 'running' || r.status === 'queued')
+        .map((r) => r.status)
+        .sort();
+      expect(active).toEqual(['queued', 'running']);
+    } finally {
+      held.release(); // never leave a run parked for the tests that follow
+    }
     const [a, b] = await eventually(
       async () => {
-        const manual = (await runsOf(h.db.pool, 'items')).filter((r) => r.trigger === 'manual');
+        const manual = (await runsOf(h.db.pool, 'items')).filter((r) => r.trigger === 'manual').slice(manualBefore);
         return manual.length === 2 && manual.every((r) => r.status === 'success') ? manual : undefined;
       },
       20_000,
