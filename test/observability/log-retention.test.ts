@@ -46,6 +46,9 @@ beforeAll(async () => {
     json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
+  // Only this test's triggers run: the schedule's own first run is pushed out of the way.
+  await h.scheduler?.tickNow();
+  await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
 }, 60_000);
 
 afterAll(async () => {
