@@ -1,12 +1,7 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createAuthService, loadProviders } from '@weft/auth';
-import { createSecretBox } from '@weft/core';
-import { ensureEnvironment } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { Pool } from 'undici';
 import { startBenchDatabase } from './bench-database.js';
+import { benchAuth, startUpstreamProcess } from './bench-setup.js';
 import { defineBench, median, percentile } from './harness.js';
 
 const REQUESTS = 20_000;
@@ -44,33 +39,12 @@ export default defineBench({
   name: 'proxy',
   description: `${REQUESTS / 1000}k GETs of a 2 KB JSON body at concurrency ${CONCURRENCY}: through the proxy engine (credentials injected, logged) vs direct undici`,
   async run(report) {
-    const upstream = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const port = await new Promise<string>((resolve) => {
-      upstream.stdout.on('data', (chunk: Buffer) => {
-        const match = /PORT (\d+)/.exec(chunk.toString());
-        if (match?.[1]) resolve(match[1]);
-      });
-    });
-    const base = `http://127.0.0.1:${port}`;
+    const upstream = await startUpstreamProcess(UPSTREAM);
+    const base = upstream.url;
     const db = await startBenchDatabase();
     try {
-      const box = createSecretBox(randomBytes(32));
-      const { environment } = await ensureEnvironment(db.pool, box);
-      const auth = createAuthService({
-        pool: db.pool,
-        box,
-        providers: await loadProviders(new URL('../providers.yaml', import.meta.url).pathname),
-        publicUrl: 'http://localhost',
-      });
-      await auth.createIntegration(environment.id, {
-        uniqueKey: 'pat',
-        provider: 'github-pat',
-        overrides: { proxy: { base_url: base } },
-      });
-      await auth.importConnection(environment.id, 'pat', {
-        connectionId: 'bench',
-        credentials: { type: 'API_KEY', apiKey: 'ghp_bench' },
-      });
+      const { environmentId, auth, connect } = await benchAuth(db.pool);
+      await connect('pat', base, 'bench');
       const log = new ProxyRequestLog(db.pool);
       const proxy = createProxy({
         credentials: auth,
@@ -78,13 +52,13 @@ export default defineBench({
         log,
         limits: () => ({ concurrency: 64 }),
       });
-      const ref = { environmentId: environment.id, providerConfigKey: 'pat', connectionId: 'bench' };
+      const ref = { environmentId, providerConfigKey: 'pat', connectionId: 'bench' };
       const direct = new Pool(base, { connections: CONCURRENCY });
       const directCall = async () => {
         const response = await direct.request({
           path: '/data',
           method: 'GET',
-          headers: { authorization: 'Bearer ghp_bench' },
+          headers: { authorization: 'Bearer ghp_bench' }, // what the proxy injects for this connection
         });
         await response.body.json();
       };
@@ -124,8 +98,7 @@ export default defineBench({
       await direct.close();
       await proxy.close();
     } finally {
-      upstream.stdin.end();
-      await once(upstream, 'exit');
+      await upstream.stop();
       await db.stop();
     }
   },

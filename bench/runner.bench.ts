@@ -1,14 +1,9 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import vm from 'node:vm';
-import { createAuthService, loadProviders } from '@weft/auth';
-import { createSecretBox } from '@weft/core';
-import { ensureEnvironment } from '@weft/db';
 import { createProxy } from '@weft/proxy';
 import { createRecordStore } from '@weft/records';
 import { compileIntegration, createHostBridge, createRunner, runInSandbox, SANDBOX_PRELUDE } from '@weft/runner';
 import { startBenchDatabase } from './bench-database.js';
+import { benchAuth, startUpstreamProcess } from './bench-setup.js';
 import { defineBench, median, percentile } from './harness.js';
 
 const fixture = new URL('./fixtures/integrations/bench-sync', import.meta.url).pathname;
@@ -35,44 +30,22 @@ export default defineBench({
   description:
     'one sync (100 proxy calls, 10k ~1 KB records) in a fresh isolate vs the same bundle and host bridge in-process (node:vm)',
   async run(report) {
-    const upstream = spawn(process.execPath, ['-e', UPSTREAM], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const port = await new Promise<string>((resolve) => {
-      upstream.stdout.on('data', (c: Buffer) => {
-        const m = /PORT (\d+)/.exec(c.toString());
-        if (m?.[1]) resolve(m[1]);
-      });
-    });
+    const upstream = await startUpstreamProcess(UPSTREAM);
     const db = await startBenchDatabase();
     try {
-      const box = createSecretBox(randomBytes(32));
-      const { environment } = await ensureEnvironment(db.pool, box);
-      const auth = createAuthService({
-        pool: db.pool,
-        box,
-        providers: await loadProviders(new URL('../providers.yaml', import.meta.url).pathname),
-        publicUrl: 'http://localhost',
-      });
-      await auth.createIntegration(environment.id, {
-        uniqueKey: 'bench-sync',
-        provider: 'github-pat',
-        overrides: { proxy: { base_url: `http://127.0.0.1:${port}` } },
-      });
-      const imported = await auth.importConnection(environment.id, 'bench-sync', {
-        connectionId: 'bench',
-        credentials: { type: 'API_KEY', apiKey: 'k' },
-      });
+      const { environmentId, auth, connect } = await benchAuth(db.pool);
+      const connection = await connect('bench-sync', upstream.url, 'bench');
       const proxy = createProxy({ credentials: auth, policy: { allowPrivateNetwork: true } });
       const records = createRecordStore({ pool: db.pool });
       const runner = createRunner({ pool: db.pool, proxy, records, auth });
       const [script] = await compileIntegration(fixture);
       if (!script) throw new Error('bench fixture did not compile');
-      await runner.deploy(environment.id, 'bench-sync', [script]);
-      const connection = { id: imported.id, providerConfigKey: 'bench-sync', connectionId: 'bench' };
-      const reset = () => db.pool.query('DELETE FROM records WHERE connection_id = $1', [imported.id]);
+      await runner.deploy(environmentId, 'bench-sync', [script]);
+      const reset = () => db.pool.query('DELETE FROM records WHERE connection_id = $1', [connection.id]);
 
       const sandboxed = async () => {
         const result = await runner.runSync({
-          environmentId: environment.id,
+          environmentId: environmentId,
           connection,
           syncName: 'records',
           mode: 'full',
@@ -90,7 +63,7 @@ export default defineBench({
           records,
           auth,
           runId: 'bench',
-          connection: { ...connection, environmentId: environment.id },
+          connection: { ...connection, environmentId: environmentId },
           scriptName: 'records',
           variant: 'base',
           definition: script.definition,
@@ -177,8 +150,7 @@ export default defineBench({
       });
       await proxy.close();
     } finally {
-      upstream.stdin.end();
-      await once(upstream, 'exit');
+      await upstream.stop();
       await db.stop();
     }
   },

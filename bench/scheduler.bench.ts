@@ -1,16 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAuthService, loadProviders } from '@weft/auth';
-import { createSecretBox } from '@weft/core';
-import { createPool, ensureEnvironment } from '@weft/db';
+import { createPool } from '@weft/db';
 import { createProxy } from '@weft/proxy';
 import { createRecordStore } from '@weft/records';
 import { compileIntegration, createRunner } from '@weft/runner';
 import { createScheduler } from '@weft/scheduler';
 import { PgBoss } from 'pg-boss';
 import { startBenchDatabase } from './bench-database.js';
+import { benchAuth } from './bench-setup.js';
 import { defineBench, median, percentile } from './harness.js';
 
 const fixture = new URL('./fixtures/integrations/bench-schedule', import.meta.url).pathname;
@@ -42,31 +40,15 @@ export default defineBench({
     const pool = createPool(db.url, { max: 12 });
     const errors: unknown[] = [];
     try {
-      const box = createSecretBox(randomBytes(32));
-      const { environment } = await ensureEnvironment(pool, box);
-      const auth = createAuthService({
-        pool,
-        box,
-        providers: await loadProviders(new URL('../providers.yaml', import.meta.url).pathname),
-        publicUrl: 'http://localhost',
-      });
+      const { environmentId, auth, connect } = await benchAuth(pool);
       const proxy = createProxy({ credentials: auth, policy: { allowPrivateNetwork: true } });
       const runner = createRunner({ pool, proxy, records: createRecordStore({ pool }), auth });
       const scripts = await compileIntegration(fixture);
       const deploy = async (key: string, syncName: string, connections: number) => {
         const script = scripts.find((s) => s.name === syncName);
         if (!script) throw new Error(`bench fixture has no ${syncName}`);
-        await auth.createIntegration(environment.id, {
-          uniqueKey: key,
-          provider: 'github-pat',
-          overrides: { proxy: { base_url: baseUrl } },
-        });
-        for (let i = 0; i < connections; i++)
-          await auth.importConnection(environment.id, key, {
-            connectionId: `${key}-${i}`,
-            credentials: { type: 'API_KEY', apiKey: 'k' },
-          });
-        await runner.deploy(environment.id, key, [script]);
+        for (let i = 0; i < connections; i++) await connect(key, baseUrl, `${key}-${i}`);
+        await runner.deploy(environmentId, key, [script]);
       };
 
       // ---- Floor: pg-boss send → handler on the same database, same queue options as the scheduler.
@@ -138,7 +120,7 @@ export default defineBench({
         const arrived = nextArrival('bench-trigger-0');
         const started = Date.now();
         const [runId] = await scheduler.trigger({
-          environmentId: environment.id,
+          environmentId: environmentId,
           providerConfigKey: 'bench-trigger',
           connectionId: 'bench-trigger-0',
         });
