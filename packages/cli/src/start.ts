@@ -1,9 +1,7 @@
 import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
-import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
-import { createRunner } from '@weft/runner';
 import { createAlerter } from '@weft/scheduler';
 import { buildServer, listen, pruneOperationLog } from '@weft/server';
 import type { FastifyInstance } from 'fastify';

@@ -42,7 +42,7 @@ function sorted(value: unknown): unknown {
     if (next !== item) changed = true;
   }
   if (!changed) return value;
-  const order = keys.map((key, i) => i);
+  const order = keys.map((_key, i) => i);
   if (!inOrder) order.sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
   const out: Record<string, unknown> = {};
   for (const i of order) {

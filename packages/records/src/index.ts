@@ -5,9 +5,10 @@ export { applyRetention, pruneRecords, type RetentionSettings } from './prune-re
 export {
   type ReadRecordsQuery,
   type RecordAction,
+  type RecordsBody,
   type RecordsPage,
   readRecords,
-  renderRecordsPage,
+  readRecordsBody,
 } from './read-records.js';
 export { decodeCursor, encodeCursor } from './record-cursor.js';
 export {
@@ -23,7 +24,6 @@ export {
   createRecordsReader,
   type RecordsReader,
   type RecordsReaderOptions,
-  type RenderedPage,
 } from './records-reader.js';
 export { type RecordsTarget, resolveRecordsTarget } from './records-target.js';
 export {

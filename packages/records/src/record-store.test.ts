@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.js';
 import { type SeededConnection, seedConnection } from '../../../test/helpers/fixtures.js';
-import { readRecords } from './read-records.js';
+import { pruneRecords } from './prune-records.js';
+import { readRecords, readRecordsBody } from './read-records.js';
 import { createRecordStore, type RecordScope, type RecordStore } from './record-store.js';
 
 let db: TestDatabase;
@@ -349,6 +350,44 @@ describe('cursor reads', () => {
       ),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('response body', () => {
+  it('the body written into a Buffer is the JSON of the string page, for any text, tombstones and pruned payloads', async () => {
+    const s = scope();
+    // Multi-byte text (3-byte CJK, 4-byte emoji, escapes) makes the body larger than the ASCII
+    // estimate, so the writer has to grow its buffer mid-page.
+    const texts = ['plain', 'héllo wörld', '漢字'.repeat(400), '🧵'.repeat(300), 'quote " back \\ slash\nline', ''];
+    await store.batchSave(
+      s,
+      texts.flatMap((text, i) => [0, 1, 2].map((j) => ({ id: `r${i}-${j}`, text, n: i * 10 + j }))),
+    );
+    await store.batchDelete(s, [{ id: 'r1-0' }, { id: 'r3-2' }]);
+    const first = await readRecords(db.pool, { connectionId: s.connectionId, model: s.model, limit: 2 });
+    await pruneRecords(db.pool, { connectionId: s.connectionId, model: s.model, untilCursor: first.nextCursor ?? '' });
+
+    for (const query of [
+      { limit: 1000 },
+      { limit: 4 },
+      { limit: 5, cursor: first.nextCursor ?? '' },
+      { limit: 10, actions: ['DELETED' as const] },
+      { ids: ['r2-1', 'r4-0', 'missing'] },
+    ]) {
+      const q = { connectionId: s.connectionId, model: s.model, ...query };
+      const page = await readRecords(db.pool, q);
+      const { body, nextCursor } = await readRecordsBody(db.pool, q);
+      expect(nextCursor).toBe(page.nextCursor);
+      const parsed = JSON.parse(body.toString('utf8')) as { records: unknown[]; next_cursor: string | null };
+      expect(parsed).toEqual({ records: page.records.map((r) => JSON.parse(r)), next_cursor: page.nextCursor });
+    }
+    const all = JSON.parse(
+      (await readRecordsBody(db.pool, { connectionId: s.connectionId, model: s.model, limit: 1000 })).body.toString(),
+    ) as { records: Array<{ id: string; text?: string; _nango_metadata: Record<string, string | null> }> };
+    expect(all.records).toHaveLength(texts.length * 3);
+    expect(all.records.find((r) => r.id === 'r2-1')?.text).toBe(texts[2]);
+    expect(all.records.find((r) => r.id === 'r3-2')?._nango_metadata.last_action).toBe('DELETED');
+    expect(all.records.filter((r) => r._nango_metadata.pruned_at !== null)).toHaveLength(2);
   });
 });
 

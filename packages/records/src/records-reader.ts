@@ -1,5 +1,5 @@
 import type { Pool } from '@weft/db';
-import { type ReadRecordsQuery, type RecordsPage, readRecords, renderRecordsPage } from './read-records.js';
+import { type ReadRecordsQuery, type RecordsBody, readRecordsBody } from './read-records.js';
 
 export interface RecordsReaderOptions {
   /** Fetch the next page while the consumer handles this one. @default true */
@@ -10,24 +10,13 @@ export interface RecordsReaderOptions {
   maxPages?: number;
 }
 
-/** A page and its rendered `GET /records` body (UTF-8), ready to send. */
-export interface RenderedPage {
-  page: RecordsPage;
-  body: Buffer;
-}
-
 export interface RecordsReader {
-  read(query: ReadRecordsQuery): Promise<RenderedPage>;
+  read(query: ReadRecordsQuery): Promise<RecordsBody>;
 }
 
 interface Ahead {
-  page: Promise<RenderedPage>;
+  page: Promise<RecordsBody>;
   at: number;
-}
-
-async function readRendered(pool: Pool, query: ReadRecordsQuery): Promise<RenderedPage> {
-  const page = await readRecords(pool, query);
-  return { page, body: Buffer.from(renderRecordsPage(page)) };
 }
 
 function keyOf(query: ReadRecordsQuery): string {
@@ -64,7 +53,7 @@ export function createRecordsReader(pool: Pool, options: RecordsReaderOptions = 
       if (oldest === undefined) break;
       ahead.delete(oldest);
     }
-    const page = readRendered(pool, next);
+    const page = readRecordsBody(pool, next);
     page.catch(() => ahead.delete(key)); // a failed read-ahead is simply not used
     ahead.set(key, { page, at: Date.now() });
   }
@@ -73,13 +62,13 @@ export function createRecordsReader(pool: Pool, options: RecordsReaderOptions = 
     async read(query) {
       const key = keyOf(query);
       const hit = ahead.get(key);
-      let result: RenderedPage | undefined;
+      let result: RecordsBody | undefined;
       if (hit !== undefined) {
         ahead.delete(key);
         if (Date.now() - hit.at <= maxAgeMs) result = await hit.page.catch(() => undefined);
       }
-      result ??= await readRendered(pool, query);
-      if (readAhead && result.page.nextCursor !== null) prefetch(query, result.page.nextCursor);
+      result ??= await readRecordsBody(pool, query);
+      if (readAhead && result.nextCursor !== null) prefetch(query, result.nextCursor);
       return result;
     },
   };
