@@ -333,17 +333,20 @@ describe('Microsoft Graph fake', () => {
     return fetch(url, { headers: { authorization: `Bearer ${accessToken}`, ...headers } });
   }
 
-  async function getJson<T = GraphPage>(pathOrUrl: string): Promise<T> {
-    const res = await get(pathOrUrl);
+  async function getJson<T = GraphPage>(pathOrUrl: string, headers: Record<string, string> = {}): Promise<T> {
+    const res = await get(pathOrUrl, headers);
     expect(res.status).toBe(200);
     return (await res.json()) as T;
   }
 
-  async function collect(first: string): Promise<{ items: Array<Record<string, unknown>>; pages: GraphPage[] }> {
+  async function collect(
+    first: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ items: Array<Record<string, unknown>>; pages: GraphPage[] }> {
     const pages: GraphPage[] = [];
     let next: string | undefined = first;
     while (next !== undefined) {
-      const page: GraphPage = await getJson(next);
+      const page: GraphPage = await getJson(next, headers);
       pages.push(page);
       next = page['@odata.nextLink'];
     }
@@ -493,12 +496,12 @@ describe('Microsoft Graph fake', () => {
 
     const gone = String(initial.items[0]?.id);
     graph.deleteMessage(gone);
-    const fresh = graph.addMessage({ subject: 'Fresh news' });
+    graph.addMessage({ subject: 'Fresh news' });
     const changes = await collect(deltaLink);
     expect(changes.items).toEqual(
       expect.arrayContaining([
         { '@odata.type': '#microsoft.graph.message', id: gone, '@removed': { reason: 'deleted' } },
-        expect.objectContaining({ id: fresh.id, subject: 'Fresh news' }),
+        expect.objectContaining({ subject: 'Fresh news' }),
       ]),
     );
     expect(changes.items.length).toBe(2);
@@ -517,6 +520,45 @@ describe('Microsoft Graph fake', () => {
     expect(sent.status).toBe(202);
     expect(graph.sentMail.at(-1)?.message.subject).toBe('Hi');
     expect(graph.listMessages('sentitems').some((m) => m.subject === 'Hi')).toBe(true);
+  });
+
+  it("mail: a move gives a message a new REST id but keeps its immutable id; both folders' deltas report it", async () => {
+    const immutable = { prefer: 'odata.maxpagesize=20, IdType="ImmutableId"' };
+    const deltaLinkOf = (pages: GraphPage[]) => String(pages.at(-1)?.['@odata.deltaLink']);
+    const inboxRest = deltaLinkOf((await collect('/me/mailFolders/inbox/messages/delta')).pages);
+    const inboxImmutable = deltaLinkOf((await collect('/me/mailFolders/inbox/messages/delta', immutable)).pages);
+    const archiveImmutable = deltaLinkOf((await collect('/me/mailFolders/archive/messages/delta', immutable)).pages);
+    const target = graph.listMessages('inbox')[0] as Record<string, unknown>;
+    const immutableId = String(target.id);
+    const restId = String(
+      (await getJson<Record<string, unknown>>(`/me/messages/${encodeURIComponent(immutableId)}`)).id,
+    );
+    expect(restId).not.toBe(immutableId);
+
+    const response = await fetch(`${graph.baseUrl}/v1.0/me/messages/${encodeURIComponent(restId)}/move`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ destinationId: 'archive' }),
+    });
+    expect(response.status).toBe(201);
+    const moved = (await response.json()) as Record<string, unknown>;
+    expect(moved.id).not.toBe(restId);
+    expect(moved.parentFolderId).toBe(graph.mailFolderId('archive'));
+    const oldRest = await get(`/me/messages/${encodeURIComponent(restId)}`);
+    expect(oldRest.status).toBe(404);
+    expect(((await oldRest.json()) as GraphErrorBody).error.code).toBe('ErrorItemNotFound');
+    const byImmutable = await getJson<Record<string, unknown>>(
+      `/me/messages/${encodeURIComponent(immutableId)}`,
+      immutable,
+    );
+    expect(byImmutable).toMatchObject({ id: immutableId, parentFolderId: graph.mailFolderId('archive') });
+
+    const removed = { '@odata.type': '#microsoft.graph.message', '@removed': { reason: 'deleted' } };
+    expect((await collect(inboxRest)).items).toEqual([{ ...removed, id: restId }]);
+    expect((await collect(inboxImmutable, immutable)).items).toEqual([{ ...removed, id: immutableId }]);
+    expect((await collect(archiveImmutable, immutable)).items).toEqual([
+      expect.objectContaining({ id: immutableId, parentFolderId: graph.mailFolderId('archive') }),
+    ]);
   });
 
   it('events and OneNote', async () => {

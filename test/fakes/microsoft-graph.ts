@@ -135,10 +135,16 @@ export interface MicrosoftGraphFake {
   /** Delete an item (and a folder's descendants); delta reports them with `deleted: { state: 'deleted' }`. */
   deleteItem(id: string): void;
 
-  /** Messages of a folder (id or well-known name), or of the whole mailbox, newest first. */
+  /**
+   * Messages of a folder (id or well-known name), or of the whole mailbox, newest first. The
+   * message helpers answer with immutable ids (what `Prefer: IdType="ImmutableId"` requests see)
+   * and accept either id.
+   */
   listMessages(folder?: string): GraphJson[];
   addMessage(message?: NewMessage): GraphJson;
   updateMessage(id: string, patch: { subject?: string; isRead?: boolean }): GraphJson;
+  /** Moves a message to another folder (id or well-known name): its REST id changes, its immutable id does not. */
+  moveMessage(id: string, folder: string): GraphJson;
   deleteMessage(id: string): void;
   /** Mail folder id of a well-known name (inbox, sentitems, drafts, archive, deleteditems). */
   mailFolderId(name: string): string;
@@ -389,7 +395,10 @@ interface MailFolderRecord {
 }
 
 interface MessageRecord {
+  /** The default (REST) id: Exchange gives an item a new one whenever it moves to another folder. */
   id: string;
+  /** What requests with `Prefer: IdType="ImmutableId"` see: stable for the item's lifetime in the mailbox. */
+  immutableId: string;
   folderId: string;
   subject: string;
   body: string;
@@ -770,7 +779,11 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     displayName: displayName ?? '',
     wellKnownName: wellKnownName ?? '',
   }));
+  /** Keyed by immutable id; `restIds` maps each current REST id to it. */
   const messages = new Map<string, MessageRecord>();
+  const restIds = new Map<string, string>();
+  /** What a move leaves behind in the source folder: its delta reports the old id `@removed`. */
+  const movedOut: MessageRecord[] = [];
   const newMessageId = (): string => `${mailbox}BGAAAAAAEM${rng.chars(B64URL, 60)}AAA=`;
   const newChangeKey = (): string => `CQAAABYAAAA${rng.chars(B64URL, 24)}`;
 
@@ -782,8 +795,11 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
 
   function insertMessage(input: NewMessage, received: number, sender: number): MessageRecord {
     const folder = folderOf(input.folder ?? 'inbox');
+    const id = newMessageId();
     const record: MessageRecord = {
-      id: newMessageId(),
+      id,
+      // Derived, not drawn from the seeded generator, so seeded data stays as it was.
+      immutableId: `${mailbox}BGAAAAAAEJ${createHash('sha256').update(id).digest('base64url')}AAA=`,
       folderId: folder.id,
       subject: input.subject ?? `${rng.pick(WORDS)} ${rng.pick(WORDS).toLowerCase()} update`,
       body:
@@ -807,7 +823,8 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       seq: 0,
       deleted: false,
     };
-    messages.set(record.id, record);
+    messages.set(record.immutableId, record);
+    restIds.set(record.id, record.immutableId);
     return record;
   }
 
@@ -825,14 +842,19 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       .trim();
   }
 
-  function messageJson(record: MessageRecord): GraphJson {
+  /** Which id a request sees: `Prefer: IdType="ImmutableId"` (alone or among other preferences). */
+  function wantsImmutableIds(ctx: Ctx): boolean {
+    return /IdType\s*=\s*"?ImmutableId"?/i.test(String(ctx.req.headers.prefer ?? ''));
+  }
+
+  function messageJson(record: MessageRecord, immutableIds = true): GraphJson {
     const from =
       typeof record.from === 'number'
         ? { emailAddress: identitySetEmail(record.from) }
         : { emailAddress: { name: record.from.name, address: record.from.address } };
     return {
       '@odata.etag': `W/"${record.changeKey}"`,
-      id: record.id,
+      id: immutableIds ? record.immutableId : record.id,
       createdDateTime: iso(record.created),
       lastModifiedDateTime: iso(record.modified),
       changeKey: record.changeKey,
@@ -840,7 +862,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       receivedDateTime: iso(record.received),
       sentDateTime: iso(record.received - 2000),
       hasAttachments: record.hasAttachments,
-      internetMessageId: `<${record.id.slice(-20).replace(/[^A-Za-z0-9]/g, 'x')}@contoso.onmicrosoft.com>`,
+      internetMessageId: `<${record.immutableId.slice(-24, -4).replace(/[^A-Za-z0-9]/g, 'x')}@contoso.onmicrosoft.com>`,
       subject: record.subject,
       bodyPreview: stripHtml(record.body).slice(0, 255),
       importance: record.importance,
@@ -878,9 +900,26 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     return `${String(9_999_999_999_999 - record.received).padStart(13, '0')}\u0000${record.id}`;
   }
 
+  /** By either id; a REST id from before a move is gone, as in Exchange. */
   function liveMessage(id: string): MessageRecord {
-    const record = messages.get(id);
+    const record = messages.get(id) ?? messages.get(restIds.get(id) ?? '');
     if (record === undefined || record.deleted) throw outlookNotFound();
+    return record;
+  }
+
+  /** Exchange moves by copying into the destination under a new REST id; the source folder keeps a tombstone. */
+  function moveMessage(record: MessageRecord, destination: MailFolderRecord): MessageRecord {
+    if (record.folderId === destination.id) return record;
+    seq += 1;
+    movedOut.push({ ...record, deleted: true, seq });
+    restIds.delete(record.id);
+    record.id = newMessageId();
+    restIds.set(record.id, record.immutableId);
+    record.folderId = destination.id;
+    record.modified = clock();
+    record.changeKey = newChangeKey();
+    seq += 1;
+    record.seq = seq;
     return record;
   }
 
@@ -1300,7 +1339,8 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       state = { e: previous.e, s: previous.s, u: seq, f: folder.id };
     } else state = { e: deltaEpoch, s: -1, u: seq, f: folder.id };
     const cursor = state.k;
-    const changed = [...messages.values()]
+    const immutableIds = wantsImmutableIds(ctx);
+    const changed = [...messages.values(), ...movedOut]
       .filter((m) => m.folderId === folder.id && m.seq > state.s && m.seq <= state.u && (state.s >= 0 || !m.deleted))
       .filter((m) => cursor === undefined || messageKey(m) > cursor)
       .sort((a, b) => messageKey(a).localeCompare(messageKey(b)));
@@ -1310,8 +1350,12 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       '@odata.context': context('Collection(message)'),
       value: slice.map((m) =>
         m.deleted
-          ? { '@odata.type': '#microsoft.graph.message', id: m.id, '@removed': { reason: 'deleted' } }
-          : { '@odata.type': '#microsoft.graph.message', ...selectFields(ctx, messageJson(m)) },
+          ? {
+              '@odata.type': '#microsoft.graph.message',
+              id: immutableIds ? m.immutableId : m.id,
+              '@removed': { reason: 'deleted' },
+            }
+          : { '@odata.type': '#microsoft.graph.message', ...selectFields(ctx, messageJson(m, immutableIds)) },
       ),
     };
     const last = slice.at(-1);
@@ -1920,10 +1964,25 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       return;
     }
     if (path.startsWith('/me/messages') || path.startsWith('/me/mailFolders')) {
+      const immutableIds = wantsImmutableIds(ctx);
+      const toJson = (record: MessageRecord) => messageJson(record, immutableIds);
+      match = m(/^\/me\/messages\/([^/]+)\/move$/);
+      if (match !== null && ctx.req.method === 'POST') {
+        requireScope(ctx, ['Mail.ReadWrite']);
+        const body = await readJson(ctx.req);
+        const destination =
+          typeof body === 'object' && body !== null && 'destinationId' in body ? body.destinationId : undefined;
+        if (typeof destination !== 'string' || destination === '') {
+          throw new GraphError(400, 'ErrorInvalidParameter', "The value of the parameter 'DestinationId' is empty.");
+        }
+        const moved = moveMessage(liveMessage(decodeURIComponent(match[1] ?? '')), folderOf(destination));
+        sendJson(ctx, 201, { '@odata.context': context(`users('${me.oid}')/messages/$entity`), ...toJson(moved) });
+        return;
+      }
       requireScope(ctx, ['Mail.Read', 'Mail.ReadWrite', 'Mail.ReadBasic']);
       if (!isGet) throw new GraphError(405, 'ErrorInvalidRequest', 'The OData request is not supported.');
       if (path === '/me/messages') {
-        page(ctx, liveMessages(), messageKey, messageJson, 10, 1000, `users('${me.oid}')/messages`);
+        page(ctx, liveMessages(), messageKey, toJson, 10, 1000, `users('${me.oid}')/messages`);
         return;
       }
       match = m(/^\/me\/messages\/([^/]+)$/);
@@ -1934,7 +1993,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
           200,
           selectFields(ctx, {
             '@odata.context': context(`users('${me.oid}')/messages/$entity`),
-            ...messageJson(record),
+            ...toJson(record),
           }),
         );
         return;
@@ -1973,7 +2032,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
             ctx,
             liveMessages(folder.id),
             messageKey,
-            messageJson,
+            toJson,
             10,
             1000,
             `users('${me.oid}')/mailFolders('${folder.id}')/messages`,
@@ -2353,7 +2412,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       if (parent !== undefined) touch(parent, false);
     },
     listMessages(folder) {
-      return liveMessages(folder === undefined ? undefined : folderOf(folder).id).map(messageJson);
+      return liveMessages(folder === undefined ? undefined : folderOf(folder).id).map((record) => messageJson(record));
     },
     addMessage(message = {}) {
       const record = insertMessage(message, clock(), rng.int(0, PEOPLE.length - 1));
@@ -2370,6 +2429,9 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       seq += 1;
       record.seq = seq;
       return messageJson(record);
+    },
+    moveMessage(id, folder) {
+      return messageJson(moveMessage(liveMessage(id), folderOf(folder)));
     },
     deleteMessage(id) {
       const record = liveMessage(id);

@@ -60,11 +60,34 @@ describe('Outlook end to end', () => {
     const removed = inbox[3] as Body;
     e.graph.deleteMessage(String(removed.id));
     await e.nextRun('messages');
-    const { records } = await e.allRecords('OutlookMessage', messageCursor);
+    const { records, last } = await e.allRecords('OutlookMessage', messageCursor);
+    messageCursor = last;
     expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
       [`ADDED:${added.id}`, `UPDATED:${read.id}`, `DELETED:${removed.id}`].sort(),
     );
     expect(records.find((r) => r.id === read.id)?.isRead).toBe(true);
+    expect(ids(live((await e.allRecords('OutlookMessage')).records))).toEqual(ids(e.graph.listMessages()));
+  });
+
+  it('messages moved between folders keep their ids and are updated, never deleted; a deletion beside them still is one', async () => {
+    // Archive is read before Inbox, so one move is seen in its new folder first and the other in
+    // its old folder first: both orders must end as an update.
+    const toArchive = e.graph.listMessages('inbox')[0] as Body;
+    const toInbox = e.graph.listMessages('archive')[0] as Body;
+    const removed = e.graph.listMessages('inbox')[1] as Body;
+    e.graph.moveMessage(String(toArchive.id), 'archive');
+    e.graph.moveMessage(String(toInbox.id), 'inbox');
+    e.graph.deleteMessage(String(removed.id));
+    await e.nextRun('messages');
+    const { records } = await e.allRecords('OutlookMessage', messageCursor);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`UPDATED:${toArchive.id}`, `UPDATED:${toInbox.id}`, `DELETED:${removed.id}`].sort(),
+    );
+    expect(records.find((r) => r.id === toArchive.id)).toMatchObject({
+      folderId: e.graph.mailFolderId('archive'),
+      subject: toArchive.subject,
+    });
+    expect(records.find((r) => r.id === toInbox.id)).toMatchObject({ folderId: e.graph.mailFolderId('inbox') });
     expect(ids(live((await e.allRecords('OutlookMessage')).records))).toEqual(ids(e.graph.listMessages()));
   });
 

@@ -22,12 +22,18 @@ const FIELDS = [
 /**
  * Every message of every mail folder through Graph's per-folder message delta: the first run reads
  * each folder once, later runs only what changed, one `@odata.deltaLink` per folder in the
- * checkpoint (saved after each folder, so an interrupted run resumes). A message reported
- * `@removed` may have moved to another folder: it is looked up before being deleted.
+ * checkpoint (saved after each folder, so an interrupted run resumes).
+ *
+ * Every request asks for immutable ids: Outlook's default ids change when a message moves to
+ * another folder, which would make each move look like a deletion plus a new message. With
+ * immutable ids a move is an update (new `folderId`), and a message the old folder reports
+ * `@removed` is looked up before it is deleted, because it may only have moved.
  */
+const IMMUTABLE_IDS = 'IdType="ImmutableId"';
+
 const sync = createSync({
   description: 'Mail messages of every folder, kept up to date with the delta API',
-  version: '1.0.0',
+  version: '1.1.0',
   frequency: 'every 15 minutes',
   autoStart: true,
   syncType: 'incremental',
@@ -50,7 +56,7 @@ const sync = createSync({
       for await (const page of nango.paginate<GraphMessage>({
         endpoint: saved ?? `/v1.0/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`,
         params: saved ? {} : { $select: FIELDS },
-        headers: { Prefer: 'odata.maxpagesize=50' },
+        headers: { Prefer: `odata.maxpagesize=50, ${IMMUTABLE_IDS}` },
         paginate: {
           type: 'link',
           link_path_in_response_body: '@odata.nextLink',
@@ -74,6 +80,7 @@ const sync = createSync({
             .get<GraphMessage>({
               endpoint: `/v1.0/me/messages/${encodeURIComponent(removed.id)}`,
               params: { $select: 'id' },
+              headers: { Prefer: IMMUTABLE_IDS },
               retries: 2,
             })
             .then(
