@@ -8,6 +8,8 @@ export interface DemoApi extends Upstream {
    * (so a test can act while a sync is mid-run, without sleeping).
    */
   hold(match: (url: URL) => boolean): { arrived: Promise<void>; release(): void };
+  /** Answer the next request matching `match` with this status (a client error by default), once. */
+  failNext(match: (url: URL) => boolean, status?: number): void;
 }
 
 export async function startDemoApi(count = 120): Promise<DemoApi> {
@@ -25,9 +27,18 @@ export async function startDemoApi(count = 120): Promise<DemoApi> {
     holds.push({ match, arrive, gate });
     return { arrived, release };
   };
+  const failures: Array<{ match: (url: URL) => boolean; status: number }> = [];
+  api.failNext = (match, status = 400) => {
+    failures.push({ match, status });
+  };
   api.items = Array.from({ length: count }, (_, i) => ({ id: `item-${i}`, title: `Item ${i}`, bytes: i * 10 }));
   api.reset((req, res) => {
     const url = new URL(req.url, api.url);
+    const failing = failures.findIndex((f) => f.match(url));
+    if (failing !== -1) {
+      const [failure] = failures.splice(failing, 1);
+      return json(res, failure?.status ?? 400, { error: 'failing as the test asked' });
+    }
     const held = holds.findIndex((h) => h.match(url));
     if (held !== -1) {
       const [hold] = holds.splice(held, 1);

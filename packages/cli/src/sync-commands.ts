@@ -35,32 +35,42 @@ export function registerSyncCommands(
     .description('Run now (comma-separated sync names; all syncs when omitted)')
     .option('-c, --connection <id>', 'only this connection')
     .option('--full', 'full resync: clear the checkpoint first')
+    .option(
+      '--reset',
+      'full resync that replaces the records: whatever the run does not save is deleted (on success only)',
+    )
     .option('--wait', 'wait until the triggered runs finish and print their outcome')
-    .action((key: string, syncs: string | undefined, o: { connection?: string; full?: boolean; wait?: boolean }) =>
-      run(async () => {
-        const body = { ...selector(key, syncs, o.connection), ...(o.full ? { sync_mode: 'full_refresh' } : {}) };
-        const { runs } = await client()<{ runs: string[] }>('POST', '/sync/trigger', body);
-        out(runs.length > 0 ? `Queued ${runs.length} run(s)` : 'Already queued: the pending run will pick it up');
-        if (!o.wait) return;
-        const progress = createProgress();
-        for (;;) {
-          const params = new URLSearchParams({
-            provider_config_key: key,
-            ...(syncs ? { syncs } : {}),
-            ...(o.connection ? { connection_id: o.connection } : {}),
-          });
-          const { syncs: list } = await client()<{ syncs: SyncStatus[] }>('GET', `/sync/status?${params}`);
-          const busy = list.filter((s) => s.status === 'RUNNING');
-          if (busy.length === 0) {
-            progress.clear();
-            for (const s of list) out(describe(s));
-            if (list.some((s) => s.status === 'ERROR')) process.exitCode = 1;
-            return;
+    .action(
+      (
+        key: string,
+        syncs: string | undefined,
+        o: { connection?: string; full?: boolean; reset?: boolean; wait?: boolean },
+      ) =>
+        run(async () => {
+          const mode = o.reset ? 'full_refresh_and_clear_cache' : o.full ? 'full_refresh' : undefined;
+          const body = { ...selector(key, syncs, o.connection), ...(mode ? { sync_mode: mode } : {}) };
+          const { runs } = await client()<{ runs: string[] }>('POST', '/sync/trigger', body);
+          out(runs.length > 0 ? `Queued ${runs.length} run(s)` : 'Already queued: the pending run will pick it up');
+          if (!o.wait) return;
+          const progress = createProgress();
+          for (;;) {
+            const params = new URLSearchParams({
+              provider_config_key: key,
+              ...(syncs ? { syncs } : {}),
+              ...(o.connection ? { connection_id: o.connection } : {}),
+            });
+            const { syncs: list } = await client()<{ syncs: SyncStatus[] }>('GET', `/sync/status?${params}`);
+            const busy = list.filter((s) => s.status === 'RUNNING');
+            if (busy.length === 0) {
+              progress.clear();
+              for (const s of list) out(describe(s));
+              if (list.some((s) => s.status === 'ERROR')) process.exitCode = 1;
+              return;
+            }
+            progress.tick(`${busy.length} sync(s) running…`);
+            await new Promise((resolve) => setTimeout(resolve, 500));
           }
-          progress.tick(`${busy.length} sync(s) running…`);
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-      }),
+        }),
     );
 
   for (const [name, path, verb] of [

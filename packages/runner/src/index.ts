@@ -16,6 +16,7 @@ export {
   type RunLog,
   type Runner,
   type RunnerOptions,
+  type SyncRunMode,
   type SyncRunRequest,
   type SyncRunResult,
 } from './runner.js';

@@ -24,15 +24,25 @@ export interface RunLog {
   at: string;
 }
 
+export type SyncRunMode = 'incremental' | 'full' | 'reset';
+
 export interface SyncRunRequest {
   runId?: string;
   environmentId: number;
   connection: { id: number; providerConfigKey: string; connectionId: string };
   syncName: string;
   variant?: string;
-  /** `full` clears the checkpoint first. */
-  mode: 'incremental' | 'full';
-  /** ISO start of the last successful run (legacy scripts' nango.lastSyncDate). */
+  /**
+   * `full` clears the checkpoint first; `reset` also makes the whole successful run the complete
+   * set of records, tombstoning every record of the sync's models that it did not save.
+   */
+  mode: SyncRunMode;
+  /**
+   * 1 for a new run; a retry (higher) resumes: it keeps the checkpoint and the deletion snapshot
+   * its first attempt opened, so records saved before the failure are not lost. @default 1
+   */
+  attempt?: number;
+  /** ISO start of the last successful run (legacy scripts' nango.lastSyncDate); null for full and reset runs. */
   lastSyncDate: string | null;
   signal?: AbortSignal;
   validation?: ValidationPolicy;
@@ -207,11 +217,22 @@ export function createRunner(options: RunnerOptions) {
       ...(dry ? { dryRun: true, dryRecords: dry } : {}),
     });
     try {
-      if (request.mode === 'full' && !dry) await bridge('clearCheckpoint', []);
-      // Legacy `track_deletes: true`: the whole successful run is the snapshot.
-      const wholeRunSnapshot = definition.kind === 'sync' && definition.trackDeletes;
+      const fresh = (request.attempt ?? 1) <= 1;
+      const scopeOf = (model: string) => ({
+        environmentId: request.environmentId,
+        connectionId: request.connection.id,
+        model,
+      });
+      if (request.mode !== 'incremental' && fresh && !dry) await bridge('clearCheckpoint', []);
+      // Legacy `track_deletes: true` and reset runs: the whole successful run is the snapshot. A
+      // retry continues the snapshot its first attempt opened (restarting it would forget what
+      // was saved before the checkpoint it resumes from, and delete it).
+      const wholeRunSnapshot = definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset');
       if (wholeRunSnapshot && definition.kind === 'sync')
-        for (const model of Object.keys(definition.models)) await bridge('trackDeletesStart', [model]);
+        for (const model of Object.keys(definition.models)) {
+          const open = !fresh && !dry ? await options.records.openSnapshot(scopeOf(model)) : null;
+          if (open === null) await bridge('trackDeletesStart', [model]);
+        }
       await runInSandbox({
         name: request.syncName,
         kind: 'sync',
@@ -229,7 +250,12 @@ export function createRunner(options: RunnerOptions) {
         signal,
       });
       if (wholeRunSnapshot && definition.kind === 'sync')
-        for (const model of Object.keys(definition.models)) await bridge('trackDeletesEnd', [model]);
+        for (const model of Object.keys(definition.models)) {
+          // A script may have bounded the model's snapshot itself (trackDeletesStart/End): its End
+          // already tombstoned the unseen records.
+          if (!dry && (await options.records.openSnapshot(scopeOf(model))) === null) continue;
+          await bridge('trackDeletesEnd', [model]);
+        }
       log.finish();
       return { status: 'success', counts, logs: log.logs, durationMs: performance.now() - started };
     } catch (error) {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { isWeftError } from '@weft/core';
 import { type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent } from '@weft/records';
-import { parseFrequency, type Runner, type SyncRunResult } from '@weft/runner';
+import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } from '@weft/runner';
 import { PgBoss } from 'pg-boss';
 import { schedulerErrors } from './errors.js';
 import * as sql from './sql.js';
@@ -51,7 +51,7 @@ interface ClaimedRun {
   connection_id: number;
   sync_name: string;
   variant: string;
-  mode: 'incremental' | 'full';
+  mode: SyncRunMode;
   attempt: number;
   trigger: string;
 }
@@ -189,7 +189,9 @@ export function createScheduler(options: SchedulerOptions) {
         syncName: run.sync_name,
         ...(run.variant !== 'base' ? { variant: run.variant } : {}),
         mode: run.mode,
-        lastSyncDate: last?.started_at ?? null,
+        attempt: run.attempt,
+        // A full or reset run fetches everything: legacy scripts see no lastSyncDate.
+        lastSyncDate: run.mode === 'incremental' ? (last?.started_at ?? null) : null,
         signal: controller.signal,
       });
     } catch (error) {
@@ -225,7 +227,7 @@ export function createScheduler(options: SchedulerOptions) {
           connectionId: externalId,
           providerConfigKey,
           syncName: run.sync_name,
-          syncType: run.mode === 'full' ? 'FULL' : 'INCREMENTAL',
+          syncType: run.mode === 'incremental' ? 'INCREMENTAL' : 'FULL',
           runId: run.id,
           startedAt: new Date(Date.now() - result.durationMs).toISOString(),
           finishedAt: new Date().toISOString(),
@@ -324,7 +326,7 @@ export function createScheduler(options: SchedulerOptions) {
     },
 
     /** Run now (coalesces with a run already queued). `full` clears the checkpoint first. */
-    async trigger(selector: SyncSelector, mode: 'incremental' | 'full' = 'incremental'): Promise<string[]> {
+    async trigger(selector: SyncSelector, mode: SyncRunMode = 'incremental'): Promise<string[]> {
       const schedules = await selectSchedules(selector);
       const paused = schedules.find((s) => s.state === 'paused');
       if (paused)

@@ -63,7 +63,7 @@ SELECT c.provider_config_key, c.connection_id AS external_id FROM connections c 
 
 export const QUEUE_RETRY = `
 INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, attempt, run_after, scheduled_for)
-SELECT gen_random_uuid(), schedule_id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'retry', attempt + 1,
+SELECT gen_random_uuid(), schedule_id, environment_id, connection_id, sync_name, variant, 'queued', mode, 'retry', attempt + 1,
        now() + make_interval(secs => $2::float8), now() + make_interval(secs => $2::float8)
 FROM sync_runs WHERE id = $1
 ON CONFLICT DO NOTHING
@@ -83,10 +83,18 @@ WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
   AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
   AND ($4::text IS NULL OR c.connection_id = $4)`;
 
+const modeRank = (column: string) => `CASE ${column} WHEN 'reset' THEN 2 WHEN 'full' THEN 1 ELSE 0 END`;
+
+/**
+ * A manual trigger queues a run, or joins the one already queued; a stronger mode (full, reset)
+ * upgrades that queued run (and makes it due now) rather than being dropped.
+ */
 export const QUEUE_MANUAL = `
 INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger)
 SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', $2, 'manual' FROM schedules WHERE id = $1
-ON CONFLICT DO NOTHING
+ON CONFLICT (connection_id, sync_name, variant) WHERE status = 'queued' DO UPDATE
+  SET mode = EXCLUDED.mode, attempt = 1, trigger = 'manual', run_after = least(sync_runs.run_after, now())
+  WHERE ${modeRank('EXCLUDED.mode')} > ${modeRank('sync_runs.mode')}
 RETURNING id`;
 
 export const STATUS = `

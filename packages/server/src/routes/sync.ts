@@ -91,8 +91,16 @@ export const syncRoutes =
 
     app.post('/sync/trigger', async (request) => {
       const body = parseRequest(triggerBody, request.body, 'body');
-      const full = body.full_resync === true || (body.sync_mode !== undefined && body.sync_mode !== 'incremental');
-      const runs = await scheduler.trigger(selector(request.environment.id, body), full ? 'full' : 'incremental');
+      // Nango's modes: full_refresh clears the checkpoint; full_refresh_and_clear_cache also
+      // replaces the records, which Weft does without a gap: the successful run's records become
+      // the whole set and the rest are tombstoned (a failed run deletes nothing).
+      const mode =
+        body.sync_mode === 'full_refresh_and_clear_cache'
+          ? 'reset'
+          : body.sync_mode === 'full_refresh' || (body.sync_mode === undefined && body.full_resync === true)
+            ? 'full'
+            : 'incremental';
+      const runs = await scheduler.trigger(selector(request.environment.id, body), mode);
       return { success: true, runs };
     });
 
