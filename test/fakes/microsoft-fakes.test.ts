@@ -478,7 +478,13 @@ describe('Microsoft Graph fake', () => {
     graph.invalidateDeltaTokens();
     const gone = await get(nextDelta);
     expect(gone.status).toBe(410);
-    expect(((await gone.json()) as GraphErrorBody).error.code).toBe('resyncRequired');
+    expect(((await gone.json()) as GraphErrorBody).error.code).toBe('resyncChangesApplyDifferences');
+    // The Location starts a fresh enumeration of the whole drive.
+    const restart = gone.headers.get('location') ?? '';
+    expect(restart).toMatch(/\/v1\.0\/me\/drive\/root\/delta$/);
+    const fresh = await collect(restart);
+    expect(fresh.items.some((item) => item.id === victim?.id)).toBe(false);
+    expect(fresh.items.some((item) => item.id === added.id)).toBe(true);
   });
 
   it('mail: paged messages, folder delta with @removed, sendMail 202', async () => {
@@ -505,6 +511,11 @@ describe('Microsoft Graph fake', () => {
       ]),
     );
     expect(changes.items.length).toBe(2);
+
+    graph.invalidateDeltaTokens();
+    const expired = await get(String(changes.pages.at(-1)?.['@odata.deltaLink']));
+    expect(expired.status).toBe(410);
+    expect(((await expired.json()) as GraphErrorBody).error.code).toBe('syncStateNotFound');
 
     const sent = await fetch(`${graph.baseUrl}/v1.0/me/sendMail`, {
       method: 'POST',

@@ -116,7 +116,10 @@ export interface MicrosoftGraphFake {
   resetRequests(): void;
   /** The next `count` requests answer 429 TooManyRequests with `Retry-After: retryAfterSeconds`. */
   throttleNext(count: number, retryAfterSeconds?: number): void;
-  /** Make every delta token issued so far answer 410 resyncRequired. */
+  /**
+   * Expire every delta token issued so far, as Graph does with old tokens: drive delta answers 410
+   * `resyncChangesApplyDifferences` (with a `Location` to restart from), mail delta 410 `syncStateNotFound`.
+   */
   invalidateDeltaTokens(): void;
 
   /** A live drive item as Graph serializes it (`'root'` names the root), or undefined. */
@@ -166,6 +169,8 @@ export interface MicrosoftGraphFake {
   addSiteFile(siteId: string, name: string, size?: number): GraphJson;
   renameSiteFile(id: string, name: string): GraphJson;
   deleteSiteFile(id: string): void;
+  /** Delete a site with its library: searches stop listing it and its drive answers 404. */
+  deleteSite(id: string): void;
   /** Requests the SharePoint REST server received (with `sharepointRest`). */
   sharepointRequests: Array<{ url: string; status: number; audience: string | null }>;
   /** Make the SharePoint REST server answer every request with this status (e.g. 403), or null to serve again. */
@@ -1281,19 +1286,32 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     f?: string;
   }
 
-  function decodeDelta(token: string, folderId?: string): DeltaState {
+  /**
+   * A token from an earlier epoch (see `invalidateDeltaTokens`) is gone, as Graph answers when it
+   * can no longer list changes for a token. Drive delta: 410 `resyncChangesApplyDifferences` with a
+   * `Location` that starts a fresh enumeration. Outlook delta: 410 `syncStateNotFound`.
+   */
+  function decodeDelta(token: string, gone: { folderId?: string; restart?: string }): DeltaState {
     const decoded = unb64url(token);
-    const resync = new GraphError(
-      410,
-      'resyncRequired',
-      "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
-    );
+    const resync =
+      gone.restart !== undefined
+        ? new GraphError(
+            410,
+            'resyncChangesApplyDifferences',
+            "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
+            { location: gone.restart },
+          )
+        : new GraphError(
+            410,
+            'syncStateNotFound',
+            'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+          );
     if (typeof decoded !== 'object' || decoded === null) throw resync;
     const state = decoded as Partial<DeltaState>;
     if (state.e !== deltaEpoch || typeof state.s !== 'number' || typeof state.u !== 'number' || state.s > seq) {
       throw resync;
     }
-    if (state.f !== folderId) throw resync;
+    if (state.f !== gone.folderId) throw resync;
     return { e: state.e, s: state.s, u: state.u, k: state.k, f: state.f };
   }
 
@@ -1302,7 +1320,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     if (token === null) state = { e: deltaEpoch, s: -1, u: seq };
     else if (token === 'latest') state = { e: deltaEpoch, s: seq, u: seq };
     else {
-      state = decodeDelta(token);
+      state = decodeDelta(token, { restart: `${fake.baseUrl}/v1.0/me/drive/root/delta` });
       if (state.k === undefined) state = { e: state.e, s: state.s, u: seq };
     }
     const key = (r: DriveRecord): string => `${String(r.depth).padStart(4, '0')}:${r.id}`;
@@ -1333,9 +1351,9 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     const skiptoken = ctx.url.searchParams.get('$skiptoken');
     const deltatoken = ctx.url.searchParams.get('$deltatoken');
     let state: DeltaState;
-    if (skiptoken !== null) state = decodeDelta(skiptoken, folder.id);
+    if (skiptoken !== null) state = decodeDelta(skiptoken, { folderId: folder.id });
     else if (deltatoken !== null) {
-      const previous = decodeDelta(deltatoken, folder.id);
+      const previous = decodeDelta(deltatoken, { folderId: folder.id });
       state = { e: previous.e, s: previous.s, u: seq, f: folder.id };
     } else state = { e: deltaEpoch, s: -1, u: seq, f: folder.id };
     const cursor = state.k;
@@ -1534,7 +1552,10 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     if (token === null) state = { e: deltaEpoch, s: -1, u: seq, f: site.driveId };
     else if (token === 'latest') state = { e: deltaEpoch, s: seq, u: seq, f: site.driveId };
     else {
-      state = decodeDelta(token, site.driveId);
+      state = decodeDelta(token, {
+        folderId: site.driveId,
+        restart: `${fake.baseUrl}/v1.0/drives/${site.driveId}/root/delta`,
+      });
       if (state.k === undefined) state = { e: state.e, s: state.s, u: seq, f: site.driveId };
     }
     const cursor = state.k;
@@ -2558,6 +2579,17 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       file.deleted = true;
       seq += 1;
       file.seq = seq;
+    },
+    deleteSite(id) {
+      const index = siteRecords.findIndex((s) => s.id === id);
+      if (index < 0) throw new Error(`no site ${id}`);
+      siteRecords.splice(index, 1);
+      for (const file of libraryFiles.values()) {
+        if (file.siteId !== id || file.deleted) continue;
+        file.deleted = true;
+        seq += 1;
+        file.seq = seq;
+      }
     },
     close: async () => {
       if (sharepointServer !== undefined) {

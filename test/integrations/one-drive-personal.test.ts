@@ -108,6 +108,45 @@ describe('OneDrive Personal end to end', () => {
     expect(graph.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('Graph expires the delta link (410) → the next run enumerates the drive again and tombstones what was deleted meanwhile; later runs are incremental again', async () => {
+    const { last } = await allRecords();
+    const victim = graph.allItems().filter((i) => i.file !== undefined)[7] as Body;
+    // Deleted and then the token expires: no delta round will ever report this deletion.
+    graph.deleteItem(String(victim.id));
+    const added = graph.addFile(graph.rootId, { name: 'after-expiry.txt', content: 'new' });
+    graph.invalidateDeltaTokens();
+    await eventually(
+      async () => {
+        const { records } = await allRecords(last);
+        return records.some((r) => r.id === victim.id && r._nango_metadata.deleted_at !== null);
+      },
+      45_000,
+      'a run that re-enumerates the drive',
+    );
+    expect(graph.requests.some((r) => r.status === 410)).toBe(true);
+    const { records } = await allRecords(last);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`ADDED:${added.id}`, `DELETED:${victim.id}`].sort(),
+    );
+    const live = (await allRecords()).records.filter((r) => r._nango_metadata.deleted_at === null);
+    expect(live.map((r) => r.id).sort()).toEqual(
+      graph
+        .allItems()
+        .map((i) => String(i.id))
+        .sort(),
+    );
+
+    const seen = graph.requests.length;
+    const before = await successfulRuns();
+    await eventually(async () => (await successfulRuns()) > before + 1, 45_000, 'two more runs');
+    const deltaCalls = graph.requests.slice(seen).filter((r) => r.url.includes('/root/delta'));
+    expect(deltaCalls.length).toBeGreaterThan(0);
+    for (const call of deltaCalls) {
+      expect(call.url).toContain('token=');
+      expect(call.status).toBe(200);
+    }
+  });
+
   it('actions: list-children pages and download-file streams through the pre-authenticated redirect', async () => {
     const listed = await h.api('/action/trigger', {
       method: 'POST',

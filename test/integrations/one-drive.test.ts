@@ -202,4 +202,57 @@ describe('OneDrive for Business / SharePoint end to end', () => {
       graph.sharepointDenies(null);
     }
   });
+
+  it('Graph expires the delta links (410) → the run reads every drive again and tombstones the files deleted meanwhile', async () => {
+    const { last } = await allRecords('DriveFile');
+    const [siteA] = graph.listSites();
+    const victim = graph.siteFiles(String(siteA?.id))[6] as Body;
+    const ownVictim = graph.allItems().filter((i) => i.file !== undefined)[2] as Body;
+    // Deleted, then every token expires: no delta round will ever report these deletions.
+    graph.deleteSiteFile(String(victim.id));
+    graph.deleteItem(String(ownVictim.id));
+    graph.invalidateDeltaTokens();
+    await eventually(
+      async () => {
+        const { records } = await allRecords('DriveFile', last);
+        return records.filter((r) => r._nango_metadata.deleted_at !== null).length >= 2;
+      },
+      45_000,
+      'a run that reads every drive again',
+    );
+    expect(graph.requests.some((r) => r.status === 410)).toBe(true);
+    const { records } = await allRecords('DriveFile', last);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      [`DELETED:${victim.id}`, `DELETED:${ownVictim.id}`].sort(),
+    );
+    const live = (await allRecords('DriveFile')).records.filter((r) => r._nango_metadata.deleted_at === null);
+    expect(live.map((r) => r.id).sort()).toEqual(
+      [...graph.allItems(), ...graph.siteFiles()].map((i) => String(i.id)).sort(),
+    );
+    const logged = await h.get(`/logs?connection_id=${connectionId}&type=sync&limit=50`);
+    expect(JSON.stringify(logged.operations.map((o: Body) => o.messages))).toContain('expired (410)');
+  });
+
+  it('a SharePoint site that disappears takes its Drive and every one of its files with it', async () => {
+    const [, siteB] = graph.listSites();
+    const { last } = await allRecords('DriveFile');
+    const files = graph.siteFiles(String(siteB?.id)).map((f) => String(f.id));
+    expect(files.length).toBeGreaterThan(10);
+    graph.deleteSite(String(siteB?.id));
+    await eventually(
+      async () => {
+        const { records } = await allRecords('DriveFile', last);
+        return records.filter((r) => r._nango_metadata.deleted_at !== null).length >= files.length;
+      },
+      45_000,
+      'a run after the site was deleted',
+    );
+    const { records } = await allRecords('DriveFile', last);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
+      files.map((id) => `DELETED:${id}`).sort(),
+    );
+    const drives = (await allRecords('Drive')).records.filter((d) => d._nango_metadata.deleted_at === null);
+    expect(drives.map((d) => d.siteId)).not.toContain(siteB?.id);
+    expect(drives).toHaveLength(2);
+  });
 });

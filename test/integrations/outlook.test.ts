@@ -1,5 +1,7 @@
+import { createRecordStore } from '@weft/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../helpers/api-harness.js';
+import { eventually } from '../scheduler/helpers.js';
 import { type MicrosoftE2E, startMicrosoftE2E } from './microsoft-e2e.js';
 
 let e: MicrosoftE2E;
@@ -110,6 +112,66 @@ describe('Outlook end to end', () => {
     const { records } = await e.allRecords('OutlookMessage');
     expect(records.some((r) => r.id === added.id)).toBe(true);
     expect(e.graph.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('Graph expires the delta links (410) → the run reads every folder again and tombstones what was deleted meanwhile', async () => {
+    const { last } = await e.allRecords('OutlookMessage');
+    const victim = e.graph.listMessages('archive')[2] as Body;
+    // Deleted, then every token expires: no delta round will ever report this deletion.
+    e.graph.deleteMessage(String(victim.id));
+    e.graph.invalidateDeltaTokens();
+    await e.nextRun('messages');
+    expect(e.graph.requests.some((r) => r.status === 410)).toBe(true);
+    const { records } = await e.allRecords('OutlookMessage', last);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`)).toEqual([`DELETED:${victim.id}`]);
+    expect(ids(live((await e.allRecords('OutlookMessage')).records))).toEqual(ids(e.graph.listMessages()));
+    const logged = await e.h.get(`/logs?connection_id=${e.connectionId}&type=sync&limit=50`);
+    expect(JSON.stringify(logged.operations.map((o: Body) => o.messages))).toContain('expired (410)');
+  });
+
+  it('a checkpoint written by 1.0.0 (default ids) → one rebuild replaces the records that carry default ids', async () => {
+    const selector = { provider_config_key: 'outlook', syncs: ['messages'] };
+    await e.h.api('/sync/pause', { method: 'POST', json: selector });
+    await eventually(
+      async () =>
+        (
+          await e.h.db.pool.query(
+            `SELECT 1 FROM sync_runs WHERE sync_name = 'messages' AND status IN ('queued', 'running')`,
+          )
+        ).rows.length === 0,
+      30_000,
+      'the paused sync to go idle',
+    );
+    const { rows } = await e.h.db.pool.query<{ id: string }>(
+      `SELECT id FROM connections WHERE connection_id = $1 AND provider_config_key = 'outlook'`,
+      [e.connectionId],
+    );
+    const connection = Number(rows[0]?.id);
+    // What 1.0.0 left behind: a checkpoint without idType and a record under a default (REST) id.
+    await e.h.db.pool.query(
+      `UPDATE sync_checkpoints SET checkpoint = checkpoint - 'idType' WHERE connection_id = $1 AND sync_name = 'messages'`,
+      [connection],
+    );
+    const sample = live((await e.allRecords('OutlookMessage')).records)[0] as Body;
+    const { _nango_metadata: _, ...payload } = sample;
+    const legacyId = 'AAMkAGI2TG93AAA-default-rest-id';
+    await createRecordStore({ pool: e.h.db.pool }).batchSave(
+      { environmentId: e.h.environmentId, connectionId: connection, model: 'OutlookMessage' },
+      [{ ...payload, id: legacyId }],
+    );
+    const { last } = await e.allRecords('OutlookMessage');
+    await e.h.api('/sync/start', { method: 'POST', json: selector });
+    await e.h.api('/sync/trigger', { method: 'POST', json: selector });
+    await e.nextRun('messages');
+    const { records } = await e.allRecords('OutlookMessage', last);
+    expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`)).toEqual([`DELETED:${legacyId}`]);
+    expect(ids(live((await e.allRecords('OutlookMessage')).records))).toEqual(ids(e.graph.listMessages()));
+    const checkpoint = await e.h.db.pool.query<{ checkpoint: Body }>(
+      `SELECT checkpoint FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = 'messages'`,
+      [connection],
+    );
+    expect(checkpoint.rows[0]?.checkpoint).toMatchObject({ idType: 'ImmutableId' });
+    expect(checkpoint.rows[0]?.checkpoint.rebuilding).toBeUndefined();
   });
 
   it('send-mail sends through Graph and lands in Sent Items; bad input is refused before any call', async () => {

@@ -5,11 +5,17 @@ import { DriveItem, type GraphDriveItem, toDriveItem } from '../models.js';
 /**
  * Every file and folder of the user's OneDrive through the delta API: the first run enumerates
  * the drive, later runs only fetch what changed since the saved `@odata.deltaLink` (new, changed
- * and deleted items). The delta link is checkpointed page by page, so an interrupted run resumes.
+ * and deleted items).
+ *
+ * An enumeration lists only what exists, so it is bounded by a deletion snapshot
+ * (`trackDeletesStart/End`): items deleted while there was no delta link (a full resync) are
+ * tombstoned at its end. Graph expires old delta links with `410 Gone`
+ * (`resyncChangesApplyDifferences`); the run then enumerates the drive again the same way instead
+ * of failing on every run.
  */
 const sync = createSync({
   description: 'Files and folders of the OneDrive, kept up to date with the delta API',
-  version: '1.0.0',
+  version: '1.1.0',
   frequency: 'every hour',
   autoStart: true,
   syncType: 'incremental',
@@ -17,12 +23,26 @@ const sync = createSync({
   models: { DriveItem },
   checkpoint: z.object({ deltaLink: z.string() }),
   exec: async (nango) => {
-    const checkpoint = await nango.getCheckpoint();
-    let deltaLink: string | undefined;
+    const saved = (await nango.getCheckpoint())?.deltaLink;
+    let deltaLink = saved === undefined ? undefined : await readDelta(nango, saved);
+    if (deltaLink === undefined) {
+      if (saved !== undefined) await nango.log('The saved delta link has expired (410): enumerating the drive again');
+      await nango.trackDeletesStart('DriveItem');
+      deltaLink = await readDelta(nango, undefined);
+      await nango.trackDeletesEnd('DriveItem');
+    }
+    if (deltaLink !== undefined) await nango.saveCheckpoint({ deltaLink });
+  },
+});
+
+/** Applies one delta round; returns its new delta link, or undefined when Graph says the link expired. */
+async function readDelta(nango: NangoSyncLocal, from: string | undefined): Promise<string | undefined> {
+  let deltaLink: string | undefined;
+  try {
     for await (const page of nango.paginate<GraphDriveItem>({
       // An absolute deltaLink is passed back as the endpoint, as Nango scripts do.
-      endpoint: checkpoint?.deltaLink ?? '/v1.0/me/drive/root/delta',
-      params: checkpoint?.deltaLink ? {} : { $top: '200' },
+      endpoint: from ?? '/v1.0/me/drive/root/delta',
+      params: from !== undefined ? {} : { $top: '200' },
       paginate: {
         type: 'link',
         link_path_in_response_body: '@odata.nextLink',
@@ -42,9 +62,13 @@ const sync = createSync({
           'DriveItem',
         );
     }
-    if (deltaLink !== undefined) await nango.saveCheckpoint({ deltaLink });
-  },
-});
+  } catch (error) {
+    if (from !== undefined && (error as { response?: { status?: number } }).response?.status === 410) return undefined;
+    throw error;
+  }
+  if (deltaLink === undefined) throw new Error('The delta enumeration ended without an @odata.deltaLink');
+  return deltaLink;
+}
 
 export type NangoSyncLocal = Parameters<(typeof sync)['exec']>[0];
 export default sync;

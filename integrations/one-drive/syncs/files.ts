@@ -9,10 +9,16 @@ import { Drive, DriveFile, type GraphDriveItem, toDriveFile } from '../models.js
  * drive. The checkpoint is saved after each drive, so an interrupted run resumes with the drives it
  * had not finished. Drives themselves are a full snapshot each run (a site that disappears removes
  * its `Drive` record).
+ *
+ * A drive enumeration lists only what exists, so files deleted while there was no delta link would
+ * never be reported. Reading every drive from scratch — the first run, a full resync, a drive that
+ * disappeared, or Graph expiring a delta link with `410 Gone` — is therefore bounded by a
+ * `DriveFile` deletion snapshot, which tombstones every file not seen again. `rebuilding` in the
+ * checkpoint keeps that snapshot open across runs when a rebuild is interrupted.
  */
 const sync = createSync({
   description: 'Files of the user OneDrive and every SharePoint document library they can read',
-  version: '1.0.0',
+  version: '1.1.0',
   frequency: 'every hour',
   autoStart: true,
   syncType: 'incremental',
@@ -22,52 +28,114 @@ const sync = createSync({
   ],
   models: { Drive, DriveFile },
   scopes: ['offline_access', 'Files.Read.All', 'Sites.Read.All'],
-  checkpoint: z.object({ deltaLinks: z.record(z.string(), z.string()) }),
+  checkpoint: z.object({ deltaLinks: z.record(z.string(), z.string()), rebuilding: z.boolean().optional() }),
   exec: async (nango) => {
-    const deltaLinks: Record<string, string> = { ...((await nango.getCheckpoint())?.deltaLinks ?? {}) };
+    const saved = await nango.getCheckpoint();
+    const state: State = { deltaLinks: { ...(saved?.deltaLinks ?? {}) }, rebuilding: saved?.rebuilding === true };
 
     await nango.trackDeletesStart('Drive');
     const drives = await listDrives(nango);
     await nango.batchSave(drives, 'Drive');
     await nango.trackDeletesEnd('Drive');
 
-    for (const drive of drives) {
-      let deltaLink: string | undefined;
-      const saved = deltaLinks[drive.id];
-      for await (const page of nango.paginate<GraphDriveItem>({
-        // A saved deltaLink is absolute and passed back as the endpoint, as Nango scripts do.
-        endpoint: saved ?? `/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta`,
-        params: saved ? {} : { $top: '200' },
-        paginate: {
-          type: 'link',
-          link_path_in_response_body: '@odata.nextLink',
-          response_path: 'value',
-          on_page: async ({ response }) => {
-            const link = (response.data as Record<string, unknown>)['@odata.deltaLink'];
-            if (typeof link === 'string') deltaLink = link;
-          },
-        },
-      })) {
-        const removed = page.filter((item) => item.deleted !== undefined);
-        const current = page.filter((item) => item.deleted === undefined && item.root === undefined);
-        if (current.length > 0)
-          await nango.batchSave(
-            current.map((item) => toDriveFile(item, drive)),
-            'DriveFile',
-          );
-        if (removed.length > 0)
-          await nango.batchDelete(
-            removed.map((item) => ({ id: item.id })),
-            'DriveFile',
-          );
-      }
-      if (deltaLink !== undefined) {
-        deltaLinks[drive.id] = deltaLink;
-        await nango.saveCheckpoint({ deltaLinks });
-      }
+    const vanished = Object.keys(state.deltaLinks).filter((id) => !drives.some((drive) => drive.id === id));
+    if (saved === null) await rebuild(nango, state, 'no checkpoint: reading every drive');
+    else if (vanished.length > 0 && !state.rebuilding)
+      await rebuild(nango, state, `${vanished.length} drive(s) disappeared: reading every drive again`);
+
+    const expired = await readDrives(nango, state, drives);
+    if (expired !== undefined) {
+      await rebuild(nango, state, `the delta link of drive ${expired} expired (410): reading every drive again`);
+      await readDrives(nango, state, drives);
+    }
+    if (state.rebuilding) {
+      await nango.trackDeletesEnd('DriveFile');
+      state.rebuilding = false;
+      await nango.saveCheckpoint(checkpointOf(state, drives));
     }
   },
 });
+
+interface State {
+  deltaLinks: Record<string, string>;
+  rebuilding: boolean;
+}
+
+/** Links of drives that are gone are dropped: a rebuild tombstones their files. */
+function checkpointOf(state: State, drives: Drive[]): { deltaLinks: Record<string, string>; rebuilding?: boolean } {
+  const deltaLinks: Record<string, string> = {};
+  for (const drive of drives) {
+    const link = state.deltaLinks[drive.id];
+    if (link !== undefined) deltaLinks[drive.id] = link;
+  }
+  return state.rebuilding ? { deltaLinks, rebuilding: true } : { deltaLinks };
+}
+
+/** Forget every delta link and open the `DriveFile` snapshot the rest of the run (or runs) fills. */
+async function rebuild(nango: NangoSyncLocal, state: State, why: string): Promise<void> {
+  await nango.log(`Rebuilding the file list (${why})`);
+  await nango.trackDeletesStart('DriveFile');
+  state.deltaLinks = {};
+  state.rebuilding = true;
+  await nango.saveCheckpoint({ deltaLinks: {}, rebuilding: true });
+}
+
+/**
+ * A delta round for every drive, checkpointed after each. Returns the id of a drive whose link
+ * expired; during a rebuild such a drive is simply enumerated again (the snapshot is open).
+ */
+async function readDrives(nango: NangoSyncLocal, state: State, drives: Drive[]): Promise<string | undefined> {
+  for (const drive of drives) {
+    let deltaLink = await readDrive(nango, drive, state.deltaLinks[drive.id]);
+    if (deltaLink === undefined) {
+      if (!state.rebuilding) return drive.id;
+      deltaLink = await readDrive(nango, drive, undefined);
+    }
+    if (deltaLink === undefined) throw new Error(`Graph expired a fresh delta round of drive ${drive.id}`);
+    state.deltaLinks[drive.id] = deltaLink;
+    await nango.saveCheckpoint(checkpointOf(state, drives));
+  }
+  return undefined;
+}
+
+/** One delta round of a drive; its new delta link, or undefined when Graph says `from` expired. */
+async function readDrive(nango: NangoSyncLocal, drive: Drive, from: string | undefined): Promise<string | undefined> {
+  let deltaLink: string | undefined;
+  try {
+    for await (const page of nango.paginate<GraphDriveItem>({
+      // A saved deltaLink is absolute and passed back as the endpoint, as Nango scripts do.
+      endpoint: from ?? `/v1.0/drives/${encodeURIComponent(drive.id)}/root/delta`,
+      params: from !== undefined ? {} : { $top: '200' },
+      paginate: {
+        type: 'link',
+        link_path_in_response_body: '@odata.nextLink',
+        response_path: 'value',
+        on_page: async ({ response }) => {
+          const link = (response.data as Record<string, unknown>)['@odata.deltaLink'];
+          if (typeof link === 'string') deltaLink = link;
+        },
+      },
+    })) {
+      const removed = page.filter((item) => item.deleted !== undefined);
+      const current = page.filter((item) => item.deleted === undefined && item.root === undefined);
+      if (current.length > 0)
+        await nango.batchSave(
+          current.map((item) => toDriveFile(item, drive)),
+          'DriveFile',
+        );
+      if (removed.length > 0)
+        await nango.batchDelete(
+          removed.map((item) => ({ id: item.id })),
+          'DriveFile',
+        );
+    }
+  } catch (error) {
+    if (from !== undefined && (error as { response?: { status?: number } }).response?.status === 410) return undefined;
+    throw error;
+  }
+  if (deltaLink === undefined) throw new Error(`The delta enumeration of drive ${drive.id} ended without a deltaLink`);
+  return deltaLink;
+}
 
 export type NangoSyncLocal = Parameters<(typeof sync)['exec']>[0];
 export default sync;
