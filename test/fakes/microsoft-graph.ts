@@ -171,6 +171,8 @@ export interface MicrosoftGraphFake {
   deleteSiteFile(id: string): void;
   /** Delete a site with its library: searches stop listing it and its drive answers 404. */
   deleteSite(id: string): void;
+  /** Graph's site search (`/sites?search=`) stops (or, with false, resumes) finding this site; it still exists. */
+  graphSearchMisses(siteId: string, missed?: boolean): void;
   /** Requests the SharePoint REST server received (with `sharepointRest`). */
   sharepointRequests: Array<{ url: string; status: number; audience: string | null }>;
   /** Make the SharePoint REST server answer every request with this status (e.g. 403), or null to serve again. */
@@ -1406,6 +1408,8 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
   const sharepointOrigin = `${sharepointServer !== undefined ? 'http' : 'https'}://${sharepointHost}`;
   const sharepointRequests: Array<{ url: string; status: number; audience: string | null }> = [];
   let sharepointForcedStatus: number | null = null;
+  // Graph's `sites?search=` is known to miss sites that SharePoint search finds.
+  const missedByGraphSearch = new Set<string>();
   interface SiteRecord {
     id: string;
     name: string;
@@ -1770,7 +1774,9 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
         throw new GraphError(400, 'invalidRequest', 'Listing sites requires the search query option, e.g. search=*');
       const needle = (search ?? '*').replace(/^"|"$/g, '').toLowerCase();
       const found = siteRecords.filter(
-        (site) => needle === '*' || needle === '' || site.displayName.toLowerCase().includes(needle),
+        (site) =>
+          !missedByGraphSearch.has(site.id) &&
+          (needle === '*' || needle === '' || site.displayName.toLowerCase().includes(needle)),
       );
       page(ctx, found, (site) => site.id, siteJson, 100, 500, 'sites');
       return;
@@ -1826,6 +1832,8 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
         sendJson(ctx, 200, selectFields(ctx, libraryFileJson(file)));
         return;
       }
+      // Neither a site library nor the user's OneDrive (rewritten to /me/drive above): gone or never there.
+      throw new GraphError(404, 'itemNotFound', 'The resource could not be found.');
     }
 
     // ---- Drive
@@ -2579,6 +2587,10 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       file.deleted = true;
       seq += 1;
       file.seq = seq;
+    },
+    graphSearchMisses(siteId, missed = true) {
+      if (missed) missedByGraphSearch.add(siteId);
+      else missedByGraphSearch.delete(siteId);
     },
     deleteSite(id) {
       const index = siteRecords.findIndex((s) => s.id === id);

@@ -203,6 +203,33 @@ describe('OneDrive for Business / SharePoint end to end', () => {
     }
   });
 
+  it('a site that site search misses (it still exists) keeps its files: nothing is deleted, nothing re-read', async () => {
+    const [siteA] = graph.listSites();
+    const { last } = await allRecords('DriveFile');
+    const before = await successfulRuns();
+    const seen = graph.requests.length;
+    graph.sharepointDenies(403);
+    graph.graphSearchMisses(String(siteA?.id));
+    try {
+      await eventually(async () => (await successfulRuns()) > before + 1, 45_000, 'two runs that miss the site');
+    } finally {
+      graph.sharepointDenies(null);
+      graph.graphSearchMisses(String(siteA?.id), false);
+    }
+    const { records } = await allRecords('DriveFile', last);
+    expect(records).toEqual([]);
+    const live = (await allRecords('DriveFile')).records.filter((r) => r._nango_metadata.deleted_at === null);
+    expect(live.map((r) => r.id).sort()).toEqual(
+      [...graph.allItems(), ...graph.siteFiles()].map((i) => String(i.id)).sort(),
+    );
+    // Graph was asked whether the unlisted drive still exists; no drive was enumerated again.
+    const driveId = String((graph.siteFiles(String(siteA?.id))[0] as Body).parentReference.driveId);
+    expect(graph.requests.some((r) => r.url.startsWith(`/v1.0/drives/${encodeURIComponent(driveId)}?`))).toBe(true);
+    const deltaCalls = graph.requests.slice(seen).filter((r) => /\/root\/delta/.test(r.url));
+    expect(deltaCalls.length).toBeGreaterThan(0);
+    expect(deltaCalls.filter((r) => !/token=/.test(r.url))).toEqual([]);
+  });
+
   it('Graph expires the delta links (410) → the run reads every drive again and tombstones the files deleted meanwhile', async () => {
     const { last } = await allRecords('DriveFile');
     const [siteA] = graph.listSites();

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type ConnectionRef, interpolate } from '@weft/auth';
 import { createProxy, type OutboundProxy, ProxyRequestLog, paginate } from '@weft/proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -410,6 +411,34 @@ describe('streaming', () => {
       headers: { 'content-type': 'application/octet-stream' },
     });
     expect(response.data).toEqual({ received: 1_000_000 });
+  });
+
+  it('decodes a gzip answer the script asked for (and drops its length and encoding), or passes it on raw when told to', async () => {
+    const payload = { value: Array.from({ length: 50 }, (_, i) => ({ id: `item-${i}` })) };
+    const zipped = gzipSync(JSON.stringify(payload));
+    up.reset((_req, res) =>
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(zipped.length),
+          'x-request-id': 'r-1',
+        })
+        .end(zipped),
+    );
+    const config = { endpoint: '/zipped', headers: { 'Accept-Encoding': 'gzip' } };
+    const decoded = await proxy.request(ref('pat', 'pat-1'), config);
+    expect(decoded.data).toEqual(payload);
+    expect(decoded.headers['content-encoding']).toBeUndefined();
+    expect(decoded.headers['content-length']).toBeUndefined();
+    expect(decoded.headers['x-request-id']).toBe('r-1');
+    const raw = await proxy.request<Buffer>(ref('pat', 'pat-1'), {
+      ...config,
+      decompress: false,
+      responseType: 'arraybuffer',
+    });
+    expect(raw.headers).toMatchObject({ 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
+    expect(gunzipSync(raw.data).toString()).toBe(JSON.stringify(payload));
   });
 });
 

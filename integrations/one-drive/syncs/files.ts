@@ -38,10 +38,12 @@ const sync = createSync({
     await nango.batchSave(drives, 'Drive');
     await nango.trackDeletesEnd('Drive');
 
-    const vanished = Object.keys(state.deltaLinks).filter((id) => !drives.some((drive) => drive.id === id));
     if (saved === null) await rebuild(nango, state, 'no checkpoint: reading every drive');
-    else if (vanished.length > 0 && !state.rebuilding)
-      await rebuild(nango, state, `${vanished.length} drive(s) disappeared: reading every drive again`);
+    else if (!state.rebuilding) {
+      const gone = await goneDrives(nango, state, drives);
+      if (gone.length > 0)
+        await rebuild(nango, state, `drive(s) ${gone.join(', ')} no longer exist: reading every drive again`);
+    }
 
     const expired = await readDrives(nango, state, drives);
     if (expired !== undefined) {
@@ -51,7 +53,7 @@ const sync = createSync({
     if (state.rebuilding) {
       await nango.trackDeletesEnd('DriveFile');
       state.rebuilding = false;
-      await nango.saveCheckpoint(checkpointOf(state, drives));
+      await nango.saveCheckpoint(checkpointOf(state));
     }
   },
 });
@@ -61,14 +63,32 @@ interface State {
   rebuilding: boolean;
 }
 
-/** Links of drives that are gone are dropped: a rebuild tombstones their files. */
-function checkpointOf(state: State, drives: Drive[]): { deltaLinks: Record<string, string>; rebuilding?: boolean } {
-  const deltaLinks: Record<string, string> = {};
-  for (const drive of drives) {
-    const link = state.deltaLinks[drive.id];
-    if (link !== undefined) deltaLinks[drive.id] = link;
+/**
+ * Drives with a delta link that the listing did not return and Graph confirms are gone (404, or
+ * 403 once the user lost access). Site search can miss a site that still exists: such a drive keeps
+ * its link, and its files stay, until it is listed again.
+ */
+async function goneDrives(nango: NangoSyncLocal, state: State, drives: Drive[]): Promise<string[]> {
+  const gone: string[] = [];
+  for (const id of Object.keys(state.deltaLinks)) {
+    if (drives.some((drive) => drive.id === id)) continue;
+    const status = await nango
+      .get({ endpoint: `/v1.0/drives/${encodeURIComponent(id)}`, params: { $select: 'id' }, retries: 2 })
+      .then(
+        () => 200,
+        (error: { response?: { status?: number } }) => {
+          const code = error.response?.status;
+          if (code === 404 || code === 403) return code;
+          throw error;
+        },
+      );
+    if (status !== 200) gone.push(id);
   }
-  return state.rebuilding ? { deltaLinks, rebuilding: true } : { deltaLinks };
+  return gone;
+}
+
+function checkpointOf(state: State): { deltaLinks: Record<string, string>; rebuilding?: boolean } {
+  return state.rebuilding ? { deltaLinks: state.deltaLinks, rebuilding: true } : { deltaLinks: state.deltaLinks };
 }
 
 /** Forget every delta link and open the `DriveFile` snapshot the rest of the run (or runs) fills. */
@@ -93,7 +113,7 @@ async function readDrives(nango: NangoSyncLocal, state: State, drives: Drive[]):
     }
     if (deltaLink === undefined) throw new Error(`Graph expired a fresh delta round of drive ${drive.id}`);
     state.deltaLinks[drive.id] = deltaLink;
-    await nango.saveCheckpoint(checkpointOf(state, drives));
+    await nango.saveCheckpoint(checkpointOf(state));
   }
   return undefined;
 }

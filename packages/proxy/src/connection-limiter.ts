@@ -71,7 +71,7 @@ export class ConnectionLimiter {
     }
     state.active += 1;
     try {
-      await sleep(state.pausedUntil - Date.now(), signal);
+      if (state.pausedUntil > 0) await sleep(state.pausedUntil - Date.now(), signal);
       if (limits.requestsPerSecond !== undefined && limits.requestsPerSecond > 0) {
         const rate = limits.requestsPerSecond;
         const capacity = limits.burst ?? rate;

@@ -37,6 +37,13 @@ async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+async function readText(body: Readable): Promise<string> {
+  // undici decodes its collected chunks in one step, about half the cost of bytes → string here.
+  const fast = body as Readable & { text?: () => Promise<string> };
+  if (typeof fast.text === 'function') return fast.text();
+  return (await readAll(body)).toString('utf8');
+}
+
 /**
  * The response body as scripts expect it (axios semantics): JSON parsed when it is JSON, XML
  * parsed to an object (Azure Storage answers XML), text otherwise; `arraybuffer` → Buffer,
@@ -48,9 +55,8 @@ export async function parseBody(
   responseType: ResponseType,
 ): Promise<unknown> {
   if (responseType === 'stream') return body;
-  const bytes = await readAll(body);
-  if (responseType === 'arraybuffer') return bytes;
-  const text = bytes.toString('utf8');
+  if (responseType === 'arraybuffer') return readAll(body);
+  const text = await readText(body);
   if (responseType === 'text') return text;
   const type = (contentType ?? '').toLowerCase();
   if (text.length === 0) return '';

@@ -72,7 +72,8 @@ export interface ProxyOptions {
 const tracer = trace.getTracer('weft-proxy');
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const HOP_BY_HOP = new Set([
+// Not passed on to the caller. content-length stays when the body is passed on as received.
+const HOP_BY_HOP_KEEPING_LENGTH = [
   'connection',
   'keep-alive',
   'transfer-encoding',
@@ -81,13 +82,22 @@ const HOP_BY_HOP = new Set([
   'te',
   'trailer',
   'host',
-  'content-length',
-]);
+];
+const HOP_BY_HOP = new Set(HOP_BY_HOP_KEEPING_LENGTH);
+// A decoded body has neither its original length nor its encoding.
+const HOP_BY_HOP_DECODED = new Set([...HOP_BY_HOP_KEEPING_LENGTH, 'content-length', 'content-encoding']);
 
-function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+/** Response headers as one string each, without the names in `skip` (hop-by-hop ones). */
+function flatHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  skip?: ReadonlySet<string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers))
-    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || skip?.has(key)) continue;
+    out[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
   return out;
 }
 
@@ -330,7 +340,6 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         failure = (error as Error).message || String(error);
       }
       const status = response?.statusCode ?? null;
-      const responseHeaders = response ? flatHeaders(response.headers) : {};
       if (
         response &&
         status === 401 &&
@@ -354,7 +363,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         attempts.push({ status, waitedMs: 0 });
         return { response, connection, attempts, url, method };
       }
-      const hint = retryAfterMs(responseHeaders, afterNames, atNames);
+      const hint = response ? retryAfterMs(flatHeaders(response.headers), afterNames, atNames) : undefined;
       const attemptNumber = attempts.length - (refreshed ? 1 : 0);
       const delay = Math.min(hint ?? baseDelay * 2 ** attemptNumber * (0.5 + Math.random()), maxDelay);
       attempts.push({ status, ...(failure ? { error: failure } : {}), waitedMs: Math.round(delay) });
@@ -398,7 +407,12 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     };
     try {
       const { response, connection, attempts, url, method } = await attemptLoop(ref, config, ctx);
-      const headers = flatHeaders(response.headers);
+      const encoding = response.headers['content-encoding'];
+      const stream =
+        config.decompress === false || encoding === undefined
+          ? response.body
+          : decoded(response.body, Array.isArray(encoding) ? encoding.join(', ') : encoding);
+      const headers = flatHeaders(response.headers, stream === response.body ? HOP_BY_HOP : HOP_BY_HOP_DECODED);
       logged = {
         status: response.statusCode,
         attempts: attempts.length,
@@ -407,9 +421,6 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         connectionId: connection.id,
         errorCode: null,
       };
-      const stream = config.decompress === false ? response.body : decoded(response.body, headers['content-encoding']);
-      if (stream !== response.body) delete headers['content-encoding'];
-      for (const name of HOP_BY_HOP) if (name !== 'content-length' || stream !== response.body) delete headers[name];
       if (response.statusCode >= 200 && response.statusCode < 300) {
         const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
         return { status: response.statusCode, headers, data };
