@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
@@ -104,6 +104,31 @@ describe('weft deploy / dryrun and the action API', () => {
     expect(notFound.messages.at(-1).message).toMatch(
       /^WEFT_RUNNER_ACTION_FAILED: Action get-item failed: No item item-999\n\s+at [^\n]*\(actions\/get-item\.ts:19:\d+\)$/,
     );
+  });
+
+  it('a new deploy runs its version from the next call on, and a rollback brings the previous one back', async () => {
+    const headers = { 'Connection-Id': 'c1', 'Provider-Config-Key': 'demo' };
+    const nameOf = async () => {
+      const response = await h.api('/action/trigger', {
+        method: 'POST',
+        headers,
+        json: { action_name: 'get-item', input: { id: 'item-3' } },
+      });
+      return ((await response.json()) as Body).name as string;
+    };
+    expect(await nameOf()).toBe('Item 3');
+    const file = path.join(work, 'demo', 'actions', 'get-item.ts');
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace('name: response.data.title', 'name: `v2 ${response.data.title}`'),
+    );
+    const deployed = await weft(['deploy', work]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stdout).toContain('Deployed demo as version 2');
+    expect(await nameOf()).toBe('v2 Item 3');
+    const rolledBack = await h.api('/deploy/rollback', { method: 'POST', json: { provider_config_key: 'demo' } });
+    expect(await rolledBack.json()).toEqual({ version: 1 });
+    expect(await nameOf()).toBe('Item 3');
   });
 
   it('dryrun prints records and counts and saves nothing', async () => {

@@ -106,6 +106,24 @@ export async function activeScripts(
   return rows.map(toScript);
 }
 
+const ACTIVE_DEPLOYMENT = `
+SELECT d.id AS deployment_id
+FROM deployments d JOIN deployed_scripts s ON s.deployment_id = d.id
+JOIN integrations i ON i.id = d.integration_id
+WHERE d.active AND i.environment_id = $1 AND i.unique_key = $2 AND s.kind = $3 AND s.name = $4`;
+
+const SCRIPT_OF_DEPLOYMENT = `
+SELECT s.kind, s.name, s.file, s.bundle, s.source_map, s.definition, d.id AS deployment_id, d.version
+FROM deployments d JOIN deployed_scripts s ON s.deployment_id = d.id
+WHERE d.id = $1 AND s.kind = $2 AND s.name = $3`;
+
+// A deployed script never changes (deploys and rollbacks switch which deployment is active), so
+// its bundle and source map — often a megabyte with zod inside — are read once per process, not
+// on every run: that read was a third of trigger → script start. Per pool: ids are per database.
+const scriptCache = new WeakMap<Pool, Map<string, DeployedScript>>();
+const SCRIPT_CACHE_SIZE = 200;
+
+/** The active deployment's script: one small query, the artifact itself from the cache. */
 export async function findScript(
   pool: Pool,
   environmentId: number,
@@ -113,15 +131,30 @@ export async function findScript(
   kind: 'sync' | 'action',
   name: string,
 ): Promise<DeployedScript> {
-  const { rows } = await pool.query<Row>(`${ACTIVE} AND s.kind = $3 AND s.name = $4`, [
+  const { rows } = await pool.query<{ deployment_id: number }>(ACTIVE_DEPLOYMENT, [
     environmentId,
     providerConfigKey,
     kind,
     name,
   ]);
-  const row = rows[0];
+  const deploymentId = rows[0]?.deployment_id;
+  if (deploymentId === undefined)
+    throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', { kind, name, providerConfigKey });
+  let cache = scriptCache.get(pool);
+  if (cache === undefined) {
+    cache = new Map();
+    scriptCache.set(pool, cache);
+  }
+  const key = `${deploymentId}\u0000${kind}\u0000${name}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const full = await pool.query<Row>(SCRIPT_OF_DEPLOYMENT, [deploymentId, kind, name]);
+  const row = full.rows[0];
   if (row === undefined) throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', { kind, name, providerConfigKey });
-  return toScript(row);
+  const script = toScript(row);
+  if (cache.size >= SCRIPT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, script);
+  return script;
 }
 
 function diffOf(current: DeployedScript[], next: CompiledScript[]): DeployDiff {
