@@ -6,7 +6,8 @@ import { defineBench, median, percentile } from './harness.js';
 
 const REQUESTS = 20_000;
 const CONCURRENCY = 10;
-const ROUNDS = 3;
+// Five interleaved rounds: the direct baseline swings ±30 % between rounds on 2 cores; the median settles it.
+const ROUNDS = 5;
 
 // The provider: node:http answering a prebuilt ~2 KB JSON body, in its own process (notes/limits.md §5).
 const UPSTREAM = `
