@@ -116,6 +116,8 @@ export interface MicrosoftGraphFake {
   resetRequests(): void;
   /** The next `count` requests answer 429 TooManyRequests with `Retry-After: retryAfterSeconds`. */
   throttleNext(count: number, retryAfterSeconds?: number): void;
+  /** The next `count` requests for a later page of a first drive enumeration answer 503 (an outage mid-enumeration). */
+  failEnumerationPages(count: number): void;
   /**
    * Expire every delta token issued so far, as Graph does with old tokens: drive delta answers 410
    * `resyncChangesApplyDifferences` (with a `Location` to restart from), mail delta 410 `syncStateNotFound`.
@@ -1317,6 +1319,8 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     return { e: state.e, s: state.s, u: state.u, k: state.k, f: state.f };
   }
 
+  let failingEnumerationPages = 0;
+
   function driveDelta(ctx: Ctx, token: string | null): void {
     let state: DeltaState;
     if (token === null) state = { e: deltaEpoch, s: -1, u: seq };
@@ -1327,6 +1331,14 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     }
     const key = (r: DriveRecord): string => `${String(r.depth).padStart(4, '0')}:${r.id}`;
     const cursor = state.k;
+    if (state.s < 0 && cursor !== undefined && failingEnumerationPages > 0) {
+      failingEnumerationPages -= 1;
+      throw new GraphError(
+        503,
+        'serviceNotAvailable',
+        'The service is temporarily unavailable. Please try again later.',
+      );
+    }
     const changed = [...items.values()]
       .filter((r) => r.seq > state.s && r.seq <= state.u && (state.s >= 0 || !r.deleted))
       .filter((r) => cursor === undefined || key(r) > cursor)
@@ -2330,6 +2342,9 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
     },
     throttleNext(count, retryAfterSeconds = 1) {
       throttle = { count, retryAfter: retryAfterSeconds };
+    },
+    failEnumerationPages(count) {
+      failingEnumerationPages = count;
     },
     invalidateDeltaTokens() {
       deltaEpoch += 1;

@@ -147,6 +147,43 @@ describe('OneDrive Personal end to end', () => {
     }
   });
 
+  it('an outage in the middle of a full enumeration → the retry continues from the page it stopped at; nothing lost or deleted', async () => {
+    const { last } = await allRecords();
+    const fresh = (r: { url: string }) => r.url.startsWith('/v1.0/me/drive/root/delta?') && !r.url.includes('token=');
+    const seen = graph.requests.length;
+    const triggeredAt = (await h.db.pool.query<{ now: string }>('SELECT now()::text AS now')).rows[0]?.now;
+    // Every attempt at the second page fails: the proxy gives up (4 attempts) and the run fails.
+    graph.failEnumerationPages(4);
+    await h.api('/sync/trigger', {
+      method: 'POST',
+      json: { provider_config_key: 'one-drive-personal', syncs: ['files'], sync_mode: 'full_refresh' },
+    });
+    const runs = await eventually(
+      async () => {
+        const { rows } = await h.db.pool.query<{ status: string; attempt: number }>(
+          `SELECT status, attempt FROM sync_runs WHERE mode = 'full' AND created_at >= $1 ORDER BY created_at`,
+          [triggeredAt],
+        );
+        return rows.some((r) => r.status === 'success') ? rows : undefined;
+      },
+      45_000,
+      'the full resync and its retry',
+    );
+    expect(runs.map((r) => `${r.status}:${r.attempt}`)).toEqual(['failed:1', 'success:2']);
+    expect(graph.requests.slice(seen).filter((r) => r.status === 503)).toHaveLength(4);
+    // One enumeration in all: the retry asked for the page that had failed, not for the first again.
+    expect(graph.requests.slice(seen).filter(fresh)).toHaveLength(1);
+    const { records } = await allRecords(last);
+    expect(records).toEqual([]);
+    const live = (await allRecords()).records.filter((r) => r._nango_metadata.deleted_at === null);
+    expect(live.map((r) => r.id).sort()).toEqual(
+      graph
+        .allItems()
+        .map((i) => String(i.id))
+        .sort(),
+    );
+  });
+
   it('actions: list-children pages and download-file streams through the pre-authenticated redirect', async () => {
     const listed = await h.api('/action/trigger', {
       method: 'POST',
@@ -205,13 +242,16 @@ describe('OneDrive Personal end to end', () => {
   it('a revoked refresh token → the run fails with needs_reauth, an auth event is sent, no record is deleted', async () => {
     const recordsBefore = await allRecords();
     const liveBefore = recordsBefore.records.filter((r) => r._nango_metadata.deleted_at === null).length;
+    const revokedAt = (await h.db.pool.query<{ now: string }>('SELECT now()::text AS now')).rows[0]?.now;
     identity.revokeAll('app');
     skewMs += 2 * 3600_000; // the current access token expires too
     const failed = await eventually(
       async () =>
         (
           await h.db.pool.query<{ error: Body }>(
-            `SELECT error FROM sync_runs WHERE status = 'failed' AND sync_name = 'files' ORDER BY created_at DESC LIMIT 1`,
+            `SELECT error FROM sync_runs WHERE status = 'failed' AND sync_name = 'files' AND created_at >= $1
+             ORDER BY created_at DESC LIMIT 1`,
+            [revokedAt],
           )
         ).rows[0],
       60_000,
