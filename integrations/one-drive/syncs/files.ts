@@ -11,8 +11,8 @@ import { Drive, DriveFile, type GraphDriveItem, toDriveFile } from '../models.js
  * its `Drive` record).
  *
  * A drive enumeration lists only what exists, so files deleted while there was no delta link would
- * never be reported. Reading every drive from scratch — the first run, a full resync, a drive that
- * disappeared, or Graph expiring a delta link with `410 Gone` — is therefore bounded by a
+ * never be reported. Reading every drive from scratch — the first run, a full resync, a drive Graph
+ * confirms gone, or Graph expiring a delta link with `410 Gone` — is therefore bounded by a
  * `DriveFile` deletion snapshot, which tombstones every file not seen again. `rebuilding` in the
  * checkpoint keeps that snapshot open across runs when a rebuild is interrupted.
  */
