@@ -116,7 +116,10 @@ export interface MicrosoftGraphFake {
   resetRequests(): void;
   /** The next `count` requests answer 429 TooManyRequests with `Retry-After: retryAfterSeconds`. */
   throttleNext(count: number, retryAfterSeconds?: number): void;
-  /** The next `count` requests for a later page of a first drive enumeration answer 503 (an outage mid-enumeration). */
+  /**
+   * The next `count` requests for a later page of a first enumeration (drive delta, or a mail
+   * folder's message delta) answer 503: an outage in the middle of reading everything.
+   */
   failEnumerationPages(count: number): void;
   /**
    * Expire every delta token issued so far, as Graph does with old tokens: drive delta answers 410
@@ -1371,6 +1374,10 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       state = { e: previous.e, s: previous.s, u: seq, f: folder.id };
     } else state = { e: deltaEpoch, s: -1, u: seq, f: folder.id };
     const cursor = state.k;
+    if (state.s < 0 && cursor !== undefined && failingEnumerationPages > 0) {
+      failingEnumerationPages -= 1;
+      throw new GraphError(503, 'ErrorServiceUnavailable', 'The service is temporarily unavailable.');
+    }
     const immutableIds = wantsImmutableIds(ctx);
     const changed = [...messages.values(), ...movedOut]
       .filter((m) => m.folderId === folder.id && m.seq > state.s && m.seq <= state.u && (state.s >= 0 || !m.deleted))

@@ -161,7 +161,7 @@ describe('OneDrive Personal end to end', () => {
     const runs = await eventually(
       async () => {
         const { rows } = await h.db.pool.query<{ status: string; attempt: number }>(
-          `SELECT status, attempt FROM sync_runs WHERE mode = 'full' AND created_at >= $1 ORDER BY created_at`,
+          `SELECT status, attempt FROM sync_runs WHERE mode = 'full' AND started_at >= $1 ORDER BY started_at`,
           [triggeredAt],
         );
         return rows.some((r) => r.status === 'success') ? rows : undefined;

@@ -174,6 +174,45 @@ describe('Outlook end to end', () => {
     expect(checkpoint.rows[0]?.checkpoint.rebuilding).toBeUndefined();
   });
 
+  it('an outage in the middle of reading a large folder → the retry continues at the page it stopped at; nothing lost or deleted', async () => {
+    const { last } = await e.allRecords('OutlookMessage');
+    const firstReads = (r: { url: string }) =>
+      r.url.includes('/messages/delta') && !/\$skiptoken|\$deltatoken/.test(r.url);
+    const seen = e.graph.requests.length;
+    const triggeredAt = (await e.h.db.pool.query<{ now: string }>('SELECT now()::text AS now')).rows[0]?.now;
+    expect(e.graph.listMessages('inbox').length).toBeGreaterThan(50); // more than one page of 50
+    // Every attempt at a second page fails: the proxy gives up (4 attempts) and the run fails.
+    e.graph.failEnumerationPages(4);
+    await e.h.api('/sync/trigger', {
+      method: 'POST',
+      json: { provider_config_key: 'outlook', syncs: ['messages'], sync_mode: 'full_refresh' },
+    });
+    const runs = await eventually(
+      async () => {
+        const { rows } = await e.h.db.pool.query<{ status: string; attempt: number }>(
+          `SELECT status, attempt FROM sync_runs
+           WHERE sync_name = 'messages' AND mode = 'full' AND started_at >= $1 ORDER BY started_at`,
+          [triggeredAt],
+        );
+        return rows.some((r) => r.status === 'success') ? rows : undefined;
+      },
+      45_000,
+      'the full resync and its retry',
+    );
+    expect(runs.map((r) => `${r.status}:${r.attempt}`)).toEqual(['failed:1', 'success:2']);
+    expect(e.graph.requests.slice(seen).filter((r) => r.status === 503)).toHaveLength(4);
+    // Each folder was read from its start once: the retry asked for the page that had failed.
+    const folders = (
+      await e.h.db.pool.query<{ checkpoint: Body }>(
+        `SELECT checkpoint FROM sync_checkpoints WHERE sync_name = 'messages'`,
+      )
+    ).rows[0]?.checkpoint.deltaLinks as Record<string, string>;
+    expect(e.graph.requests.slice(seen).filter(firstReads)).toHaveLength(Object.keys(folders).length);
+    const { records } = await e.allRecords('OutlookMessage', last);
+    expect(records).toEqual([]);
+    expect(ids(live((await e.allRecords('OutlookMessage')).records))).toEqual(ids(e.graph.listMessages()));
+  });
+
   it('send-mail sends through Graph and lands in Sent Items; bad input is refused before any call', async () => {
     const sent = await e.h.api('/action/trigger', {
       method: 'POST',

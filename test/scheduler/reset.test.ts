@@ -160,6 +160,36 @@ describe('full resync with reset (sync_mode full_refresh_and_clear_cache)', () =
     expect(list.find((r) => r.id === queued[0])).toMatchObject({ status: 'success', mode: 'reset', trigger: 'manual' });
   });
 
+  it('a reset that fails while a run is queued behind it makes that run its retry: the reset is not lost', async () => {
+    await idle('append');
+    const before = (await runs('append')).length;
+    const secondPage = (url: URL) => url.pathname === '/items' && url.searchParams.get('cursor') === '50';
+    const held = api.hold(secondPage);
+    expect((await trigger('append', 'full_refresh_and_clear_cache')).status).toBe(200);
+    await held.arrived; // the reset is running, waiting for its second page
+    expect((await trigger('append')).status).toBe(200); // an incremental run queues behind it
+    await eventually(
+      async () => (await runs('append')).slice(before).some((r) => r.status === 'queued' && r.mode === 'incremental'),
+      10_000,
+      'the incremental run queued',
+    );
+    api.failNext(secondPage);
+    held.release();
+    const after = await eventually(
+      async () => {
+        const list = (await runs('append')).slice(before);
+        return list.some((r) => r.status === 'success') ? list : undefined;
+      },
+      20_000,
+      'the reset to succeed',
+    );
+    expect(after.map((r) => [r.status, r.mode, r.attempt, r.trigger])).toEqual([
+      ['failed', 'reset', 1, 'manual'],
+      ['success', 'reset', 2, 'retry'],
+    ]);
+    expect(await live()).toEqual(api.items.map((i) => i.id).sort());
+  });
+
   it('full and reset runs give legacy scripts no lastSyncDate, so they fetch everything', async () => {
     // The legacy sync runs every 30 minutes (0.5 s here): slow it down so only triggers run it.
     const slowed = await h.api('/sync/update-connection-frequency', {

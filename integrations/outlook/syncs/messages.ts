@@ -22,7 +22,8 @@ const FIELDS = [
 /**
  * Every message of every mail folder through Graph's per-folder message delta: the first run reads
  * each folder once, later runs only what changed, one `@odata.deltaLink` per folder in the
- * checkpoint (saved after each folder, so an interrupted run resumes).
+ * checkpoint, and the next page of the folder being read saved after every page, so an interrupted
+ * run (a deploy, a crash, an outage) resumes at that page instead of reading a large Inbox again.
  *
  * Every request asks for immutable ids: Outlook's default ids change when a message moves to
  * another folder, which would make each move look like a deletion plus a new message. With
@@ -39,6 +40,8 @@ const IMMUTABLE_IDS = 'IdType="ImmutableId"';
 interface State {
   deltaLinks: Record<string, string>;
   rebuilding: boolean;
+  /** The next page of a folder's round that has not completed (a large Inbox takes many runs to read). */
+  pending?: { folderId: string; nextLink: string } | undefined;
 }
 
 const sync = createSync({
@@ -55,10 +58,15 @@ const sync = createSync({
     // Absent in checkpoints written by 1.0.0, which synced default ids.
     idType: z.literal('ImmutableId').optional(),
     rebuilding: z.boolean().optional(),
+    pending: z.object({ folderId: z.string(), nextLink: z.string() }).optional(),
   }),
   exec: async (nango) => {
     const saved = await nango.getCheckpoint();
-    const state: State = { deltaLinks: { ...(saved?.deltaLinks ?? {}) }, rebuilding: saved?.rebuilding === true };
+    const state: State = {
+      deltaLinks: { ...(saved?.deltaLinks ?? {}) },
+      rebuilding: saved?.rebuilding === true,
+      pending: saved?.pending,
+    };
     const folders: GraphMailFolder[] = [];
     for await (const page of nango.paginate<GraphMailFolder>({
       endpoint: '/v1.0/me/mailFolders',
@@ -66,6 +74,8 @@ const sync = createSync({
     }))
       folders.push(...page);
 
+    if (state.pending !== undefined && !folders.some((folder) => folder.id === state.pending?.folderId))
+      state.pending = undefined;
     const vanished = Object.keys(state.deltaLinks).filter((id) => !folders.some((folder) => folder.id === id));
     if (saved === null) await rebuild(nango, state, 'no checkpoint: reading every folder');
     else if (saved.idType !== 'ImmutableId')
@@ -90,13 +100,23 @@ const sync = createSync({
 function checkpointOf(
   state: State,
   folders: GraphMailFolder[],
-): { deltaLinks: Record<string, string>; idType: 'ImmutableId'; rebuilding?: boolean } {
+): {
+  deltaLinks: Record<string, string>;
+  idType: 'ImmutableId';
+  rebuilding?: boolean;
+  pending?: { folderId: string; nextLink: string };
+} {
   const deltaLinks: Record<string, string> = {};
   for (const folder of folders) {
     const link = state.deltaLinks[folder.id];
     if (link !== undefined) deltaLinks[folder.id] = link;
   }
-  return { deltaLinks, idType: 'ImmutableId', ...(state.rebuilding ? { rebuilding: true } : {}) };
+  return {
+    deltaLinks,
+    idType: 'ImmutableId',
+    ...(state.rebuilding ? { rebuilding: true } : {}),
+    ...(state.pending ? { pending: state.pending } : {}),
+  };
 }
 
 /** Forget every delta link and open the snapshot the rest of the run (or runs) fills. */
@@ -105,12 +125,13 @@ async function rebuild(nango: NangoSyncLocal, state: State, why: string): Promis
   await nango.trackDeletesStart('OutlookMessage');
   state.deltaLinks = {};
   state.rebuilding = true;
+  state.pending = undefined;
   await nango.saveCheckpoint({ deltaLinks: {}, idType: 'ImmutableId', rebuilding: true });
 }
 
 /**
- * A delta round for every folder, checkpointed after each. Returns the id of a folder whose link
- * expired; during a rebuild such a folder is simply read again (the snapshot is open).
+ * A delta round for every folder, checkpointed after each page. Returns the id of a folder whose
+ * link expired; during a rebuild such a folder is simply read again (the snapshot is open).
  */
 async function readFolders(
   nango: NangoSyncLocal,
@@ -118,59 +139,84 @@ async function readFolders(
   folders: GraphMailFolder[],
 ): Promise<string | undefined> {
   for (const folder of folders) {
-    let deltaLink = await readFolder(nango, folder, state.deltaLinks[folder.id]);
+    const pending = state.pending?.folderId === folder.id ? state.pending.nextLink : undefined;
+    const onPage = async (nextLink: string) => {
+      state.pending = { folderId: folder.id, nextLink };
+      await nango.saveCheckpoint(checkpointOf(state, folders));
+    };
+    let deltaLink = await readFolder(nango, folder, pending ?? state.deltaLinks[folder.id], onPage);
     if (deltaLink === undefined) {
       if (!state.rebuilding) return folder.id;
-      deltaLink = await readFolder(nango, folder, undefined);
+      deltaLink = await readFolder(nango, folder, undefined, onPage);
     }
     if (deltaLink === undefined) throw new Error(`Graph expired a fresh delta round of folder ${folder.id}`);
     state.deltaLinks[folder.id] = deltaLink;
+    state.pending = undefined;
     await nango.saveCheckpoint(checkpointOf(state, folders));
   }
   return undefined;
 }
 
-/** One delta round of a folder; its new delta link, or undefined when Graph says `from` expired. */
+/**
+ * One delta round of a folder from `from` (a delta link, a saved next page, or nothing: a fresh
+ * read). `onPage` gets each next page once the page is stored. Returns the round's new delta link,
+ * or undefined when Graph says `from` expired.
+ */
 async function readFolder(
   nango: NangoSyncLocal,
   folder: GraphMailFolder,
   from: string | undefined,
+  onPage: (nextLink: string) => Promise<void>,
 ): Promise<string | undefined> {
-  let deltaLink: string | undefined;
-  try {
-    for await (const page of nango.paginate<GraphMessage>({
-      endpoint: from ?? `/v1.0/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`,
-      params: from !== undefined ? {} : { $select: FIELDS },
-      headers: { Prefer: `odata.maxpagesize=50, ${IMMUTABLE_IDS}` },
-      paginate: {
-        type: 'link',
-        link_path_in_response_body: '@odata.nextLink',
-        response_path: 'value',
-        on_page: async ({ response }) => {
-          const link = (response.data as Record<string, unknown>)['@odata.deltaLink'];
-          if (typeof link === 'string') deltaLink = link;
-        },
-      },
-    })) {
-      const current = page.filter((m) => m['@removed'] === undefined);
-      if (current.length > 0)
-        await nango.batchSave(
-          current.map((m) => toMessage(m, folder)),
-          'OutlookMessage',
-        );
-      const gone: Array<{ id: string }> = [];
-      for (const removed of page.filter((m) => m['@removed'] !== undefined)) {
-        // Moved, not deleted? Then it still exists (and its new folder's delta saves it).
-        if (!(await stillExists(nango, removed.id))) gone.push({ id: removed.id });
-      }
-      if (gone.length > 0) await nango.batchDelete(gone, 'OutlookMessage');
+  // Paged by hand rather than with nango.paginate: the checkpoint needs each page's own nextLink.
+  let endpoint = from ?? `/v1.0/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`;
+  let params: Record<string, string> = from !== undefined ? {} : { $select: FIELDS };
+  for (;;) {
+    let data: DeltaPage;
+    try {
+      data = (
+        await nango.get<DeltaPage>({
+          endpoint,
+          params,
+          // On every page: Graph applies preferences per request.
+          headers: { Prefer: `odata.maxpagesize=50, ${IMMUTABLE_IDS}` },
+        })
+      ).data;
+    } catch (error) {
+      if (from !== undefined && (error as { response?: { status?: number } }).response?.status === 410)
+        return undefined;
+      throw error;
     }
-  } catch (error) {
-    if (from !== undefined && (error as { response?: { status?: number } }).response?.status === 410) return undefined;
-    throw error;
+    const page = data.value ?? [];
+    const current = page.filter((m) => m['@removed'] === undefined);
+    if (current.length > 0)
+      await nango.batchSave(
+        current.map((m) => toMessage(m, folder)),
+        'OutlookMessage',
+      );
+    const gone: Array<{ id: string }> = [];
+    for (const removed of page.filter((m) => m['@removed'] !== undefined)) {
+      // Moved, not deleted? Then it still exists (and its new folder's delta saves it).
+      if (!(await stillExists(nango, removed.id))) gone.push({ id: removed.id });
+    }
+    if (gone.length > 0) await nango.batchDelete(gone, 'OutlookMessage');
+    const next = data['@odata.nextLink'];
+    if (typeof next !== 'string') {
+      const deltaLink = data['@odata.deltaLink'];
+      if (typeof deltaLink !== 'string')
+        throw new Error(`The delta round of folder ${folder.id} ended without an @odata.deltaLink`);
+      return deltaLink;
+    }
+    await onPage(next);
+    endpoint = next;
+    params = {};
   }
-  if (deltaLink === undefined) throw new Error(`The delta round of folder ${folder.id} ended without a deltaLink`);
-  return deltaLink;
+}
+
+interface DeltaPage {
+  value?: GraphMessage[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
 }
 
 async function stillExists(nango: NangoSyncLocal, id: string): Promise<boolean> {

@@ -61,12 +61,23 @@ ORDER BY started_at DESC LIMIT 1`;
 export const RUN_CONTEXT = `
 SELECT c.provider_config_key, c.connection_id AS external_id FROM connections c WHERE c.id = $1`;
 
+const modeRank = (column: string) => `CASE ${column} WHEN 'reset' THEN 2 WHEN 'full' THEN 1 ELSE 0 END`;
+
+/**
+ * The next attempt of a failed or interrupted run. When a run of the sync is already queued (the
+ * schedule came round meanwhile), that run becomes the retry if the failed one was stronger (a full
+ * or reset run must not turn into an incremental one: a reset would never end its snapshot), and
+ * it continues the attempt (checkpoint and open snapshot kept). Otherwise the queued run serves.
+ */
 export const QUEUE_RETRY = `
 INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, attempt, run_after, scheduled_for)
 SELECT gen_random_uuid(), schedule_id, environment_id, connection_id, sync_name, variant, 'queued', mode, 'retry', attempt + 1,
        now() + make_interval(secs => $2::float8), now() + make_interval(secs => $2::float8)
 FROM sync_runs WHERE id = $1
-ON CONFLICT DO NOTHING
+ON CONFLICT (connection_id, sync_name, variant) WHERE status = 'queued' DO UPDATE
+  SET mode = EXCLUDED.mode, attempt = EXCLUDED.attempt, trigger = 'retry',
+      run_after = least(sync_runs.run_after, EXCLUDED.run_after)
+  WHERE ${modeRank('EXCLUDED.mode')} > ${modeRank('sync_runs.mode')}
 RETURNING id, run_after`;
 
 // Runs whose worker stopped heartbeating (killed, lost network) are interrupted.
@@ -82,8 +93,6 @@ FROM schedules sc JOIN connections c ON c.id = sc.connection_id
 WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
   AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
   AND ($4::text IS NULL OR c.connection_id = $4)`;
-
-const modeRank = (column: string) => `CASE ${column} WHEN 'reset' THEN 2 WHEN 'full' THEN 1 ELSE 0 END`;
 
 /**
  * A manual trigger queues a run, or joins the one already queued; a stronger mode (full, reset)
