@@ -1,4 +1,5 @@
 import { compileIntegration } from '@weft/runner';
+import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
 import { spawnWeft } from '../helpers/weft-process.js';
@@ -138,6 +139,41 @@ describe('scheduled syncs', () => {
       'both manual runs done',
     );
     expect(Date.parse(b?.started_at ?? '')).toBeGreaterThanOrEqual(Date.parse(a?.ended_at ?? ''));
+  });
+
+  it('a run delivered before it is due (app and database clocks differ) is delivered again, not stranded', async () => {
+    await h.api('/sync/pause', { method: 'POST', json: selector });
+    await eventually(
+      async () => (await runsOf(h.db.pool, 'items')).every((r) => r.status !== 'running' && r.status !== 'queued'),
+      20_000,
+      'no active run',
+    );
+    // A run due in a second whose job is delivered at once, as a fast app clock would have it.
+    const { rows } = await h.db.pool.query<{ id: string }>(
+      `INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, run_after)
+       SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'manual',
+              now() + interval '1 second'
+       FROM schedules WHERE connection_id = $1 AND sync_name = 'items' RETURNING id`,
+      [connectionRowId],
+    );
+    const runId = String(rows[0]?.id);
+    const boss = new PgBoss({ connectionString: h.db.url, schema: 'pgboss', supervise: false, schedule: false });
+    await boss.start();
+    await boss.insert('weft-sync-runs', [{ data: { runId } }]);
+    await boss.stop({ graceful: false });
+    const run = await eventually(
+      async () =>
+        (
+          await h.db.pool.query<{ status: string; early: boolean }>(
+            'SELECT status, started_at < run_after AS early FROM sync_runs WHERE id = $1',
+            [runId],
+          )
+        ).rows.find((r) => r.status === 'success'),
+      20_000,
+      'the early run to run once due',
+    );
+    expect(run.early).toBe(false);
+    await h.api('/sync/start', { method: 'POST', json: selector });
   });
 
   it('bad input: unknown sync or connection, invalid frequency, missing fields → stable codes', async () => {

@@ -87,11 +87,19 @@ export function createScheduler(options: SchedulerOptions) {
   let ticking: Promise<void> | undefined;
   let stopped = false;
 
-  async function sendJobs(runs: Array<{ id: string; startAfter?: Date }>): Promise<void> {
+  /**
+   * Jobs for runs, optionally after a delay. The delay goes to pg-boss as seconds, which it adds to
+   * the database's clock: a Date from this process's clock could make a job due before its run's
+   * run_after (set by the database) when the clocks differ, and that run would never be claimed.
+   */
+  async function sendJobs(runs: Array<{ id: string; afterSeconds?: number }>): Promise<void> {
     if (runs.length === 0) return;
     await boss.insert(
       QUEUE,
-      runs.map((r) => ({ data: { runId: r.id }, ...(r.startAfter ? { startAfter: r.startAfter } : {}) })),
+      runs.map((r) => ({
+        data: { runId: r.id },
+        ...(r.afterSeconds !== undefined && r.afterSeconds > 0 ? { startAfter: String(r.afterSeconds) } : {}),
+      })),
     );
   }
 
@@ -111,7 +119,7 @@ export function createScheduler(options: SchedulerOptions) {
     if (attempt >= maxAttempts) return;
     const { rows } = await pool.query<{ id: string; run_after: string }>(sql.QUEUE_RETRY, [runId, delayMs / 1000]);
     const next = rows[0];
-    if (next) await sendJobs([{ id: next.id, startAfter: new Date(Date.now() + delayMs) }]);
+    if (next) await sendJobs([{ id: next.id, afterSeconds: delayMs / 1000 }]);
   }
 
   function scheduleTick(): void {
@@ -139,7 +147,7 @@ export function createScheduler(options: SchedulerOptions) {
       );
       integrationKey = rows[0]?.key;
       if (integrationKey !== undefined && (activeByIntegration.get(integrationKey) ?? 0) >= cap) {
-        await sendJobs([{ id: runId, startAfter: new Date(Date.now() + 1_000) }]);
+        await sendJobs([{ id: runId, afterSeconds: 1 }]);
         return;
       }
       if (integrationKey !== undefined)
@@ -161,12 +169,19 @@ export function createScheduler(options: SchedulerOptions) {
     } catch (error) {
       // 23505: another run of this connection+sync is running; try again shortly (never overlap).
       if ((error as { code?: string }).code === '23505') {
-        await sendJobs([{ id: runId, startAfter: new Date(Date.now() + 500) }]);
+        await sendJobs([{ id: runId, afterSeconds: 0.5 }]);
         return;
       }
       throw error;
     }
-    if (claimed === undefined) return; // cancelled, or claimed elsewhere (a duplicate delivery)
+    if (claimed === undefined) {
+      // Cancelled, or claimed elsewhere (a duplicate delivery) — or delivered before its run_after,
+      // which must not strand it: a queued run nobody will claim blocks every later run of the sync.
+      const { rows } = await pool.query<{ wait_seconds: number }>(sql.QUEUED_WAIT, [runId]);
+      const early = rows[0];
+      if (early !== undefined) await sendJobs([{ id: runId, afterSeconds: Math.max(0.05, early.wait_seconds) }]);
+      return;
+    }
     const run = claimed;
     const controller = new AbortController();
     running.set(run.id, controller);

@@ -47,6 +47,11 @@ UPDATE sync_runs SET status = 'running', worker_id = $2, started_at = now(), hea
 WHERE id = $1 AND status = 'queued' AND run_after <= now()
 RETURNING id, schedule_id, environment_id, connection_id, sync_name, variant, mode, attempt, trigger`;
 
+/** A run still queued but not yet due: how long until it is (by the database's clock). */
+export const QUEUED_WAIT = `
+SELECT extract(epoch FROM run_after - now())::float8 AS wait_seconds FROM sync_runs
+WHERE id = $1 AND status = 'queued' AND run_after > now()`;
+
 export const HEARTBEAT = `UPDATE sync_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running' AND worker_id = $2`;
 
 export const FINISH_RUN = `
