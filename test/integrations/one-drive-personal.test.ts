@@ -20,6 +20,17 @@ const headers = () => ({ 'Connection-Id': connectionId, 'Provider-Config-Key': '
 const allRecords = (cursor?: string) => (e as MicrosoftE2E).allRecords('DriveItem', cursor);
 const successfulRuns = () => (e as MicrosoftE2E).successfulRuns('files');
 
+/** The live (not deleted) records are exactly the drive's items. */
+async function expectLiveRecordsToMatchDrive(): Promise<void> {
+  const live = (await allRecords()).records.filter((r) => r._nango_metadata.deleted_at === null);
+  expect(live.map((r) => r.id).sort()).toEqual(
+    graph
+      .allItems()
+      .map((i) => String(i.id))
+      .sort(),
+  );
+}
+
 beforeAll(async () => {
   e = await startMicrosoftE2E({
     key: 'one-drive-personal',
@@ -128,13 +139,7 @@ describe('OneDrive Personal end to end', () => {
     expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
       [`ADDED:${added.id}`, `DELETED:${victim.id}`].sort(),
     );
-    const live = (await allRecords()).records.filter((r) => r._nango_metadata.deleted_at === null);
-    expect(live.map((r) => r.id).sort()).toEqual(
-      graph
-        .allItems()
-        .map((i) => String(i.id))
-        .sort(),
-    );
+    await expectLiveRecordsToMatchDrive();
 
     const seen = graph.requests.length;
     const before = await successfulRuns();
@@ -175,13 +180,7 @@ describe('OneDrive Personal end to end', () => {
     expect(graph.requests.slice(seen).filter(fresh)).toHaveLength(1);
     const { records } = await allRecords(last);
     expect(records).toEqual([]);
-    const live = (await allRecords()).records.filter((r) => r._nango_metadata.deleted_at === null);
-    expect(live.map((r) => r.id).sort()).toEqual(
-      graph
-        .allItems()
-        .map((i) => String(i.id))
-        .sort(),
-    );
+    await expectLiveRecordsToMatchDrive();
   });
 
   it('actions: list-children pages and download-file streams through the pre-authenticated redirect', async () => {
@@ -229,14 +228,7 @@ describe('OneDrive Personal end to end', () => {
     expect(skewMs).toBeGreaterThan(0); // the clock did jump
     expect(graph.requests.some((r) => r.status === 401)).toBe(true);
     expect((identity.tokenRequests.refresh_token ?? 0) - refreshesBefore).toBe(1);
-    const { records } = await allRecords();
-    const live = records.filter((r) => r._nango_metadata.deleted_at === null);
-    expect(live.map((r) => r.id).sort()).toEqual(
-      graph
-        .allItems()
-        .map((i) => String(i.id))
-        .sort(),
-    );
+    await expectLiveRecordsToMatchDrive();
   });
 
   it('a revoked refresh token → the run fails with needs_reauth, an auth event is sent, no record is deleted', async () => {

@@ -17,6 +17,14 @@ const headers = () => e.headers();
 const allRecords = (model: string, cursor?: string) => e.allRecords(model, cursor);
 const successfulRuns = () => e.successfulRuns('files');
 
+/** The live (not deleted) files are exactly those of the OneDrive and every site library. */
+async function expectLiveFilesToMatchDrives(): Promise<void> {
+  const live = (await allRecords('DriveFile')).records.filter((r) => r._nango_metadata.deleted_at === null);
+  expect(live.map((r) => r.id).sort()).toEqual(
+    [...graph.allItems(), ...graph.siteFiles()].map((i) => String(i.id)).sort(),
+  );
+}
+
 beforeAll(async () => {
   e = await startMicrosoftE2E({
     key: 'one-drive',
@@ -218,10 +226,7 @@ describe('OneDrive for Business / SharePoint end to end', () => {
     }
     const { records } = await allRecords('DriveFile', last);
     expect(records).toEqual([]);
-    const live = (await allRecords('DriveFile')).records.filter((r) => r._nango_metadata.deleted_at === null);
-    expect(live.map((r) => r.id).sort()).toEqual(
-      [...graph.allItems(), ...graph.siteFiles()].map((i) => String(i.id)).sort(),
-    );
+    await expectLiveFilesToMatchDrives();
     // Graph was asked whether the unlisted drive still exists; no drive was enumerated again.
     const driveId = String((graph.siteFiles(String(siteA?.id))[0] as Body).parentReference.driveId);
     expect(graph.requests.some((r) => r.url.startsWith(`/v1.0/drives/${encodeURIComponent(driveId)}?`))).toBe(true);
@@ -252,10 +257,7 @@ describe('OneDrive for Business / SharePoint end to end', () => {
     expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
       [`DELETED:${victim.id}`, `DELETED:${ownVictim.id}`].sort(),
     );
-    const live = (await allRecords('DriveFile')).records.filter((r) => r._nango_metadata.deleted_at === null);
-    expect(live.map((r) => r.id).sort()).toEqual(
-      [...graph.allItems(), ...graph.siteFiles()].map((i) => String(i.id)).sort(),
-    );
+    await expectLiveFilesToMatchDrives();
     const logged = await h.get(`/logs?connection_id=${connectionId}&type=sync&limit=50`);
     expect(JSON.stringify(logged.operations.map((o: Body) => o.messages))).toContain('expired (410)');
   });
