@@ -85,6 +85,17 @@ const live = async () =>
     .map((r) => String(r.id))
     .sort();
 
+/** The append sync's runs after the first `from`, once one of them has succeeded. */
+const untilSuccess = (from: number) =>
+  eventually(
+    async () => {
+      const list = (await runs('append')).slice(from);
+      return list.some((r) => r.status === 'success') ? list : undefined;
+    },
+    20_000,
+    'the reset to succeed',
+  );
+
 const trigger = (key: string, mode?: string) =>
   h.api('/sync/trigger', {
     method: 'POST',
@@ -117,14 +128,7 @@ describe('full resync with reset (sync_mode full_refresh_and_clear_cache)', () =
     const response = await trigger('append', 'full_refresh_and_clear_cache');
     expect(response.status).toBe(200);
     // (Not `idle`: between the failed attempt and its retry being queued nothing is active.)
-    const after = await eventually(
-      async () => {
-        const list = (await runs('append')).slice(runsBefore);
-        return list.some((r) => r.status === 'success') ? list : undefined;
-      },
-      20_000,
-      'the reset to succeed',
-    );
+    const after = await untilSuccess(runsBefore);
     expect(after.map((r) => [r.status, r.mode, r.attempt])).toEqual([
       ['failed', 'reset', 1],
       ['success', 'reset', 2],
@@ -175,14 +179,7 @@ describe('full resync with reset (sync_mode full_refresh_and_clear_cache)', () =
     );
     api.failNext(secondPage);
     held.release();
-    const after = await eventually(
-      async () => {
-        const list = (await runs('append')).slice(before);
-        return list.some((r) => r.status === 'success') ? list : undefined;
-      },
-      20_000,
-      'the reset to succeed',
-    );
+    const after = await untilSuccess(before);
     expect(after.map((r) => [r.status, r.mode, r.attempt, r.trigger])).toEqual([
       ['failed', 'reset', 1, 'manual'],
       ['success', 'reset', 2, 'retry'],

@@ -43,6 +43,14 @@ afterAll(async () => {
 
 const selector = { provider_config_key: 'demo', syncs: ['items'], connection_id: 'c1' };
 
+/** Waits until the sync has no queued or running run (after a pause, nothing new is queued). */
+const noActiveRun = () =>
+  eventually(
+    async () => (await runsOf(h.db.pool, 'items')).every((r) => r.status !== 'running' && r.status !== 'queued'),
+    20_000,
+    'no active run',
+  );
+
 describe('scheduled syncs', () => {
   it('a deployed sync runs by itself, repeatedly; records accumulate; status and run history show it', async () => {
     const runs = await eventually(
@@ -77,11 +85,7 @@ describe('scheduled syncs', () => {
 
   it('pause stops future runs; trigger on a paused sync is refused; start resumes', async () => {
     expect((await h.api('/sync/pause', { method: 'POST', json: selector })).status).toBe(200);
-    await eventually(
-      async () => (await runsOf(h.db.pool, 'items')).every((r) => r.status !== 'running' && r.status !== 'queued'),
-      20_000,
-      'no active run',
-    );
+    await noActiveRun();
     const before = (await runsOf(h.db.pool, 'items')).length;
     await h.db.pool.query(`UPDATE schedules SET next_run_at = now() - interval '1 minute'`);
     await h.scheduler?.tickNow();
@@ -98,11 +102,7 @@ describe('scheduled syncs', () => {
 
   it('a trigger during a running run queues one run (coalescing further triggers) and never overlaps', async () => {
     await h.api('/sync/pause', { method: 'POST', json: selector });
-    await eventually(
-      async () => (await runsOf(h.db.pool, 'items')).every((r) => r.status !== 'running' && r.status !== 'queued'),
-      20_000,
-      'idle',
-    );
+    await noActiveRun();
     await h.api('/sync/start', { method: 'POST', json: selector });
     await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 hour'`);
     // Resuming made the schedule due at once: a tick may have queued a scheduled run before the
@@ -143,11 +143,7 @@ describe('scheduled syncs', () => {
 
   it('a run delivered before it is due (app and database clocks differ) is delivered again, not stranded', async () => {
     await h.api('/sync/pause', { method: 'POST', json: selector });
-    await eventually(
-      async () => (await runsOf(h.db.pool, 'items')).every((r) => r.status !== 'running' && r.status !== 'queued'),
-      20_000,
-      'no active run',
-    );
+    await noActiveRun();
     // A run due in a second whose job is delivered at once, as a fast app clock would have it.
     const { rows } = await h.db.pool.query<{ id: string }>(
       `INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, run_after)
