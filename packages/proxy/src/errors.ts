@@ -31,4 +31,9 @@ export const proxyErrors = defineErrors('proxy', {
     message: 'Provider {provider} has no proxy.base_url (or it does not resolve for this connection)',
     fix: 'Set proxy.base_url in providers.yaml or the integration overrides, fill the connection_config fields it uses, or pass baseUrlOverride.',
   },
+  WEFT_PROXY_UNSUPPORTED_SCHEME: {
+    status: 400,
+    message: 'Refused {scheme} URL {url}: the proxy only calls http and https',
+    fix: 'Use an http(s) base URL, endpoint or baseUrlOverride. A redirect to another scheme (file:, ftp:, data:) is refused the same way; it is never retried.',
+  },
 });

@@ -129,7 +129,40 @@ function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequ
   return parts;
 }
 
-const NO_AUTH = { headers: {}, query: {} } as { headers: Record<string, string>; query: Record<string, string> };
+/** What the auth mode added to a request: removed again on a redirect that leaves its origin. */
+type InjectedAuth = { headers: Record<string, string>; query: Record<string, string> };
+const NO_AUTH: InjectedAuth = { headers: {}, query: {} };
+// Ambient credentials a redirect target never gets, whoever set them (browsers drop these too).
+const ALWAYS_STRIPPED = ['authorization', 'proxy-authorization', 'cookie'];
+
+/** The headers without every injected credential header and the ambient ones. */
+function withoutCredentials(headers: Record<string, string>, injected: InjectedAuth): Record<string, string> {
+  const out = { ...headers };
+  for (const name of ALWAYS_STRIPPED) delete out[name];
+  for (const name in injected.headers) delete out[name];
+  return out;
+}
+
+/**
+ * Removes injected query credentials from a redirect target: the injected names, and any
+ * parameter carrying an injected value under another name (a Location that echoes the key).
+ */
+function stripInjectedQuery(url: URL, injected: InjectedAuth): void {
+  const secrets = new Set(Object.values(injected.query));
+  if (secrets.size === 0 || url.search === '') return;
+  for (const [key, value] of [...url.searchParams]) {
+    if (key in injected.query || secrets.has(value)) url.searchParams.delete(key);
+  }
+}
+
+/** Only http(s) leaves the proxy: any other scheme is refused at once, never retried. */
+function assertHttpScheme(url: URL): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw proxyErrors.create('WEFT_PROXY_UNSUPPORTED_SCHEME', {
+      scheme: url.protocol.replace(/:$/, ''),
+      url: redactedUrl(url),
+    });
+}
 
 /** An origin the provider declares as its own (`proxy.trusted_origins`): overrides to it keep credentials. */
 function isTrustedOrigin(
@@ -229,12 +262,15 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     body: string | Buffer | Readable | undefined,
     authOrigin: string | null,
     signal: AbortSignal | undefined,
+    injected: InjectedAuth = NO_AUTH,
   ): Promise<Dispatcher.ResponseData & { finalUrl: URL }> {
     let current = url;
     let currentMethod = method;
     let currentBody = body;
     let currentHeaders = headers;
+    let leftOrigin = false;
     for (let hop = 0; ; hop++) {
+      assertHttpScheme(current);
       if (!checkedHosts.has(current.hostname)) {
         assertAllowedLiteral(policy, current);
         if (checkedHosts.size < 10_000) checkedHosts.add(current.hostname);
@@ -260,10 +296,13 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         currentMethod = 'GET';
         currentBody = undefined;
       }
-      // Never carry credentials to another origin (e.g. OneDrive's pre-authenticated download URLs).
-      if (next.origin !== authOrigin) {
-        const { authorization: _a, cookie: _c, ...rest } = currentHeaders;
-        currentHeaders = rest;
+      // Never carry credentials to another origin (e.g. OneDrive's pre-authenticated download URLs):
+      // every header and query value the auth mode injected goes, and stays gone for the rest of
+      // the chain, even if it comes back to the origin (a hop we do not control chose that URL).
+      if (leftOrigin || next.origin !== authOrigin) {
+        if (!leftOrigin) currentHeaders = withoutCredentials(currentHeaders, injected);
+        stripInjectedQuery(next, injected);
+        leftOrigin = true;
       }
       current = next;
     }
@@ -309,12 +348,9 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
     const atNames = asList(provider.proxy?.retry?.at);
+    let injected: InjectedAuth = NO_AUTH;
     const headersFor = (c: ResolvedConnection) => {
-      const injected = !sendsCredentials
-        ? NO_AUTH
-        : secondary !== undefined
-          ? secondaryAuth(c, secondary)
-          : authPartsOf(c);
+      injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
       for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
       // authRequestParts already lower-cases header names.
       return { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
@@ -330,7 +366,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
       try {
         response = await limiter.run(
           limiterKey,
-          () => send(url, method, headers, body, authOrigin, ctx.signal),
+          () => send(url, method, headers, body, authOrigin, ctx.signal, injected),
           ctx.signal,
         );
       } catch (error) {
