@@ -49,6 +49,8 @@ export interface ApiOptions {
   scheduler?: Partial<Omit<SchedulerOptions, 'pool' | 'connectionString' | 'runner'>>;
   /** Keep the server's request log lines (LOG_LEVEL info) in `logs`, to check nothing secret is logged. */
   captureLogs?: boolean;
+  /** Extra settings for the server's config (as environment variables), e.g. WEFT_HEARTBEAT_TIMEOUT_SECONDS. */
+  env?: Record<string, string>;
 }
 
 const repoProviders = new URL('../../providers.yaml', import.meta.url).pathname;
@@ -98,7 +100,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
   const app = await buildServer(
     {
-      config: resolveConfig({ LOG_LEVEL: options.captureLogs ? 'info' : 'silent' }),
+      config: resolveConfig({ ...options.env, LOG_LEVEL: options.captureLogs ? 'info' : 'silent' }),
       pool: db.pool,
       box,
       publicUrl: url,

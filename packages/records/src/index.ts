@@ -26,6 +26,7 @@ export {
   type RecordsReaderOptions,
 } from './records-reader.js';
 export { type RecordsTarget, resolveRecordsTarget } from './records-target.js';
+export { type RunChangeCounts, takeRunChanges } from './run-changes.js';
 export {
   compileModelSchema,
   type ValidationPolicy,

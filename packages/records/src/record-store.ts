@@ -3,6 +3,7 @@ import { advisoryLockKey, copyText } from '@weft/db';
 import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { recordsErrors } from './errors.js';
+import { countRunChanges } from './run-changes.js';
 import * as sql from './sql.js';
 import {
   createRecordChecker,
@@ -16,6 +17,11 @@ export interface RecordScope {
   environmentId: number;
   connectionId: number;
   model: string;
+  /**
+   * The sync run writing: its changes are counted in the same transaction (record_run_changes),
+   * so the run's reported counts survive a crash of the process. Unset for actions and dryruns.
+   */
+  runId?: string;
 }
 
 export interface WriteOptions {
@@ -207,6 +213,8 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
       ]);
       const added = counts[0]?.added ?? 0;
       const updated = counts[0]?.updated ?? 0;
+      if (scope.runId !== undefined)
+        await countRunChanges(client, scope.runId, scope.model, { added, updated, deleted: 0 });
       return { ...empty(), added, updated, unchanged: rows.length - added - updated };
     });
   }
@@ -253,6 +261,8 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
           scope.environmentId,
         ]);
         const updated = counts[0]?.updated ?? 0;
+        if (scope.runId !== undefined)
+          await countRunChanges(client, scope.runId, scope.model, { added: 0, updated, deleted: 0 });
         return { ...empty(), updated, unchanged: merged.length - updated, notFound };
       });
     },
@@ -263,6 +273,8 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
       return inTransaction(pool, scope, async (client) => {
         const result = await client.query(sql.TOMBSTONE_IDS, [scope.connectionId, scope.model, ids]);
         const deleted = result.rowCount ?? 0;
+        if (scope.runId !== undefined)
+          await countRunChanges(client, scope.runId, scope.model, { added: 0, updated: 0, deleted });
         return { ...empty(), deleted, notFound: ids.length - deleted };
       });
     },
@@ -287,7 +299,10 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
         }
         const result = await client.query(sql.TOMBSTONE_UNSEEN, [scope.connectionId, scope.model, snapshot.id]);
         await client.query(sql.CLOSE_SNAPSHOT, [snapshot.id]);
-        return { ...empty(), deleted: result.rowCount ?? 0 };
+        const deleted = result.rowCount ?? 0;
+        if (scope.runId !== undefined)
+          await countRunChanges(client, scope.runId, scope.model, { added: 0, updated: 0, deleted });
+        return { ...empty(), deleted };
       });
     },
 

@@ -123,3 +123,15 @@ UPDATE records SET payload = json_build_object('id', external_id), pruned_at = s
 WHERE ctid = ANY (ARRAY(
   SELECT ctid FROM records WHERE pruned_at IS NULL AND updated_at < now() - make_interval(days => $1)
   LIMIT $2))`;
+
+/** Add one batch's committed changes to its run's counters. $1 run id, $2 model, $3 added, $4 updated, $5 deleted. */
+export const COUNT_RUN_CHANGES = `
+INSERT INTO record_run_changes AS c (run_id, model, added, updated, deleted) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (run_id, model) DO UPDATE
+  SET added = c.added + EXCLUDED.added, updated = c.updated + EXCLUDED.updated, deleted = c.deleted + EXCLUDED.deleted`;
+
+/** Take (delete and sum per model) the committed changes of runs $1. */
+export const TAKE_RUN_CHANGES = `
+WITH taken AS (DELETE FROM record_run_changes WHERE run_id = ANY($1::text[]) RETURNING model, added, updated, deleted)
+SELECT model, sum(added)::int AS added, sum(updated)::int AS updated, sum(deleted)::int AS deleted
+FROM taken GROUP BY model ORDER BY model`;

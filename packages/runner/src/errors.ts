@@ -46,6 +46,11 @@ export const runnerErrors = defineErrors('runner', {
     message: '{operation} was called with invalid arguments: {reason}',
     fix: 'Check the arguments against the SDK types (nango.batchSave(records, "Model"), …).',
   },
+  WEFT_RUNNER_ACTION_LOST: {
+    status: 503,
+    message: 'Action {name} was lost: the process running it stopped',
+    fix: 'The Weft process running this async action died (kill -9, out of memory) and its heartbeat stopped for WEFT_HEARTBEAT_TIMEOUT_SECONDS; it is not re-run automatically because it may have had side effects. Check the provider and trigger it again.',
+  },
   WEFT_RUNNER_ACTION_FAILED: {
     status: 400,
     message: 'Action {name} failed: {message}',

@@ -33,6 +33,8 @@ export interface BridgeContext {
   /** Dryrun: writes are validated and counted but not stored. */
   dryRun?: boolean;
   dryRecords?: Record<string, unknown[]>;
+  /** A scheduled sync run's id: record writes count their changes under it, in their own transaction. */
+  countedRunId?: string;
   /** Trace context of the run: bridge calls arrive from the isolate's thread without it. */
   traceContext?: Context;
 }
@@ -131,7 +133,12 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
     return ctx.counts[name];
   };
 
-  const scope = (name: string) => ({ environmentId: ref.environmentId, connectionId: ctx.connection.id, model: name });
+  const scope = (name: string) => ({
+    environmentId: ref.environmentId,
+    connectionId: ctx.connection.id,
+    model: name,
+    ...(ctx.countedRunId !== undefined ? { runId: ctx.countedRunId } : {}),
+  });
 
   const checkpointKey = [ctx.connection.id, ctx.scriptName, ctx.variant];
 

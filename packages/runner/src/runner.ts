@@ -215,6 +215,8 @@ export function createRunner(options: RunnerOptions) {
       signal,
       traceContext: context.active(),
       ...(dry ? { dryRun: true, dryRecords: dry } : {}),
+      // Scheduled runs count their committed changes with the records (crash-exact webhooks).
+      ...(request.runId !== undefined && !dry ? { countedRunId: request.runId } : {}),
     });
     try {
       const fresh = (request.attempt ?? 1) <= 1;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { isWeftError } from '@weft/core';
 import { type Pool, withTransaction } from '@weft/db';
-import { enqueueSyncEvent } from '@weft/records';
+import { enqueueSyncEvent, type RunChangeCounts, takeRunChanges } from '@weft/records';
 import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } from '@weft/runner';
 import { PgBoss } from 'pg-boss';
 import { schedulerErrors } from './errors.js';
@@ -58,6 +58,20 @@ interface ClaimedRun {
 
 export type Scheduler = ReturnType<typeof createScheduler>;
 
+/** Thrown inside the outcome transaction to roll it back when the run was reaped meanwhile. */
+const REAPED_MEANWHILE = Symbol('reaped meanwhile');
+
+/**
+ * The counts a run reports: what was committed (by it and the interrupted attempts it retries),
+ * per model, with zeros for models it touched without changing anything. Never the runner's
+ * in-memory tally, which a crash loses and a retry restarts from zero.
+ */
+function committedCounts(touched: Record<string, unknown>, committed: RunChangeCounts): RunChangeCounts {
+  const counts: RunChangeCounts = {};
+  for (const model of Object.keys(touched)) counts[model] = { added: 0, updated: 0, deleted: 0 };
+  return Object.assign(counts, committed);
+}
+
 /**
  * Background syncs on pg-boss: schedules live in Postgres (no per-schedule state in memory),
  * due ones become `sync_runs` rows plus a pg-boss job each; workers claim a run (one running
@@ -112,12 +126,16 @@ export function createScheduler(options: SchedulerOptions) {
       if (rows.length < 500) break;
     }
     const reaped = await pool.query<{ id: string; attempt: number }>(sql.REAP, [heartbeatTimeoutMs / 1000]);
-    for (const run of reaped.rows) await retry(run.id, run.attempt, 0);
+    for (const run of reaped.rows) await retry(run.id, run.attempt, 0, true);
   }
 
-  async function retry(runId: string, attempt: number, delayMs: number): Promise<void> {
-    if (attempt >= maxAttempts) return;
-    const { rows } = await pool.query<{ id: string; run_after: string }>(sql.QUEUE_RETRY, [runId, delayMs / 1000]);
+  async function retry(runId: string, attempt: number, delayMs: number, interrupted = false): Promise<void> {
+    const { rows } =
+      attempt < maxAttempts
+        ? await pool.query<{ id: string; run_after: string }>(sql.QUEUE_RETRY, [runId, delayMs / 1000])
+        : { rows: [] };
+    // Before the job is sent, so the run taking over cannot finish without the adopted changes.
+    if (interrupted) await pool.query(sql.ADOPT_INTERRUPTED, [runId]);
     const next = rows[0];
     if (next) await sendJobs([{ id: next.id, afterSeconds: delayMs / 1000 }]);
   }
@@ -226,16 +244,28 @@ export function createScheduler(options: SchedulerOptions) {
     }
     const handedBack = result.status === 'cancelled' && stopped;
     const status = handedBack ? 'interrupted' : result.status;
+    let counts: RunChangeCounts = result.counts;
     const finished = await withTransaction(pool, async (client) => {
+      // An interrupted run keeps its committed changes for the retry that adopts them.
+      if (status !== 'interrupted') {
+        const chain = await client.query<{ id: string }>(sql.RUN_CHAIN, [run.id]);
+        counts = committedCounts(
+          result.counts,
+          await takeRunChanges(
+            client,
+            chain.rows.map((r) => r.id),
+          ),
+        );
+      }
       const { rows } = await client.query<{ id: string; started_at: string }>(sql.FINISH_RUN, [
         run.id,
         workerId,
         status,
-        JSON.stringify(result.counts),
+        JSON.stringify(counts),
         result.error ? JSON.stringify(result.error) : null,
         JSON.stringify(result.logs.slice(-500)),
       ]);
-      if (rows.length === 0) return false; // reaped meanwhile: its retry owns the outcome
+      if (rows.length === 0) throw REAPED_MEANWHILE; // its retry owns the outcome (and the counts)
       if (status === 'success' || status === 'failed') {
         await enqueueSyncEvent(client, {
           environmentId: run.environment_id,
@@ -247,14 +277,17 @@ export function createScheduler(options: SchedulerOptions) {
           startedAt: new Date(Date.now() - result.durationMs).toISOString(),
           finishedAt: new Date().toISOString(),
           success: status === 'success',
-          counts: result.counts,
+          counts,
           ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
         });
       }
       return true;
+    }).catch((error: unknown) => {
+      if (error === REAPED_MEANWHILE) return false;
+      throw error;
     });
     if (!finished) return;
-    if (status === 'interrupted') await retry(run.id, run.attempt, 0);
+    if (status === 'interrupted') await retry(run.id, run.attempt, 0, true);
     else if (status === 'failed' && result.error?.retryable)
       await retry(run.id, run.attempt, retryDelayMs * scale * 2 ** (run.attempt - 1));
   }

@@ -85,6 +85,23 @@ ON CONFLICT (connection_id, sync_name, variant) WHERE status = 'queued' DO UPDAT
   WHERE ${modeRank('EXCLUDED.mode')} > ${modeRank('sync_runs.mode')}
 RETURNING id, run_after`;
 
+/** A run and the interrupted attempts whose committed changes it reports. */
+export const RUN_CHAIN = `SELECT id::text AS id FROM sync_runs WHERE id = $1 OR counted_in = $1`;
+
+/**
+ * An interrupted run wrote no outcome: its committed changes (and those of the attempts it was
+ * already reporting) move to the run that takes over its key — the retry just queued, or the run
+ * queued (or already running) when the retry coalesced into it.
+ */
+export const ADOPT_INTERRUPTED = `
+WITH target AS (
+  SELECT q.id FROM sync_runs r
+  JOIN sync_runs q ON q.connection_id = r.connection_id AND q.sync_name = r.sync_name AND q.variant = r.variant
+  WHERE r.id = $1 AND q.id <> $1 AND q.status IN ('queued', 'running')
+  ORDER BY (q.status = 'queued') DESC LIMIT 1
+)
+UPDATE sync_runs s SET counted_in = target.id FROM target WHERE s.id = $1 OR s.counted_in = $1`;
+
 // Runs whose worker stopped heartbeating (killed, lost network) are interrupted.
 export const REAP = `
 UPDATE sync_runs SET status = 'interrupted', ended_at = now(),

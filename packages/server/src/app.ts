@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { startActionHeartbeats } from './action-heartbeats.js';
 import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
@@ -46,7 +47,12 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(connectionRoutes(ctx));
   await app.register(proxyRoutes(ctx));
   await app.register(recordsRoutes(ctx));
-  await app.register(scriptRoutes(ctx));
+  const actionHeartbeats = startActionHeartbeats(ctx.pool, {
+    timeoutMs: ctx.config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+    onError: (error) => app.log.error({ err: error }, 'async action heartbeat failed'),
+  });
+  app.addHook('onClose', async () => actionHeartbeats.stop());
+  await app.register(scriptRoutes({ ...ctx, actionHeartbeats }));
   await app.register(syncRoutes(ctx));
   await app.register(statusRoutes(ctx));
   await app.register(metricsRoutes(ctx));

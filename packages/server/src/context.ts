@@ -5,6 +5,7 @@ import type { OutboundProxy } from '@weft/proxy';
 import type { Runner } from '@weft/runner';
 import type { Scheduler } from '@weft/scheduler';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ActionHeartbeats } from './action-heartbeats.js';
 
 /**
  * Everything route plugins need, built once by the entry point (cli `start`) and passed in.
@@ -24,6 +25,8 @@ export interface ServerContext {
   runner?: Runner;
   /** Scheduler; the /sync/* control routes are registered when present. */
   scheduler?: Scheduler;
+  /** Heartbeats of this process's async action runs (set by buildServer). */
+  actionHeartbeats?: ActionHeartbeats;
 }
 
 declare module 'fastify' {

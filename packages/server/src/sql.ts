@@ -78,3 +78,19 @@ DELETE FROM webhook_events WHERE id IN (
   SELECT e.id FROM webhook_events e
   WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
   LIMIT $2)`;
+
+/** Async action runs this process is running are alive. $1 ids. */
+export const HEARTBEAT_ACTION_RUNS = `
+UPDATE action_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'`;
+
+/**
+ * Async action runs whose process stopped heartbeating for $1 seconds are failed with a clear code
+ * (an action may have side effects at the provider, so it is not run again behind the caller's back).
+ */
+export const REAP_ACTION_RUNS = `
+UPDATE action_runs SET status = 'failed', finished_at = now(),
+  error = jsonb_build_object('code', 'WEFT_RUNNER_ACTION_LOST',
+    'message', 'Action ' || action_name || ' was lost: the process running it stopped (no heartbeat for ' || $1 || ' s)',
+    'details', jsonb_build_object('heartbeat_at', heartbeat_at))
+WHERE status = 'running' AND async AND coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1::float8)
+RETURNING id`;

@@ -157,7 +157,9 @@ export const scriptRoutes =
           true,
           startedAt,
         ]);
+        const untrack = ctx.actionHeartbeats?.track(id);
         run()
+          .finally(() => untrack?.())
           .then(
             (result) =>
               ctx.pool.query(sql.FINISH_ACTION_RUN, [
