@@ -4,7 +4,7 @@ import { type AuthService, createAuthService, loadProviders, type ProviderCatalo
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
 import { ensureEnvironment, freePort } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
-import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
+import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { createRunner, type Runner } from '@weft/runner';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
 import { buildServer } from '@weft/server';
@@ -51,6 +51,8 @@ export interface ApiOptions {
   captureLogs?: boolean;
   /** Extra settings for the server's config (as environment variables), e.g. WEFT_HEARTBEAT_TIMEOUT_SECONDS. */
   env?: Record<string, string>;
+  /** Seal record payloads at rest (as WEFT_RECORDS_ENCRYPTION=on does), with keys derived from the box key. */
+  recordsEncryption?: boolean;
 }
 
 const repoProviders = new URL('../../providers.yaml', import.meta.url).pathname;
@@ -60,6 +62,12 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const boxKey = randomBytes(32);
   const box = createSecretBox(boxKey);
+  const recordCipher = options.recordsEncryption
+    ? createRecordCipher({
+        current: deriveRecordsKey(boxKey, 'records-encryption'),
+        hashKey: deriveRecordsKey(boxKey, 'records-hash'),
+      })
+    : undefined;
   const { environment, createdSecretKey } = await ensureEnvironment(db.pool, box);
   const secretKey = createdSecretKey ?? '';
   // The OAuth redirect URI must be known before listening, so take a free port first.
@@ -86,7 +94,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   const runner = createRunner({
     pool: db.pool,
     proxy,
-    records: createRecordStore({ pool: db.pool }),
+    records: createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) }),
     auth,
     onDeploy: async () => {
       await scheduler?.tickNow();
@@ -108,6 +116,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       proxy,
       runner,
       ...(scheduler ? { scheduler } : {}),
+      ...(recordCipher ? { recordCipher } : {}),
     },
     { logStream },
   );

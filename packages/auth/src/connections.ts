@@ -158,7 +158,8 @@ export async function listConnectionRecords(
     `SELECT * FROM connections WHERE environment_id = $1
        AND ($2::text IS NULL OR provider_config_key = $2)
        AND ($3::text IS NULL OR end_user->>'id' = $3)
-       AND ($4::text IS NULL OR connection_id ILIKE '%' || $4 || '%')
+       -- A plain substring test: LIKE would read % and _ in the user's search as wildcards.
+       AND ($4::text IS NULL OR strpos(lower(connection_id), lower($4)) > 0)
      ORDER BY created_at DESC, id DESC LIMIT 1000`,
     [environmentId, filter.providerConfigKey ?? null, filter.endUserId ?? null, filter.search ?? null],
   );

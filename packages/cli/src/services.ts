@@ -2,7 +2,7 @@ import { createAuthService, type ProviderCatalog } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Database } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
-import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
+import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
 import { createRunner } from '@weft/runner';
 import { createScheduler, type Scheduler } from '@weft/scheduler';
 
@@ -15,6 +15,8 @@ export function createServices(
   publicUrl: string,
   role: 'all' | 'worker',
   onError: (error: unknown) => void,
+  /** Seals record payloads at rest (WEFT_RECORDS_ENCRYPTION=on). */
+  recordCipher?: RecordCipher,
 ) {
   const pool = database.pool;
   const auth = createAuthService({
@@ -37,7 +39,7 @@ export function createServices(
   const runner = createRunner({
     pool,
     proxy,
-    records: createRecordStore({ pool }),
+    records: createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) }),
     auth,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {

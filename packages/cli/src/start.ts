@@ -6,6 +6,7 @@ import { createAlerter } from '@weft/scheduler';
 import { buildServer, listen, pruneOperationLog } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
+import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
 export interface StartOptions {
@@ -36,6 +37,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     const { createdSecretKey } = await ensureEnvironment(database.pool, box);
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
     const pool = database.pool;
+    const recordCipher = recordCipherFor(config, key);
     const { auth, proxy, runner, scheduler } = createServices(
       config,
       database,
@@ -44,9 +46,10 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       publicUrl,
       'all',
       (error) => process.stderr.write(`scheduler: ${(error as Error).message}\n`),
+      recordCipher,
     );
     app = await buildServer(
-      { config, pool, box, publicUrl, auth, proxy, runner, scheduler },
+      { config, pool, box, publicUrl, auth, proxy, runner, scheduler, ...(recordCipher ? { recordCipher } : {}) },
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);

@@ -2,6 +2,7 @@ import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { migrate, openDatabase } from '@weft/db';
 import { resolveEncryptionKey } from './encryption-key.js';
+import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
 /**
@@ -26,6 +27,7 @@ export async function startWorker(
       publicUrl,
       'worker',
       (error) => process.stderr.write(`worker: ${(error as Error).message}\n`),
+      recordCipherFor(config, key),
     );
     await scheduler.start();
     out(`Worker ${scheduler.workerId} started (concurrency ${config.WEFT_WORKER_CONCURRENCY})`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { coreErrors } from './errors.js';
+import { parseEncryptionKey as parseKey } from './secret-box.js';
 
 const port = z.coerce
   .number({ error: 'must be an integer between 1 and 65535' })
@@ -28,6 +29,26 @@ export const configSchema = z.object({
     .optional(),
   /** 32-byte key (64 hex chars or base64) for AES-256-GCM at rest. Generated into the data dir when unset. */
   WEFT_ENCRYPTION_KEY: z.string().optional(),
+  /** Encrypt record payloads at rest with AES-256-GCM (`on`/`off`). @default off */
+  WEFT_RECORDS_ENCRYPTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
+  /** 32-byte key (64 hex chars or base64) for record payloads; unset → derived from WEFT_ENCRYPTION_KEY. */
+  WEFT_RECORDS_ENCRYPTION_KEY: z
+    .string()
+    .refine((value) => parseKey(value) !== null, { error: 'must be 32 bytes as 64 hex characters or base64' })
+    .optional(),
+  /** Comma-separated earlier records keys, still accepted for reading after a rotation. */
+  WEFT_RECORDS_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .refine((keys) => keys.every((k) => parseKey(k) !== null), {
+      error: 'each key must be 32 bytes as 64 hex characters or base64',
+    })
+    .default([]),
   /** Where Weft keeps local state (embedded Postgres, generated key). @default ./.weft */
   WEFT_DATA_DIR: z.string().min(1).default('./.weft'),
   /** Public base URL (OAuth callbacks, links in webhooks/alerts). @default http://localhost:<PORT> */

@@ -27,6 +27,16 @@ export const coreErrors = defineErrors('core', {
     message: '{reason}',
     fix: 'Send `Authorization: Bearer <secret key>`; `weft env show` prints the key of the environment.',
   },
+  WEFT_API_HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'Request headers (with the URL) are larger than the server accepts',
+    fix: 'Send fewer or shorter headers, and pass long inputs in the body instead of the URL.',
+  },
+  WEFT_API_URL_TOO_LONG: {
+    status: 414,
+    message: 'A path segment of {url} is longer than {limit} characters',
+    fix: 'Ids and keys in the path are short; check the URL (pass long inputs in the body).',
+  },
   WEFT_API_PAYLOAD_TOO_LARGE: {
     status: 413,
     message: 'Request body is larger than {limit} bytes',

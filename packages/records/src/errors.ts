@@ -46,4 +46,9 @@ export const recordsErrors = defineErrors('records', {
     message: 'Webhook delivery {id} does not exist in this environment',
     fix: 'List deliveries with GET /webhooks/deliveries and use an id from there.',
   },
+  WEFT_RECORDS_ENCRYPTION_KEY: {
+    status: 500,
+    message: 'Record encryption: {reason}',
+    fix: 'Configure the key the records were sealed with: WEFT_RECORDS_ENCRYPTION=on, the same WEFT_ENCRYPTION_KEY (or WEFT_RECORDS_ENCRYPTION_KEY), and earlier keys in WEFT_RECORDS_ENCRYPTION_PREVIOUS_KEYS after a rotation.',
+  },
 });

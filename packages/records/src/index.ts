@@ -10,12 +10,20 @@ export {
   readRecords,
   readRecordsBody,
 } from './read-records.js';
+export {
+  createRecordCipher,
+  deriveRecordsKey,
+  openPayload,
+  type RecordCipher,
+  type RecordCipherKeys,
+} from './record-cipher.js';
 export { decodeCursor, encodeCursor } from './record-cursor.js';
 export {
   createRecordStore,
   deepMerge,
   type RecordScope,
   type RecordStore,
+  type RecordStoreOptions,
   type SnapshotInfo,
   type WriteOptions,
   type WriteResult,

@@ -1,5 +1,6 @@
 import type { Pool } from '@weft/db';
 import { pgTimestampToIso } from './pg-timestamp.js';
+import { openPayload, type RecordCipher } from './record-cipher.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
 import * as sql from './sql.js';
 
@@ -39,7 +40,11 @@ interface Row {
   meta: string;
 }
 
-async function queryPage(pool: Pool, query: ReadRecordsQuery): Promise<{ rows: Row[]; nextCursor: string | null }> {
+async function queryPage(
+  pool: Pool,
+  query: ReadRecordsQuery,
+  cipher: RecordCipher | undefined,
+): Promise<{ rows: Row[]; nextCursor: string | null }> {
   const limit = query.limit ?? 100;
   const after = query.cursor === undefined ? 0 : decodeCursor(query.cursor);
   const { rows } = await pool.query<Row>(sql.READ_PAGE, [
@@ -51,6 +56,8 @@ async function queryPage(pool: Pool, query: ReadRecordsQuery): Promise<{ rows: R
     query.ids ?? null,
     limit + 1,
   ]);
+  // Sealed payloads (a JSON string, not an object) are opened here; plain ones cost one char test.
+  for (const row of rows) if (row.payload.charCodeAt(0) === 0x22) row.payload = openPayload(row.payload, cipher);
   if (rows.length <= limit) return { rows, nextCursor: null };
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: encodeCursor((page[page.length - 1] as Row).seq) };
@@ -83,8 +90,12 @@ function metadataRenderer(): (row: Row) => string {
  * Postgres as JSON text and are never parsed in Node: the metadata is spliced in before the
  * payload's closing brace.
  */
-export async function readRecords(pool: Pool, query: ReadRecordsQuery): Promise<RecordsPage> {
-  const { rows, nextCursor } = await queryPage(pool, query);
+export async function readRecords(
+  pool: Pool,
+  query: ReadRecordsQuery,
+  options: { cipher?: RecordCipher } = {},
+): Promise<RecordsPage> {
+  const { rows, nextCursor } = await queryPage(pool, query, options.cipher);
   const metadata = metadataRenderer();
   const records = rows.map((row) => {
     const open = row.payload.length > 2 ? `${row.payload.slice(0, -1)}, ` : '{';
@@ -103,8 +114,12 @@ const METADATA_BYTES = 400;
  * (no ~1 MB rope to flatten, no second UTF-8 pass), and the server's CPU is what paces a
  * consumer draining a backlog.
  */
-export async function readRecordsBody(pool: Pool, query: ReadRecordsQuery): Promise<RecordsBody> {
-  const { rows, nextCursor } = await queryPage(pool, query);
+export async function readRecordsBody(
+  pool: Pool,
+  query: ReadRecordsQuery,
+  options: { cipher?: RecordCipher } = {},
+): Promise<RecordsBody> {
+  const { rows, nextCursor } = await queryPage(pool, query, options.cipher);
   const metadata = metadataRenderer();
   const tail = `],"next_cursor":${nextCursor === null ? 'null' : `"${nextCursor}"`}}`;
   // Sized for ASCII payloads (the common case); grown when a row might not fit, since UTF-8

@@ -3,6 +3,7 @@ import { advisoryLockKey, copyText } from '@weft/db';
 import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json.js';
 import { recordsErrors } from './errors.js';
+import { openPayload, type RecordCipher } from './record-cipher.js';
 import { countRunChanges } from './run-changes.js';
 import * as sql from './sql.js';
 import {
@@ -62,6 +63,9 @@ export interface RecordStore {
   openSnapshot(scope: RecordScope): Promise<SnapshotInfo | null>;
 }
 
+/** Longest record id, in UTF-8 bytes: the primary-key index entry must fit in a Postgres page slot. */
+const MAX_ID_BYTES = 2048;
+
 // Below this many rows one unnest INSERT beats COPY (measured: notes/limits.md §1).
 const COPY_THRESHOLD = 200;
 
@@ -77,7 +81,21 @@ function recordId(record: unknown, index: number, model: string): string {
     throw recordsErrors.create('WEFT_RECORDS_INVALID_RECORD', { index, model, reason: 'is not an object' }, { index });
   }
   const id = (record as { id?: unknown }).id;
-  if (typeof id === 'string' && id !== '') return id;
+  if (typeof id === 'string' && id !== '') {
+    // Postgres stores neither a NUL in text nor a key longer than an index entry: refuse such an
+    // id here, naming the record, rather than failing the whole run as a retryable database error.
+    const unstorable = id.includes('\u0000')
+      ? 'contains a NUL byte (\\u0000)'
+      : id.length > MAX_ID_BYTES / 4 && Buffer.byteLength(id) > MAX_ID_BYTES
+        ? `is longer than ${MAX_ID_BYTES} bytes`
+        : undefined;
+    if (unstorable === undefined) return id;
+    throw recordsErrors.create(
+      'WEFT_RECORDS_INVALID_RECORD',
+      { index, model, reason: `has an id Postgres cannot store (${JSON.stringify(id.slice(0, 80))} ${unstorable})` },
+      { index, id: id.slice(0, 200) },
+    );
+  }
   if (typeof id === 'number' && Number.isFinite(id)) return String(id);
   throw recordsErrors.create(
     'WEFT_RECORDS_INVALID_RECORD',
@@ -135,7 +153,12 @@ async function beginLocked(client: PoolClient, scope: RecordScope): Promise<void
  * record stops serialisation (the rest is only checked, to report up to 20 problems) and
  * `checker.finish()` throws before anything is merged.
  */
-async function stage(client: PoolClient, rows: Prepared[], checker: RecordChecker): Promise<void> {
+async function stage(
+  client: PoolClient,
+  rows: Prepared[],
+  checker: RecordChecker,
+  cipher: RecordCipher | undefined,
+): Promise<void> {
   if (!stagingReady.has(client)) {
     await client.query(sql.CREATE_STAGING);
     stagingReady.add(client);
@@ -150,8 +173,8 @@ async function stage(client: PoolClient, rows: Prepared[], checker: RecordChecke
       if (!valid) continue;
       const json = canonicalJson(row.record);
       ids.push(row.id);
-      payloads.push(json);
-      hashes.push(contentHash(json));
+      payloads.push(cipher ? cipher.seal(json) : json);
+      hashes.push(cipher ? cipher.hash(json) : contentHash(json));
     }
     checker.finish();
     await client.query(sql.INSERT_STAGING, [ids, payloads, hashes]);
@@ -167,7 +190,10 @@ async function stage(client: PoolClient, rows: Prepared[], checker: RecordChecke
     valid = checker.check(row.id, row.record) && valid;
     if (!valid) continue;
     const json = canonicalJson(row.record);
-    chunk += `${copyText(row.id)}\t${copyText(json)}\t${contentHash(json)}\n`;
+    // Sealed payloads are base64 in a JSON string: nothing in them needs COPY escaping.
+    chunk += cipher
+      ? `${copyText(row.id)}\t${cipher.seal(json)}\t${cipher.hash(json)}\n`
+      : `${copyText(row.id)}\t${copyText(json)}\t${contentHash(json)}\n`;
     if (chunk.length > 65_536) {
       if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
       chunk = '';
@@ -195,8 +221,14 @@ async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: Poo
 
 const empty = (): WriteResult => ({ added: 0, updated: 0, deleted: 0, unchanged: 0, notFound: 0 });
 
-export function createRecordStore(options: { pool: Pool }): RecordStore {
-  const { pool } = options;
+export interface RecordStoreOptions {
+  pool: Pool;
+  /** Seal payloads at rest (`WEFT_RECORDS_ENCRYPTION=on`); without it payloads are stored as JSON. */
+  cipher?: RecordCipher;
+}
+
+export function createRecordStore(options: RecordStoreOptions): RecordStore {
+  const { pool, cipher } = options;
 
   async function merge(
     scope: RecordScope,
@@ -205,7 +237,7 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
     checker: RecordChecker,
   ): Promise<WriteResult> {
     return inTransaction(pool, scope, async (client) => {
-      await stage(client, rows, checker);
+      await stage(client, rows, checker, cipher);
       const { rows: counts } = await client.query<{ added: number; updated: number }>(statement, [
         scope.connectionId,
         scope.model,
@@ -236,11 +268,19 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
       const patches = prepare(records, scope.model);
       if (patches.length === 0) return empty();
       return inTransaction(pool, scope, async (client) => {
-        const { rows: existing } = await client.query<{ external_id: string; payload: Record<string, unknown> }>(
-          sql.SELECT_PAYLOADS_FOR_MERGE,
-          [scope.connectionId, scope.model, patches.map((p) => p.id)],
+        const { rows: existing } = await client.query<{
+          external_id: string;
+          payload: Record<string, unknown> | string;
+        }>(sql.SELECT_PAYLOADS_FOR_MERGE, [scope.connectionId, scope.model, patches.map((p) => p.id)]);
+        // node-pg parses the json column: a sealed payload arrives as its JSON string.
+        const current = new Map(
+          existing.map((row) => [
+            row.external_id,
+            typeof row.payload === 'string'
+              ? (JSON.parse(openPayload(JSON.stringify(row.payload), cipher)) as Record<string, unknown>)
+              : row.payload,
+          ]),
         );
-        const current = new Map(existing.map((row) => [row.external_id, row.payload]));
         const merged: Prepared[] = [];
         for (const patch of patches) {
           const base = current.get(patch.id);
@@ -254,7 +294,7 @@ export function createRecordStore(options: { pool: Pool }): RecordStore {
         );
         const notFound = patches.length - merged.length;
         if (merged.length === 0) return { ...empty(), notFound };
-        await stage(client, merged, checker);
+        await stage(client, merged, checker, cipher);
         const { rows: counts } = await client.query<{ added: number; updated: number }>(sql.UPSERT_UPDATE, [
           scope.connectionId,
           scope.model,

@@ -1,5 +1,6 @@
 import type { Pool } from '@weft/db';
 import { type ReadRecordsQuery, type RecordsBody, readRecordsBody } from './read-records.js';
+import type { RecordCipher } from './record-cipher.js';
 
 export interface RecordsReaderOptions {
   /** Fetch the next page while the consumer handles this one. @default true */
@@ -8,6 +9,8 @@ export interface RecordsReaderOptions {
   maxAgeMs?: number;
   /** Read-ahead pages kept at once, across consumers (each up to ~1 MB). @default 16 */
   maxPages?: number;
+  /** Opens sealed payloads (`WEFT_RECORDS_ENCRYPTION=on`). */
+  cipher?: RecordCipher;
 }
 
 export interface RecordsReader {
@@ -43,6 +46,7 @@ export function createRecordsReader(pool: Pool, options: RecordsReaderOptions = 
   const maxAgeMs = options.maxAgeMs ?? 5_000;
   const maxPages = options.maxPages ?? 16;
   const ahead = new Map<string, Ahead>();
+  const read = { ...(options.cipher ? { cipher: options.cipher } : {}) };
 
   function prefetch(query: ReadRecordsQuery, nextCursor: string): void {
     const next = { ...query, cursor: nextCursor };
@@ -53,7 +57,7 @@ export function createRecordsReader(pool: Pool, options: RecordsReaderOptions = 
       if (oldest === undefined) break;
       ahead.delete(oldest);
     }
-    const page = readRecordsBody(pool, next);
+    const page = readRecordsBody(pool, next, read);
     page.catch(() => ahead.delete(key)); // a failed read-ahead is simply not used
     ahead.set(key, { page, at: Date.now() });
   }
@@ -67,7 +71,7 @@ export function createRecordsReader(pool: Pool, options: RecordsReaderOptions = 
         ahead.delete(key);
         if (Date.now() - hit.at <= maxAgeMs) result = await hit.page.catch(() => undefined);
       }
-      result ??= await readRecordsBody(pool, query);
+      result ??= await readRecordsBody(pool, query, read);
       if (readAhead && result.nextCursor !== null) prefetch(query, result.nextCursor);
       return result;
     },

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { scriptDefinitionSchema } from './definition-schema.js';
 import { describeArtifact, type ScriptDefinition } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 import { legacyDefinitions } from './legacy-yaml.js';
@@ -190,7 +191,10 @@ export async function compileIntegration(directory: string, options: CompileOpti
   const problems: CompileProblem[] = [];
   for (const script of bundles) {
     try {
-      const definition = await describeArtifact(script.code, script.kind, script.name, legacy);
+      // The same schema POST /deploy checks a client's definition with.
+      const definition = scriptDefinitionSchema.parse(
+        await describeArtifact(script.code, script.kind, script.name, legacy),
+      );
       compiled.push({
         name: script.name,
         kind: definition.kind,

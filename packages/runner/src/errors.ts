@@ -1,6 +1,11 @@
 import { defineErrors } from '@weft/core';
 
 export const runnerErrors = defineErrors('runner', {
+  WEFT_RUNNER_INVALID_BUNDLE: {
+    status: 400,
+    message: 'Script {name} cannot be deployed: its bundle does not parse ({reason})',
+    fix: 'Deploy what `weft compile` / `weft deploy` produce; a hand-edited or truncated bundle is refused before anything is stored.',
+  },
   WEFT_RUNNER_COMPILE_FAILED: {
     status: 400,
     message: 'Compilation failed: {problems}',

@@ -5,6 +5,7 @@ export {
   compileIntegration,
   listScripts,
 } from './compile.js';
+export { scriptDefinitionSchema } from './definition-schema.js';
 export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './deploy-store.js';
 export type { ActionScriptDefinition, ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
 export { runnerErrors } from './errors.js';

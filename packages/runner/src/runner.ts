@@ -5,6 +5,7 @@ import { isWeftError } from '@weft/core';
 import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
+import { assertBundleParses } from './check-bundle.js';
 import type { CompiledScript } from './compile.js';
 import {
   activeScripts,
@@ -289,6 +290,7 @@ export function createRunner(options: RunnerOptions) {
       scripts: CompiledScript[],
       deployOptions: { force?: boolean; dryRun?: boolean } = {},
     ) {
+      for (const script of scripts) await assertBundleParses(script.name, script.bundle);
       const result = await deployScripts(pool, environmentId, providerConfigKey, scripts, deployOptions);
       if (result.applied) await options.onDeploy?.(result.syncs);
       return result;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
 import { runnerErrors } from './errors.js';
 import { SANDBOX_PRELUDE } from './sandbox-prelude.js';
-import { mapStack } from './source-maps.js';
+import { mapStack, withoutHostFrames } from './source-maps.js';
 
 export interface SandboxLimits {
   /** V8 heap limit of the isolate. @default 128 */
@@ -202,7 +202,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     const stack =
       (error as Error).stack && options.sourceMap
         ? mapStack((error as Error).stack ?? '', options.sourceMap)
-        : (error as Error).stack;
+        : withoutHostFrames((error as Error).stack ?? '');
     throw runnerErrors.create('WEFT_RUNNER_SCRIPT_FAILED', { name: options.name, message }, { stack });
   } finally {
     clearTimeout(wallTimer);

@@ -3,8 +3,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { startActionHeartbeats } from './action-heartbeats.js';
 import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
-import { installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './error-handler.js';
+import { installInputGuards } from './input-guards.js';
 import { loggerOptions } from './logger.js';
+import { collectRoutes } from './route-list.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionRoutes } from './routes/connections.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -35,8 +37,14 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
     bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
     // Request ids help correlate log lines; never trust a client-sent id blindly for anything else.
     requestIdHeader: 'x-request-id',
+    // Router and HTTP-parser failures (over-long path segments, oversized headers) answer in
+    // Weft's error shape too, not Fastify's or Node's bare 414/431.
+    frameworkErrors,
+    clientErrorHandler,
   });
+  collectRoutes(app);
   installErrorHandling(app);
+  installInputGuards(app);
   installAuthentication(app, ctx.pool);
   await app.register(formbody);
   await app.register(healthRoutes(ctx));

@@ -2,6 +2,7 @@ import type { AuthService } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Environment, Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
+import type { RecordCipher } from '@weft/records';
 import type { Runner } from '@weft/runner';
 import type { Scheduler } from '@weft/scheduler';
 import type { FastifyBaseLogger } from 'fastify';
@@ -25,6 +26,8 @@ export interface ServerContext {
   runner?: Runner;
   /** Scheduler; the /sync/* control routes are registered when present. */
   scheduler?: Scheduler;
+  /** Opens sealed record payloads (WEFT_RECORDS_ENCRYPTION=on). */
+  recordCipher?: RecordCipher;
   /** Heartbeats of this process's async action runs (set by buildServer). */
   actionHeartbeats?: ActionHeartbeats;
 }

@@ -4,4 +4,5 @@ export { serverErrors } from './errors.js';
 export { listen } from './listen.js';
 export { redactUrl } from './logger.js';
 export { type OperationLogPruned, pruneOperationLog } from './prune-operation-log.js';
+export { type RouteEntry, registeredRoutes } from './route-list.js';
 export { parseRequest } from './validate.js';

@@ -2,7 +2,7 @@
 
 // One row per operation — sync run, action run, proxy call, webhook delivery, auth event — newest first.
 // $1 environment, $2 connection id (external), $3 integration key, $4 name (sync, method+url or
-// event type), $5 state, $6 since, $7 until, $8 types, $9 limit.
+// event type; a substring, never a LIKE pattern), $5 state, $6 since, $7 until, $8 types, $9 limit.
 export const OPERATIONS = `
 SELECT type, id, provider_config_key, connection_id, name, state,
        to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
@@ -37,7 +37,7 @@ FROM (
 ) ops
 WHERE environment_id = $1
   AND ($2::text IS NULL OR connection_id = $2) AND ($3::text IS NULL OR provider_config_key = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || $4 || '%') AND ($5::text IS NULL OR state = $5)
+  AND ($4::text IS NULL OR strpos(lower(name), lower($4)) > 0) AND ($5::text IS NULL OR state = $5)
   AND ($6::timestamptz IS NULL OR at > $6) AND ($7::timestamptz IS NULL OR at <= $7)
   AND ($8::text[] IS NULL OR type = ANY($8::text[]))
 ORDER BY at DESC, id DESC

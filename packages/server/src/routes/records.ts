@@ -64,7 +64,7 @@ const pruneBody = z.object({
 export const recordsRoutes =
   (ctx: ServerContext): FastifyPluginAsync =>
   async (app) => {
-    const reader = createRecordsReader(ctx.pool);
+    const reader = createRecordsReader(ctx.pool, ctx.recordCipher ? { cipher: ctx.recordCipher } : {});
 
     // A consumer paging through a backlog asks for the same target on every page; remembering
     // successful resolutions for 2 s takes a database round trip off each page (a deleted

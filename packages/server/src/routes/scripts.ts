@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isWeftError } from '@weft/core';
-import { type CompiledScript, type RunLog, runnerErrors } from '@weft/runner';
+import { type CompiledScript, type RunLog, runnerErrors, scriptDefinitionSchema } from '@weft/runner';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -14,7 +14,8 @@ const compiledScript = z.object({
   bundle: z.string().min(1),
   source_map: z.string(),
   sources: z.record(z.string(), z.string()).default({}),
-  definition: z.looseObject({ kind: z.enum(['sync', 'action']) }),
+  // Never trusted: checked with the compiler's own schema (models, frequency minimum, …).
+  definition: scriptDefinitionSchema,
 });
 
 const deployBody = z.object({
