@@ -4,6 +4,9 @@ import { type Pool, withTransaction } from '@weft/db';
 import pRetry, { AbortError } from 'p-retry';
 import { request } from 'undici';
 import { authRequestParts } from './auth-headers.js';
+import { connectWithMode } from './auth-modes/connect-mode.js';
+import { refreshModeCredentials } from './auth-modes/refresh-mode.js';
+import { authModeFor, canRefresh } from './auth-modes/registry.js';
 import {
   assertIntegrationAllowed,
   type ConnectSession,
@@ -185,6 +188,19 @@ export function createAuthService(options: AuthServiceOptions) {
           return { connection: current };
         const integration = await integrationById(current.environmentId, current.integrationId);
         const provider = effectiveProvider(providers, integration);
+        const mode = authModeFor(current.credentials.type);
+        if (mode?.refresh !== undefined) {
+          return refreshModeCredentials({
+            client,
+            box,
+            current,
+            ctx: { integration, provider, connectionConfig: current.connectionConfig },
+            handler: { ...mode, refresh: mode.refresh },
+            secretConfigKeys: secretConfigKeysOf(provider),
+            attempts: options.refreshAttempts ?? 3,
+            firstDelayMs: options.refreshRetryDelayMs ?? 500,
+          });
+        }
         const oauth = oauthClient(integration, provider, current.connectionConfig);
         const credentials = current.credentials;
         let token: TokenResponse;
@@ -307,7 +323,7 @@ export function createAuthService(options: AuthServiceOptions) {
   async function getConnection(ref: ConnectionRef, opts: { forceRefresh?: boolean } = {}): Promise<ResolvedConnection> {
     let connection = await findConnectionRecord(pool, box, ref.environmentId, ref.providerConfigKey, ref.connectionId);
     const integration = await integrationById(ref.environmentId, connection.integrationId);
-    const refreshable = connection.credentials.type === 'OAUTH2' || connection.credentials.type === 'OAUTH2_CC';
+    const refreshable = canRefresh(connection.credentials);
     if (refreshable && (opts.forceRefresh === true || needsRefresh(connection.credentials))) {
       connection = await refreshSingleFlight(connection, opts.forceRefresh === true);
     }
@@ -587,7 +603,14 @@ export function createAuthService(options: AuthServiceOptions) {
     async connectWithCredentials(
       target: { sessionToken: string | undefined } | { environmentId: number; connectionId?: string },
       uniqueKey: string,
-      input: { apiKey?: string; username?: string; password?: string; connectionConfig?: Record<string, unknown> },
+      input: {
+        apiKey?: string;
+        username?: string;
+        password?: string;
+        connectionConfig?: Record<string, unknown>;
+        /** Values for the provider's declared `credentials` fields (TWO_STEP, JWT, SIGNATURE, …). */
+        credentials?: Record<string, unknown>;
+      },
     ): Promise<ConnectionRecord> {
       const session = 'sessionToken' in target ? await findConnectSession(pool, target.sessionToken) : null;
       if (session !== null) assertIntegrationAllowed(session, uniqueKey);
@@ -597,7 +620,26 @@ export function createAuthService(options: AuthServiceOptions) {
       const connectionConfig = mergedConnectionConfig(session, uniqueKey, input.connectionConfig ?? {});
       checkConnectionConfig(provider, uniqueKey, connectionConfig);
       let credentials: Credentials;
-      if (provider.auth_mode === 'API_KEY') {
+      const mode = authModeFor(provider.auth_mode);
+      if (mode?.connect !== undefined) {
+        const result = await connectWithMode(
+          { ...mode, connect: mode.connect },
+          {
+            integration,
+            provider,
+            connectionConfig,
+            entered: {
+              ...(input.credentials ?? {}),
+              ...(input.username ? { username: input.username } : {}),
+              ...(input.password !== undefined ? { password: input.password } : {}),
+            },
+            attempts: options.refreshAttempts ?? 3,
+            firstDelayMs: options.refreshRetryDelayMs ?? 500,
+          },
+        );
+        credentials = result.credentials;
+        Object.assign(connectionConfig, result.connectionConfig ?? {});
+      } else if (provider.auth_mode === 'API_KEY') {
         if (!input.apiKey)
           throw authErrors.create('WEFT_AUTH_MISSING_CONNECTION_CONFIG', {
             uniqueKey,

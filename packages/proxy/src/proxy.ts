@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { authRequestParts, type ConnectionRef, interpolate, type ResolvedConnection } from '@weft/auth';
+import {
+  authRequestParts,
+  type ConnectionRef,
+  canRefresh,
+  interpolate,
+  type ResolvedConnection,
+  signRequest,
+  signsEachRequest,
+} from '@weft/auth';
 import { isWeftError } from '@weft/core';
 import { type Dispatcher, Pool } from 'undici';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
@@ -317,7 +325,16 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
           : authPartsOf(c);
       for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
       // authRequestParts already lower-cases header names.
-      return { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
+      const merged: Record<string, string> = { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
+      // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
+      if (sendsCredentials && secondary === undefined && signsEachRequest(c.credentials)) {
+        const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
+        Object.assign(
+          merged,
+          signRequest(c.credentials, c.connectionConfig, { method, url, body: signingBody, headers: merged }),
+        );
+      }
+      return merged;
     };
     let headers = headersFor(connection);
     const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
@@ -325,6 +342,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     let waited = 0;
     const limiterKey = `connection:${connection.id}`;
     for (;;) {
+      // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
+      if (attempts.length > 0 && signsEachRequest(connection.credentials)) headers = headersFor(connection);
       let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
       let failure: string | undefined;
       try {
@@ -340,13 +359,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         failure = (error as Error).message || String(error);
       }
       const status = response?.statusCode ?? null;
-      if (
-        response &&
-        status === 401 &&
-        !refreshed &&
-        sendsCredentials &&
-        (connection.credentials.type === 'OAUTH2' || connection.credentials.type === 'OAUTH2_CC')
-      ) {
+      if (response && status === 401 && !refreshed && sendsCredentials && canRefresh(connection.credentials)) {
         await response.body.dump();
         refreshed = true;
         connection = await credentials.refreshAfterUnauthorized(ref);
