@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { authRequestParts } from './auth-headers.js';
 import { connectWithMode } from './auth-modes/connect-mode.js';
 import { refreshModeCredentials } from './auth-modes/refresh-mode.js';
-import { authModeFor, canRefresh } from './auth-modes/registry.js';
+import { authModeFor, canRefresh, signRequest } from './auth-modes/registry.js';
 import {
   assertIntegrationAllowed,
   type ConnectSession,
@@ -132,7 +132,9 @@ export function createAuthService(options: AuthServiceOptions) {
   function needsRefresh(credentials: Credentials): boolean {
     const expiresAt = expiresAtOf(credentials);
     if (expiresAt === undefined) return false;
-    return Date.parse(expiresAt) - Date.now() <= marginSeconds * 1000;
+    // Self-signed tokens (JWT, WSSE) live minutes and cost nothing to remake: a shorter margin.
+    const margin = authModeFor(credentials.type)?.refreshMarginSeconds ?? marginSeconds;
+    return Date.parse(expiresAt) - Date.now() <= Math.min(margin, marginSeconds) * 1000;
   }
 
   async function requestToken(client: OAuthClient, params: Record<string, string>): Promise<TokenResponse> {
@@ -196,6 +198,9 @@ export function createAuthService(options: AuthServiceOptions) {
             current,
             ctx: { integration, provider, connectionConfig: current.connectionConfig },
             handler: { ...mode, refresh: mode.refresh },
+            forced: force,
+            verificationStatus: (credentials, connectionConfig) =>
+              verificationStatus(provider, credentials, connectionConfig),
             secretConfigKeys: secretConfigKeysOf(provider),
             attempts: options.refreshAttempts ?? 3,
             firstDelayMs: options.refreshRetryDelayMs ?? 500,
@@ -339,32 +344,43 @@ export function createAuthService(options: AuthServiceOptions) {
     return { ...(defaults.connection_config ?? {}), ...input };
   }
 
+  /** HTTP status of the provider's `verification` request with these credentials; undefined when none is declared. */
+  async function verificationStatus(
+    provider: ProviderDefinition,
+    credentials: Credentials,
+    connectionConfig: Record<string, unknown>,
+  ): Promise<number | undefined> {
+    const verification = provider.proxy?.verification ?? provider.verification;
+    const endpoint = verification?.endpoints?.[0] ?? verification?.endpoint;
+    if (verification === undefined || endpoint === undefined) return undefined;
+    const base =
+      interpolate(verification.base_url_override ?? provider.proxy?.base_url ?? '', { connectionConfig }) ?? '';
+    const { headers, query } = authRequestParts(provider, credentials, connectionConfig);
+    const url = new URL(`${base.replace(/\/$/, '')}${endpoint.startsWith('/') ? endpoint : `/${endpoint}`}`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const method = (verification.method ?? 'GET').toUpperCase();
+    const sent: Record<string, string> = { ...headers, ...(verification.headers ?? {}) };
+    // OAuth 1.0a, TBA, SigV4 sign the request itself.
+    Object.assign(sent, signRequest(credentials, connectionConfig, { method, url, body: undefined, headers: sent }));
+    let status = 0;
+    try {
+      const response = await request(url, { method: method as 'GET', headers: sent });
+      status = response.statusCode;
+      await response.body.dump();
+    } catch {
+      status = 0;
+    }
+    return status;
+  }
+
   async function verify(
     provider: ProviderDefinition,
     providerName: string,
     credentials: Credentials,
     connectionConfig: Record<string, unknown>,
   ): Promise<void> {
-    const verification = provider.proxy?.verification ?? provider.verification;
-    const endpoint = verification?.endpoints?.[0] ?? verification?.endpoint;
-    if (verification === undefined || endpoint === undefined) return;
-    const base =
-      interpolate(verification.base_url_override ?? provider.proxy?.base_url ?? '', { connectionConfig }) ?? '';
-    const { headers, query } = authRequestParts(provider, credentials, connectionConfig);
-    const url = new URL(`${base.replace(/\/$/, '')}${endpoint.startsWith('/') ? endpoint : `/${endpoint}`}`);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    let status = 0;
-    try {
-      const response = await request(url, {
-        method: (verification.method ?? 'GET').toUpperCase() as 'GET',
-        headers: { ...headers, ...(verification.headers ?? {}) },
-      });
-      status = response.statusCode;
-      await response.body.dump();
-    } catch {
-      status = 0;
-    }
-    if (status < 200 || status >= 300)
+    const status = await verificationStatus(provider, credentials, connectionConfig);
+    if (status !== undefined && (status < 200 || status >= 300))
       throw authErrors.create('WEFT_AUTH_VERIFICATION_FAILED', { provider: providerName, status });
   }
 

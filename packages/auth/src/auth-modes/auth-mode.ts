@@ -53,6 +53,15 @@ export interface AuthModeHandler {
   ): Promise<ModeResult>;
   /** Obtain fresh credentials; throw `ModeAuthError` (permanent → needs_reauth). Absent = nothing to renew. */
   refresh?(ctx: ModeContext, current: ModeCredentials): Promise<ModeResult>;
+  /**
+   * After the provider answered 401 and `refresh` ran: `'verify'` checks the new credentials with
+   * the provider's `verification` request (self-signed tokens cannot tell a revoked key otherwise);
+   * `'verify-or-revoked'` also treats the absence of such a request as revoked (OAuth 1.0a and TBA
+   * tokens never expire, so a 401 means the end user or admin withdrew them). 401/403 → needs_reauth.
+   */
+  afterUnauthorized?: 'verify' | 'verify-or-revoked';
+  /** Refresh this long before `expires_at` (capped by the service's margin). */
+  refreshMarginSeconds?: number;
   /** Headers that authenticate one request (called for every attempt, so nonces are never reused). */
   sign?(
     credentials: ModeCredentials,

@@ -4,7 +4,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { type ConnectionRecord, type Row, sealConfig, toConnection } from '../connections.js';
 import { expiresAtOf, type ModeCredentials, sealCredentials } from '../credentials.js';
 import { TokenEndpointError } from '../token-endpoint.js';
-import type { AuthModeHandler, ModeContext, ModeResult } from './auth-mode.js';
+import { type AuthModeHandler, ModeAuthError, type ModeContext, type ModeResult } from './auth-mode.js';
 
 /** Run a mode's token request, retrying transient failures (5xx, 429, network) with backoff. */
 export function withModeRetries<T>(work: () => Promise<T>, attempts: number, firstDelayMs: number): Promise<T> {
@@ -40,6 +40,12 @@ export async function refreshModeCredentials(options: {
   secretConfigKeys: readonly string[];
   attempts: number;
   firstDelayMs: number;
+  /** A provider 401 asked for this refresh (see `AuthModeHandler.afterUnauthorized`). */
+  forced: boolean;
+  verificationStatus: (
+    credentials: ModeCredentials,
+    connectionConfig: Record<string, unknown>,
+  ) => Promise<number | undefined>;
 }): Promise<{ connection: ConnectionRecord; failure?: { permanent: boolean; reason: string } }> {
   const { client, box, current, handler } = options;
   let result: ModeResult;
@@ -49,6 +55,24 @@ export async function refreshModeCredentials(options: {
       options.attempts,
       options.firstDelayMs,
     );
+    if (options.forced && handler.afterUnauthorized !== undefined) {
+      const config = { ...current.connectionConfig, ...(result.connectionConfig ?? {}) };
+      const status = await options.verificationStatus(result.credentials, config);
+      if (status === undefined && handler.afterUnauthorized === 'verify-or-revoked')
+        throw new ModeAuthError(
+          401,
+          'credentials_revoked',
+          'the provider answered 401 to credentials that never expire',
+          null,
+        );
+      if (status === 401 || status === 403)
+        throw new ModeAuthError(
+          status,
+          'credentials_revoked',
+          `the provider's verification request answered ${status}`,
+          null,
+        );
+    }
   } catch (raw) {
     const error = unwrapRetryError(raw);
     const cause = error instanceof TokenEndpointError ? error : null;

@@ -1,5 +1,6 @@
 import type { Credentials, ModeCredentials, ModeName } from '../credentials.js';
 import type { AuthModeHandler, RequestToSign } from './auth-mode.js';
+import { jwtMode } from './jwt.js';
 import { twoStepMode } from './two-step.js';
 
 /**
@@ -8,6 +9,7 @@ import { twoStepMode } from './two-step.js';
  */
 const handlers: Partial<Record<ModeName, AuthModeHandler>> = {
   TWO_STEP: twoStepMode,
+  JWT: jwtMode,
 };
 
 export function authModeFor(mode: string): AuthModeHandler | undefined {
