@@ -139,6 +139,22 @@ function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequ
 
 const NO_AUTH = { headers: {}, query: {} } as { headers: Record<string, string>; query: Record<string, string> };
 
+/** A request body to sign, read whole (bounded: signing modes are for API calls, not uploads). */
+async function bufferedBody(stream: Readable, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buffer.length;
+    if (size > limit)
+      throw proxyErrors.create('WEFT_PROXY_INVALID_REQUEST', {
+        reason: `this provider signs request bodies; a body over ${limit} bytes cannot be signed`,
+      });
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** An origin the provider declares as its own (`proxy.trusted_origins`): overrides to it keep credentials. */
 function isTrustedOrigin(
   provider: ResolvedConnection['provider'],
@@ -313,6 +329,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         scriptHeaders['content-type'] ??= 'application/json';
       }
     }
+    // Signing modes (OAuth 1.0a form parameters, SigV4 payload hash) sign the body: read it first.
+    if (body instanceof Readable && signsEachRequest(connection.credentials)) body = await bufferedBody(body);
     const replayable = !(body instanceof Readable);
     const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
@@ -329,10 +347,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
       // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
       if (sendsCredentials && secondary === undefined && signsEachRequest(c.credentials)) {
         const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
-        Object.assign(
-          merged,
-          signRequest(c.credentials, c.connectionConfig, { method, url, body: signingBody, headers: merged }),
-        );
+        Object.assign(merged, signRequest(c, { method, url, body: signingBody, headers: merged }));
       }
       return merged;
     };

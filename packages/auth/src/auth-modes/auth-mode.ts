@@ -1,4 +1,4 @@
-import type { ModeCredentials, ModeName } from '../credentials.js';
+import type { Credentials, ModeCredentials, ModeName } from '../credentials.js';
 import type { Integration } from '../integrations.js';
 import type { ProviderDefinition } from '../provider-schema.js';
 import { TokenEndpointError } from '../token-endpoint.js';
@@ -26,6 +26,14 @@ export interface RequestToSign {
   body: string | Buffer | 'stream' | undefined;
   /** Headers the request will carry (lower-case), so a signer can include e.g. `x-amz-target`. */
   headers: Record<string, string>;
+}
+
+/** What a signer reads: the connection's credentials and config, and the integration's app credentials. */
+export interface SigningConnection {
+  credentials: Credentials;
+  connectionConfig: Record<string, unknown>;
+  /** The integration's client id/secret (OAuth 1.0a consumer key/secret, TBA), host-side only. */
+  client?: { id: string; secret: string } | undefined;
 }
 
 /**
@@ -64,8 +72,7 @@ export interface AuthModeHandler {
   refreshMarginSeconds?: number;
   /** Headers that authenticate one request (called for every attempt, so nonces are never reused). */
   sign?(
-    credentials: ModeCredentials,
-    connectionConfig: Record<string, unknown>,
+    connection: SigningConnection & { credentials: ModeCredentials },
     request: RequestToSign,
   ): Record<string, string>;
   /**

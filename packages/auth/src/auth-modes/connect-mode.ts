@@ -33,21 +33,46 @@ export async function connectWithMode(
       options.firstDelayMs,
     );
   } catch (raw) {
-    const error = unwrapRetryError(raw);
-    if (isWeftError(error)) throw error;
-    const provider = options.integration.provider;
-    if (error instanceof TokenEndpointError && error.permanent) {
-      throw authErrors.create(
-        'WEFT_AUTH_CREDENTIALS_REJECTED',
-        { provider, status: error.status, reason: error.message },
-        { provider_error: error.error },
-      );
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    throw authErrors.create('WEFT_AUTH_TOKEN_EXCHANGE_FAILED', {
-      provider,
-      status: error instanceof TokenEndpointError ? error.status : 0,
-      reason,
-    });
+    throw asWeftError(options.integration.provider, unwrapRetryError(raw));
+  }
+}
+
+function asWeftError(provider: string, error: unknown): unknown {
+  if (isWeftError(error)) return error;
+  if (error instanceof TokenEndpointError && error.permanent) {
+    return authErrors.create(
+      'WEFT_AUTH_CREDENTIALS_REJECTED',
+      { provider, status: error.status, reason: error.message },
+      { provider_error: error.error },
+    );
+  }
+  return authErrors.create('WEFT_AUTH_TOKEN_EXCHANGE_FAILED', {
+    provider,
+    status: error instanceof TokenEndpointError ? error.status : 0,
+    reason: error instanceof Error ? error.message : String(error),
+  });
+}
+
+/** First leg of a mode's redirect flow (OAuth 1.0a request token, GitHub App installation page). */
+export async function startModeRedirect(
+  handler: AuthModeHandler & { authorize: NonNullable<AuthModeHandler['authorize']> },
+  options: ModeContext & { redirectUri: string; state: string },
+): Promise<{ url: string; pending?: string }> {
+  try {
+    return await handler.authorize(options, { redirectUri: options.redirectUri, state: options.state });
+  } catch (error) {
+    throw asWeftError(options.integration.provider, error);
+  }
+}
+
+/** Second leg: the provider sent the end user back with `query`. */
+export async function finishModeFlow(
+  handler: AuthModeHandler & { callback: NonNullable<AuthModeHandler['callback']> },
+  options: ModeContext & { query: Record<string, string>; pending: string | undefined; redirectUri: string },
+): Promise<ModeResult> {
+  try {
+    return await handler.callback(options, options);
+  } catch (error) {
+    throw asWeftError(options.integration.provider, error);
   }
 }

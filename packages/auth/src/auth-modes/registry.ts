@@ -1,6 +1,7 @@
 import type { Credentials, ModeCredentials, ModeName } from '../credentials.js';
-import type { AuthModeHandler, RequestToSign } from './auth-mode.js';
+import type { AuthModeHandler, RequestToSign, SigningConnection } from './auth-mode.js';
 import { jwtMode } from './jwt.js';
+import { oauth1Mode } from './oauth1.js';
 import { twoStepMode } from './two-step.js';
 
 /**
@@ -10,6 +11,7 @@ import { twoStepMode } from './two-step.js';
 const handlers: Partial<Record<ModeName, AuthModeHandler>> = {
   TWO_STEP: twoStepMode,
   JWT: jwtMode,
+  OAUTH1: oauth1Mode,
 };
 
 export function authModeFor(mode: string): AuthModeHandler | undefined {
@@ -32,14 +34,12 @@ export function signsEachRequest(credentials: Credentials): boolean {
 }
 
 /** Headers that authenticate this one request, for signing modes; `{}` for the others. */
-export function signRequest(
-  credentials: Credentials,
-  connectionConfig: Record<string, unknown>,
-  request: RequestToSign,
-): Record<string, string> {
-  const creds = modeCredentials(credentials);
+export function signRequest(connection: SigningConnection, request: RequestToSign): Record<string, string> {
+  const creds = modeCredentials(connection.credentials);
   const handler = creds === undefined ? undefined : authModeFor(creds.type);
-  return creds === undefined || handler?.sign === undefined ? {} : handler.sign(creds, connectionConfig, request);
+  return creds === undefined || handler?.sign === undefined
+    ? {}
+    : handler.sign({ ...connection, credentials: creds }, request);
 }
 
 /** A mode's default headers when the provider declares no `authorization` header of its own. */
@@ -52,4 +52,9 @@ export function modeDefaultHeaders(
   const handler = authModeFor(creds.type);
   if (handler?.headers !== undefined) return handler.headers(creds, provider);
   return typeof creds.token === 'string' ? { authorization: `Bearer ${creds.token}` } : {};
+}
+
+/** Modes connected by sending the end user to the provider (OAuth 1.0a, GitHub App installation). */
+export function usesRedirect(mode: string): boolean {
+  return mode === 'OAUTH2' || authModeFor(mode)?.authorize !== undefined;
 }

@@ -1,5 +1,5 @@
 import type { Integration, ProviderDefinition } from '@weft/auth';
-import { requiredConnectionConfig } from '@weft/auth';
+import { requiredConnectionConfig, usesRedirect } from '@weft/auth';
 import { escapeHtml, layout } from './html.js';
 
 function field(name: string, label: string, type = 'text', extra = ''): string {
@@ -44,7 +44,7 @@ export function connectPage(
       .join('');
     const hidden = `<input type="hidden" name="connect_session_token" value="${escapeHtml(sessionToken)}">`;
     let form: string;
-    if (provider.auth_mode === 'OAUTH2') {
+    if (usesRedirect(provider.auth_mode)) {
       form = `<form method="get" action="/oauth/connect/${key}" data-integration="${key}">${hidden}${configFields}<button type="submit">Connect ${escapeHtml(integration.displayName)}</button></form>`;
     } else {
       const secret =
