@@ -30,7 +30,7 @@ export interface TrelloFake {
 const enc = (value: string) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-function parseAuthorization(header: string | undefined): Record<string, string> | undefined {
+export function parseAuthorization(header: string | undefined): Record<string, string> | undefined {
   if (header === undefined || !header.startsWith('OAuth ')) return undefined;
   const out: Record<string, string> = {};
   for (const match of header.slice(6).matchAll(/([\w-]+)="([^"]*)"/g))
@@ -38,13 +38,14 @@ function parseAuthorization(header: string | undefined): Record<string, string> 
   return out;
 }
 
-/** RFC 5849 §3.4.1 signature base string and §3.4.2 HMAC-SHA1. */
-function expectedSignature(
+/** RFC 5849 §3.4.1 signature base string and §3.4.2 HMAC-SHA1 (HMAC-SHA256 for NetSuite TBA). */
+export function expectedSignature(
   method: string,
   url: URL,
   params: Array<[string, string]>,
   consumerSecret: string,
   tokenSecret: string,
+  algorithm: 'sha1' | 'sha256' = 'sha1',
 ): string {
   const normalized = params
     .map(([k, v]) => [enc(k), enc(v)] as const)
@@ -52,7 +53,7 @@ function expectedSignature(
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
   const base = [method.toUpperCase(), enc(`${url.protocol}//${url.host}${url.pathname}`), enc(normalized)].join('&');
-  return createHmac('sha1', `${enc(consumerSecret)}&${enc(tokenSecret)}`)
+  return createHmac(algorithm, `${enc(consumerSecret)}&${enc(tokenSecret)}`)
     .update(base)
     .digest('base64');
 }

@@ -1,6 +1,12 @@
 export { authRequestParts } from './auth-headers.js';
 export type { RequestToSign } from './auth-modes/auth-mode.js';
-export { canRefresh, signRequest, signsEachRequest, usesRedirect } from './auth-modes/registry.js';
+export {
+  canRefresh,
+  credentialFieldsFor,
+  signRequest,
+  signsEachRequest,
+  usesRedirect,
+} from './auth-modes/registry.js';
 export {
   type AuthEvent,
   type AuthService,

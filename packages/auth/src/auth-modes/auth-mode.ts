@@ -68,6 +68,11 @@ export interface AuthModeHandler {
    * tokens never expire, so a 401 means the end user or admin withdrew them). 401/403 → needs_reauth.
    */
   afterUnauthorized?: 'verify' | 'verify-or-revoked';
+  /**
+   * The fields the end user enters when the providers.yaml entry declares no `credentials` (Nango
+   * hard-codes them for BILL and TBA).
+   */
+  defaultCredentialFields?: Record<string, { title: string; secret?: boolean }>;
   /** Refresh this long before `expires_at` (capped by the service's margin). */
   refreshMarginSeconds?: number;
   /** Headers that authenticate one request (called for every attempt, so nonces are never reused). */

@@ -4,9 +4,14 @@ import { TokenEndpointError } from '../token-endpoint.js';
 import type { AuthModeHandler, ModeContext, ModeResult } from './auth-mode.js';
 import { unwrapRetryError, withModeRetries } from './refresh-mode.js';
 
-/** Declared `credentials` fields the end user must fill (not optional, not automated). */
-export function requiredCredentialFields(ctx: Pick<ModeContext, 'provider'>): Array<[string, string]> {
-  return Object.entries(ctx.provider.credentials ?? {})
+/** Declared `credentials` fields the end user must fill (not optional, not automated), else the mode's own. */
+export function requiredCredentialFields(
+  ctx: Pick<ModeContext, 'provider'>,
+  handler: Pick<AuthModeHandler, 'defaultCredentialFields'>,
+): Array<[string, string]> {
+  if (ctx.provider.credentials === undefined)
+    return Object.entries(handler.defaultCredentialFields ?? {}).map(([name, field]) => [name, field.title]);
+  return Object.entries(ctx.provider.credentials)
     .filter(([, field]) => !field.optional && !field.automated)
     .map(([name, field]) => [name, field.title ?? field.description ?? name]);
 }
@@ -21,7 +26,7 @@ export async function connectWithMode(
   options: ModeContext & { entered: Record<string, unknown>; attempts: number; firstDelayMs: number },
 ): Promise<ModeResult> {
   const uniqueKey = options.integration.uniqueKey;
-  for (const [field, title] of requiredCredentialFields(options)) {
+  for (const [field, title] of requiredCredentialFields(options, handler)) {
     const value = options.entered[field];
     if (value === undefined || value === null || value === '')
       throw authErrors.create('WEFT_AUTH_MISSING_CREDENTIAL', { uniqueKey, field, title });

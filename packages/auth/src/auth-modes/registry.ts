@@ -1,7 +1,11 @@
 import type { Credentials, ModeCredentials, ModeName } from '../credentials.js';
+import type { InputField, ProviderDefinition } from '../provider-schema.js';
 import type { AuthModeHandler, RequestToSign, SigningConnection } from './auth-mode.js';
+import { billMode } from './bill.js';
 import { jwtMode } from './jwt.js';
 import { oauth1Mode } from './oauth1.js';
+import { signatureMode } from './signature.js';
+import { tbaMode } from './tba.js';
 import { twoStepMode } from './two-step.js';
 
 /**
@@ -12,6 +16,9 @@ const handlers: Partial<Record<ModeName, AuthModeHandler>> = {
   TWO_STEP: twoStepMode,
   JWT: jwtMode,
   OAUTH1: oauth1Mode,
+  SIGNATURE: signatureMode,
+  BILL: billMode,
+  TBA: tbaMode,
 };
 
 export function authModeFor(mode: string): AuthModeHandler | undefined {
@@ -57,4 +64,13 @@ export function modeDefaultHeaders(
 /** Modes connected by sending the end user to the provider (OAuth 1.0a, GitHub App installation). */
 export function usesRedirect(mode: string): boolean {
   return mode === 'OAUTH2' || authModeFor(mode)?.authorize !== undefined;
+}
+
+/** What the connect page asks for: the entry's `credentials`, else the mode's built-in fields. */
+export function credentialFieldsFor(provider: ProviderDefinition): Record<string, InputField> {
+  if (provider.credentials !== undefined) return provider.credentials;
+  const defaults = authModeFor(provider.auth_mode)?.defaultCredentialFields ?? {};
+  return Object.fromEntries(
+    Object.entries(defaults).map(([name, field]) => [name, { title: field.title, secret: field.secret ?? false }]),
+  );
 }

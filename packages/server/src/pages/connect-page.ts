@@ -1,5 +1,5 @@
 import type { Integration, ProviderDefinition } from '@weft/auth';
-import { requiredConnectionConfig, usesRedirect } from '@weft/auth';
+import { credentialFieldsFor, requiredConnectionConfig, usesRedirect } from '@weft/auth';
 import { escapeHtml, layout } from './html.js';
 
 function field(name: string, label: string, type = 'text', extra = ''): string {
@@ -9,7 +9,7 @@ function field(name: string, label: string, type = 'text', extra = ''): string {
 
 /** Inputs for the provider's declared `credentials` (TWO_STEP, JWT, SIGNATURE, …): secrets as password fields. */
 function declaredCredentialFields(provider: ProviderDefinition): string {
-  return Object.entries(provider.credentials ?? {})
+  return Object.entries(credentialFieldsFor(provider))
     .filter(([, spec]) => !spec.automated)
     .map(([name, spec]) => {
       const label = spec.title || spec.description || name;
