@@ -1,3 +1,4 @@
+import { modeDefaultHeaders } from './auth-modes/registry.js';
 import { accessTokenOf, type Credentials } from './credentials.js';
 import { interpolate } from './interpolate.js';
 import type { ProviderDefinition } from './provider-schema.js';
@@ -30,7 +31,11 @@ export function authRequestParts(
     const value = interpolate(apiKeyParam, values);
     if (value !== undefined) query.api_key = value;
   }
-  if (headers.authorization === undefined) {
+  const modeHeaders = modeDefaultHeaders(credentials, provider);
+  if (modeHeaders !== undefined) {
+    // Modes in auth-modes/ (TWO_STEP, JWT, …): their own default, under the provider's declared headers.
+    for (const [name, value] of Object.entries(modeHeaders)) headers[name] ??= value;
+  } else if (headers.authorization === undefined) {
     const token = accessTokenOf(credentials);
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     else if (credentials.type === 'BASIC') {

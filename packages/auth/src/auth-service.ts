@@ -1,9 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { SecretBox } from '@weft/core';
+import { isWeftError, type SecretBox } from '@weft/core';
 import { type Pool, withTransaction } from '@weft/db';
 import pRetry, { AbortError } from 'p-retry';
 import { request } from 'undici';
 import { authRequestParts } from './auth-headers.js';
+import type { AuthModeHandler, ModeResult } from './auth-modes/auth-mode.js';
+import { connectWithMode, finishModeFlow, startModeRedirect } from './auth-modes/connect-mode.js';
+import { refreshModeCredentials } from './auth-modes/refresh-mode.js';
+import { authModeFor, canRefresh, signRequest } from './auth-modes/registry.js';
 import {
   assertIntegrationAllowed,
   type ConnectSession,
@@ -63,6 +67,8 @@ export interface ResolvedConnection {
   metadata: Record<string, unknown>;
   credentials: Credentials;
   authState: 'ok' | 'needs_reauth';
+  /** The integration's client id/secret, for modes that sign with them (OAuth 1.0a, TBA). Host-side only. */
+  client?: { id: string; secret: string };
 }
 
 export interface AuthEvent {
@@ -123,13 +129,16 @@ export function createAuthService(options: AuthServiceOptions) {
       metadata: connection.metadata,
       credentials: connection.credentials,
       authState: connection.authState,
+      ...(clientOf(integration) ? { client: clientOf(integration) } : {}),
     };
   }
 
   function needsRefresh(credentials: Credentials): boolean {
     const expiresAt = expiresAtOf(credentials);
     if (expiresAt === undefined) return false;
-    return Date.parse(expiresAt) - Date.now() <= marginSeconds * 1000;
+    // Self-signed tokens (JWT, WSSE) live minutes and cost nothing to remake: a shorter margin.
+    const margin = authModeFor(credentials.type)?.refreshMarginSeconds ?? marginSeconds;
+    return Date.parse(expiresAt) - Date.now() <= Math.min(margin, marginSeconds) * 1000;
   }
 
   async function requestToken(client: OAuthClient, params: Record<string, string>): Promise<TokenResponse> {
@@ -185,6 +194,22 @@ export function createAuthService(options: AuthServiceOptions) {
           return { connection: current };
         const integration = await integrationById(current.environmentId, current.integrationId);
         const provider = effectiveProvider(providers, integration);
+        const mode = authModeFor(current.credentials.type);
+        if (mode?.refresh !== undefined) {
+          return refreshModeCredentials({
+            client,
+            box,
+            current,
+            ctx: { integration, provider, connectionConfig: current.connectionConfig },
+            handler: { ...mode, refresh: mode.refresh },
+            forced: force,
+            verificationStatus: (credentials, connectionConfig) =>
+              verificationStatus(provider, credentials, connectionConfig, clientOf(integration)),
+            secretConfigKeys: secretConfigKeysOf(provider),
+            attempts: options.refreshAttempts ?? 3,
+            firstDelayMs: options.refreshRetryDelayMs ?? 500,
+          });
+        }
         const oauth = oauthClient(integration, provider, current.connectionConfig);
         const credentials = current.credentials;
         let token: TokenResponse;
@@ -307,7 +332,7 @@ export function createAuthService(options: AuthServiceOptions) {
   async function getConnection(ref: ConnectionRef, opts: { forceRefresh?: boolean } = {}): Promise<ResolvedConnection> {
     let connection = await findConnectionRecord(pool, box, ref.environmentId, ref.providerConfigKey, ref.connectionId);
     const integration = await integrationById(ref.environmentId, connection.integrationId);
-    const refreshable = connection.credentials.type === 'OAUTH2' || connection.credentials.type === 'OAUTH2_CC';
+    const refreshable = canRefresh(connection.credentials);
     if (refreshable && (opts.forceRefresh === true || needsRefresh(connection.credentials))) {
       connection = await refreshSingleFlight(connection, opts.forceRefresh === true);
     }
@@ -323,33 +348,128 @@ export function createAuthService(options: AuthServiceOptions) {
     return { ...(defaults.connection_config ?? {}), ...input };
   }
 
-  async function verify(
+  /** HTTP status of the provider's `verification` request with these credentials; undefined when none is declared. */
+  async function verificationStatus(
     provider: ProviderDefinition,
-    providerName: string,
     credentials: Credentials,
     connectionConfig: Record<string, unknown>,
-  ): Promise<void> {
+    client?: { id: string; secret: string },
+  ): Promise<number | undefined> {
     const verification = provider.proxy?.verification ?? provider.verification;
     const endpoint = verification?.endpoints?.[0] ?? verification?.endpoint;
-    if (verification === undefined || endpoint === undefined) return;
+    if (verification === undefined || endpoint === undefined) return undefined;
     const base =
       interpolate(verification.base_url_override ?? provider.proxy?.base_url ?? '', { connectionConfig }) ?? '';
     const { headers, query } = authRequestParts(provider, credentials, connectionConfig);
     const url = new URL(`${base.replace(/\/$/, '')}${endpoint.startsWith('/') ? endpoint : `/${endpoint}`}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const method = (verification.method ?? 'GET').toUpperCase();
+    const sent: Record<string, string> = { ...headers, ...(verification.headers ?? {}) };
+    // OAuth 1.0a, TBA, SigV4 sign the request itself.
+    Object.assign(
+      sent,
+      signRequest({ credentials, connectionConfig, client }, { method, url, body: undefined, headers: sent }),
+    );
     let status = 0;
     try {
-      const response = await request(url, {
-        method: (verification.method ?? 'GET').toUpperCase() as 'GET',
-        headers: { ...headers, ...(verification.headers ?? {}) },
-      });
+      const response = await request(url, { method: method as 'GET', headers: sent });
       status = response.statusCode;
       await response.body.dump();
     } catch {
       status = 0;
     }
-    if (status < 200 || status >= 300)
+    return status;
+  }
+
+  async function verify(
+    provider: ProviderDefinition,
+    providerName: string,
+    credentials: Credentials,
+    connectionConfig: Record<string, unknown>,
+    client?: { id: string; secret: string },
+  ): Promise<void> {
+    const status = await verificationStatus(provider, credentials, connectionConfig, client);
+    if (status !== undefined && (status < 200 || status >= 300))
       throw authErrors.create('WEFT_AUTH_VERIFICATION_FAILED', { provider: providerName, status });
+  }
+
+  /** Second leg of a mode's redirect flow (OAuth 1.0a, GitHub App): credentials, then the connection. */
+  async function finishModeRedirect(
+    integration: Integration,
+    pending: {
+      environment_id: number;
+      connect_session_id: number | null;
+      connection_id: string;
+      connection_config: Record<string, unknown>;
+      code_verifier_enc: string | null;
+      redirect_uri: string;
+    },
+    query: Record<string, string | undefined>,
+    mode: AuthModeHandler & { callback: NonNullable<AuthModeHandler['callback']> },
+  ): Promise<ConnectionRecord> {
+    const provider = effectiveProvider(providers, integration);
+    const params = Object.fromEntries(
+      Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    let result: ModeResult;
+    try {
+      result = await finishModeFlow(mode, {
+        integration,
+        provider,
+        connectionConfig: pending.connection_config,
+        query: params,
+        pending: pending.code_verifier_enc === null ? undefined : box.open(pending.code_verifier_enc),
+        redirectUri: pending.redirect_uri,
+      });
+    } catch (error) {
+      await emit({
+        environmentId: pending.environment_id,
+        type: 'auth',
+        payload: {
+          operation: 'creation',
+          success: false,
+          providerConfigKey: integration.uniqueKey,
+          provider: integration.provider,
+          error: isWeftError(error) ? error.toJSON() : { message: String(error) },
+        },
+      });
+      throw error;
+    }
+    const connectionConfig = { ...pending.connection_config, ...(result.connectionConfig ?? {}) };
+    await verify(provider, integration.provider, result.credentials, connectionConfig, clientOf(integration));
+    const session =
+      pending.connect_session_id === null
+        ? null
+        : (
+            await pool.query<{ end_user: Record<string, unknown> }>(
+              'SELECT end_user FROM connect_sessions WHERE id = $1',
+              [pending.connect_session_id],
+            )
+          ).rows[0];
+    const connection = await upsertConnection(pool, box, {
+      environmentId: pending.environment_id,
+      integrationId: integration.id,
+      providerConfigKey: integration.uniqueKey,
+      connectionId: pending.connection_id,
+      connectionConfig,
+      endUser: session?.end_user ?? null,
+      credentials: result.credentials,
+      secretConfigKeys: secretConfigKeysOf(provider),
+    });
+    await emit({
+      environmentId: connection.environmentId,
+      type: 'auth',
+      payload: {
+        operation: 'creation',
+        success: true,
+        authMode: provider.auth_mode,
+        connectionId: connection.connectionId,
+        providerConfigKey: connection.providerConfigKey,
+        provider: integration.provider,
+        endUser: connection.endUser,
+      },
+    });
+    return connection;
   }
 
   return {
@@ -389,13 +509,54 @@ export function createAuthService(options: AuthServiceOptions) {
       assertIntegrationAllowed(session, uniqueKey);
       const integration = await getIntegration(pool, box, providers, session.environmentId, uniqueKey);
       const provider = effectiveProvider(providers, integration);
-      if (provider.auth_mode !== 'OAUTH2')
+      const mode = authModeFor(provider.auth_mode);
+      if (provider.auth_mode !== 'OAUTH2' && mode?.authorize === undefined)
         throw authErrors.create('WEFT_AUTH_UNSUPPORTED_AUTH_MODE', {
           provider: integration.provider,
-          authMode: `${provider.auth_mode} (this flow needs OAUTH2)`,
+          authMode: `${provider.auth_mode} (this flow needs OAUTH2, OAUTH1, APP or CUSTOM)`,
         });
       const connectionConfig = mergedConnectionConfig(session, uniqueKey, connectionConfigInput);
       checkConnectionConfig(provider, uniqueKey, connectionConfig);
+      const reconnectId = async () =>
+        session.reconnectConnectionId === null
+          ? null
+          : ((
+              await pool.query<{ connection_id: string }>('SELECT connection_id FROM connections WHERE id = $1', [
+                session.reconnectConnectionId,
+              ])
+            ).rows[0]?.connection_id ?? null);
+      if (mode?.authorize !== undefined) {
+        // OAuth 1.0a / GitHub App installation: the mode builds the URL; its secret waits sealed for the callback.
+        const state = randomBytes(32).toString('base64url');
+        const flow = await startModeRedirect(
+          { ...mode, authorize: mode.authorize },
+          {
+            integration,
+            provider,
+            connectionConfig,
+            redirectUri,
+            state,
+          },
+        );
+        await pool.query(
+          `INSERT INTO oauth_sessions (state_hash, environment_id, connect_session_id, integration_id, connection_id, connection_config,
+             code_verifier_enc, redirect_uri, scopes, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
+          [
+            hashToken(state),
+            session.environmentId,
+            session.id,
+            integration.id,
+            (await reconnectId()) ?? crypto.randomUUID(),
+            JSON.stringify(connectionConfig),
+            flow.pending === undefined ? null : box.seal(flow.pending),
+            redirectUri,
+            [],
+            OAUTH_STATE_TTL_SECONDS,
+          ],
+        );
+        return flow.url;
+      }
       const client = oauthClient(integration, provider, connectionConfig);
       if (client.authorizationUrl === undefined) {
         throw authErrors.create('WEFT_AUTH_MISSING_CONNECTION_CONFIG', {
@@ -455,6 +616,8 @@ export function createAuthService(options: AuthServiceOptions) {
       state?: string;
       error?: string;
       error_description?: string;
+      /** OAuth 1.0a (`oauth_token`, `oauth_verifier`), GitHub App (`installation_id`, `setup_action`). */
+      [param: string]: string | undefined;
     }): Promise<ConnectionRecord> {
       if (query.state === undefined || query.state === '') throw authErrors.create('WEFT_AUTH_INVALID_STATE');
       // Single use: the row is consumed whatever happens next.
@@ -473,6 +636,10 @@ export function createAuthService(options: AuthServiceOptions) {
       const pending = rows[0];
       if (pending === undefined) throw authErrors.create('WEFT_AUTH_INVALID_STATE');
       const integration = await integrationById(pending.environment_id, pending.integration_id);
+      const callbackMode = authModeFor(effectiveProvider(providers, integration).auth_mode);
+      if (callbackMode?.callback !== undefined && query.error === undefined) {
+        return finishModeRedirect(integration, pending, query, { ...callbackMode, callback: callbackMode.callback });
+      }
       if (query.error !== undefined || query.code === undefined) {
         const reason = query.error_description ?? query.error ?? 'no authorization code';
         await emit({
@@ -587,7 +754,14 @@ export function createAuthService(options: AuthServiceOptions) {
     async connectWithCredentials(
       target: { sessionToken: string | undefined } | { environmentId: number; connectionId?: string },
       uniqueKey: string,
-      input: { apiKey?: string; username?: string; password?: string; connectionConfig?: Record<string, unknown> },
+      input: {
+        apiKey?: string;
+        username?: string;
+        password?: string;
+        connectionConfig?: Record<string, unknown>;
+        /** Values for the provider's declared `credentials` fields (TWO_STEP, JWT, SIGNATURE, …). */
+        credentials?: Record<string, unknown>;
+      },
     ): Promise<ConnectionRecord> {
       const session = 'sessionToken' in target ? await findConnectSession(pool, target.sessionToken) : null;
       if (session !== null) assertIntegrationAllowed(session, uniqueKey);
@@ -597,7 +771,26 @@ export function createAuthService(options: AuthServiceOptions) {
       const connectionConfig = mergedConnectionConfig(session, uniqueKey, input.connectionConfig ?? {});
       checkConnectionConfig(provider, uniqueKey, connectionConfig);
       let credentials: Credentials;
-      if (provider.auth_mode === 'API_KEY') {
+      const mode = authModeFor(provider.auth_mode);
+      if (mode?.connect !== undefined) {
+        const result = await connectWithMode(
+          { ...mode, connect: mode.connect },
+          {
+            integration,
+            provider,
+            connectionConfig,
+            entered: {
+              ...(input.credentials ?? {}),
+              ...(input.username ? { username: input.username } : {}),
+              ...(input.password !== undefined ? { password: input.password } : {}),
+            },
+            attempts: options.refreshAttempts ?? 3,
+            firstDelayMs: options.refreshRetryDelayMs ?? 500,
+          },
+        );
+        credentials = result.credentials;
+        Object.assign(connectionConfig, result.connectionConfig ?? {});
+      } else if (provider.auth_mode === 'API_KEY') {
         if (!input.apiKey)
           throw authErrors.create('WEFT_AUTH_MISSING_CONNECTION_CONFIG', {
             uniqueKey,
@@ -643,7 +836,7 @@ export function createAuthService(options: AuthServiceOptions) {
           authMode: provider.auth_mode,
         });
       }
-      await verify(provider, integration.provider, credentials, connectionConfig);
+      await verify(provider, integration.provider, credentials, connectionConfig, clientOf(integration));
       const connection = await upsertConnection(pool, box, {
         environmentId,
         integrationId: integration.id,
@@ -728,6 +921,11 @@ export function createAuthService(options: AuthServiceOptions) {
     /** Internal: seal credentials for imports (`POST /connections`). */
     sealCredentials: (credentials: Credentials) => sealCredentials(box, credentials),
   };
+}
+
+/** The integration's app credentials for signing modes (OAuth 1.0a consumer, TBA). */
+function clientOf(integration: Integration): { id: string; secret: string } | undefined {
+  return integration.clientId ? { id: integration.clientId, secret: integration.clientSecret ?? '' } : undefined;
 }
 
 /** connection_config keys that hold credentials (the provider's secondary tokens). */

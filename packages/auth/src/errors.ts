@@ -14,7 +14,7 @@ export const authErrors = defineErrors('auth', {
   WEFT_AUTH_UNSUPPORTED_AUTH_MODE: {
     status: 400,
     message: 'Provider {provider} uses auth mode {authMode}, which Weft does not support yet',
-    fix: 'Weft supports OAUTH2, OAUTH2_CC, API_KEY, BASIC and NONE providers; pick one of those.',
+    fix: 'Weft supports the auth modes listed in the README (Auth modes); MCP_* and INSTALL_PLUGIN providers cannot be connected.',
   },
   WEFT_AUTH_INTEGRATION_EXISTS: {
     status: 409,
@@ -80,5 +80,15 @@ export const authErrors = defineErrors('auth', {
     status: 404,
     message: 'No connection {connectionId} for integration {providerConfigKey}',
     fix: 'List connections with GET /connections and pass its connection_id and provider_config_key.',
+  },
+  WEFT_AUTH_MISSING_CREDENTIAL: {
+    status: 400,
+    message: 'Integration {uniqueKey} needs credentials.{field} ({title})',
+    fix: 'Provide every field the provider declares under `credentials` (the connect page asks for them); GET /providers/{name} lists them.',
+  },
+  WEFT_AUTH_CREDENTIALS_REJECTED: {
+    status: 400,
+    message: '{provider} rejected the credentials (HTTP {status}): {reason}',
+    fix: 'Check the values entered (password, key, private key, account); nothing was stored. `details.provider_error` holds the provider error.',
   },
 });

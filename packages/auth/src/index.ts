@@ -1,4 +1,12 @@
 export { authRequestParts } from './auth-headers.js';
+export type { RequestToSign } from './auth-modes/auth-mode.js';
+export {
+  canRefresh,
+  credentialFieldsFor,
+  signRequest,
+  signsEachRequest,
+  usesRedirect,
+} from './auth-modes/registry.js';
 export {
   type AuthEvent,
   type AuthService,
@@ -14,7 +22,7 @@ export {
   type IntegrationDefaults,
 } from './connect-sessions.js';
 export type { ConnectionRecord } from './connections.js';
-export { accessTokenOf, type Credentials } from './credentials.js';
+export { accessTokenOf, type Credentials, expiresAtOf, type ModeCredentials, type ModeName } from './credentials.js';
 export { authErrors } from './errors.js';
 export { type ConnectionRow, findConnection } from './find-connection.js';
 export { type Integration, type IntegrationInput, SECRET_EXPIRY_WARNING_DAYS } from './integrations.js';

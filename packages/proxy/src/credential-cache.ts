@@ -1,4 +1,4 @@
-import type { ConnectionRef, ResolvedConnection } from '@weft/auth';
+import { type ConnectionRef, expiresAtOf, type ResolvedConnection } from '@weft/auth';
 import type { CredentialSource } from './proxy.js';
 
 const keyOf = (ref: ConnectionRef) => `${ref.environmentId}\u0000${ref.providerConfigKey}\u0000${ref.connectionId}`;
@@ -18,8 +18,7 @@ export function cachedCredentials(
   const entries = new Map<string, { value: Promise<ResolvedConnection>; until: number }>();
 
   function expiry(connection: ResolvedConnection): number {
-    const creds = connection.credentials;
-    const expiresAt = creds.type === 'OAUTH2' || creds.type === 'OAUTH2_CC' ? creds.expires_at : undefined;
+    const expiresAt = expiresAtOf(connection.credentials);
     const cap = Date.now() + ttl;
     return expiresAt === undefined ? cap : Math.min(cap, Date.parse(expiresAt) - margin);
   }

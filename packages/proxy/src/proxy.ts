@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { authRequestParts, type ConnectionRef, interpolate, type ResolvedConnection } from '@weft/auth';
+import {
+  authRequestParts,
+  type ConnectionRef,
+  canRefresh,
+  interpolate,
+  type ResolvedConnection,
+  signRequest,
+  signsEachRequest,
+} from '@weft/auth';
 import { isWeftError } from '@weft/core';
 import { type Dispatcher, Pool } from 'undici';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
@@ -162,6 +170,22 @@ function assertHttpScheme(url: URL): void {
       scheme: url.protocol.replace(/:$/, ''),
       url: redactedUrl(url),
     });
+}
+
+/** A request body to sign, read whole (bounded: signing modes are for API calls, not uploads). */
+async function bufferedBody(stream: Readable, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buffer.length;
+    if (size > limit)
+      throw proxyErrors.create('WEFT_PROXY_INVALID_REQUEST', {
+        reason: `this provider signs request bodies; a body over ${limit} bytes cannot be signed`,
+      });
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** An origin the provider declares as its own (`proxy.trusted_origins`): overrides to it keep credentials. */
@@ -344,6 +368,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         scriptHeaders['content-type'] ??= 'application/json';
       }
     }
+    // Signing modes (OAuth 1.0a form parameters, SigV4 payload hash) sign the body: read it first.
+    if (body instanceof Readable && signsEachRequest(connection.credentials)) body = await bufferedBody(body);
     const replayable = !(body instanceof Readable);
     const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
@@ -353,7 +379,13 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
       injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
       for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
       // authRequestParts already lower-cases header names.
-      return { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
+      const merged: Record<string, string> = { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
+      // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
+      if (sendsCredentials && secondary === undefined && signsEachRequest(c.credentials)) {
+        const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
+        Object.assign(merged, signRequest(c, { method, url, body: signingBody, headers: merged }));
+      }
+      return merged;
     };
     let headers = headersFor(connection);
     const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
@@ -361,6 +393,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     let waited = 0;
     const limiterKey = `connection:${connection.id}`;
     for (;;) {
+      // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
+      if (attempts.length > 0 && signsEachRequest(connection.credentials)) headers = headersFor(connection);
       let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
       let failure: string | undefined;
       try {
@@ -376,13 +410,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         failure = (error as Error).message || String(error);
       }
       const status = response?.statusCode ?? null;
-      if (
-        response &&
-        status === 401 &&
-        !refreshed &&
-        sendsCredentials &&
-        (connection.credentials.type === 'OAUTH2' || connection.credentials.type === 'OAUTH2_CC')
-      ) {
+      if (response && status === 401 && !refreshed && sendsCredentials && canRefresh(connection.credentials)) {
         await response.body.dump();
         refreshed = true;
         connection = await credentials.refreshAfterUnauthorized(ref);

@@ -1,10 +1,28 @@
 import type { Integration, ProviderDefinition } from '@weft/auth';
-import { requiredConnectionConfig } from '@weft/auth';
+import { credentialFieldsFor, requiredConnectionConfig, usesRedirect } from '@weft/auth';
 import { escapeHtml, layout } from './html.js';
 
 function field(name: string, label: string, type = 'text', extra = ''): string {
   const id = `f-${name.replace(/[^\w-]/g, '_')}`;
   return `<label for="${id}">${escapeHtml(label)}</label><input id="${id}" name="${escapeHtml(name)}" type="${type}" required ${extra}>`;
+}
+
+/** Inputs for the provider's declared `credentials` (TWO_STEP, JWT, SIGNATURE, …): secrets as password fields. */
+function declaredCredentialFields(provider: ProviderDefinition): string {
+  return Object.entries(credentialFieldsFor(provider))
+    .filter(([, spec]) => !spec.automated)
+    .map(([name, spec]) => {
+      const label = spec.title || spec.description || name;
+      // No `pattern` here: Nango's patterns for PEM keys expect escaped newlines a browser input cannot hold.
+      const html = field(
+        `credentials.${name}`,
+        label,
+        spec.secret ? 'password' : 'text',
+        spec.secret ? 'autocomplete="off"' : '',
+      );
+      return spec.optional ? html.replace(' required ', ' ') : html;
+    })
+    .join('');
 }
 
 /** The connect page: one card per allowed integration, asking exactly what its provider needs. */
@@ -26,7 +44,7 @@ export function connectPage(
       .join('');
     const hidden = `<input type="hidden" name="connect_session_token" value="${escapeHtml(sessionToken)}">`;
     let form: string;
-    if (provider.auth_mode === 'OAUTH2') {
+    if (usesRedirect(provider.auth_mode)) {
       form = `<form method="get" action="/oauth/connect/${key}" data-integration="${key}">${hidden}${configFields}<button type="submit">Connect ${escapeHtml(integration.displayName)}</button></form>`;
     } else {
       const secret =
@@ -34,7 +52,7 @@ export function connectPage(
           ? field('api_key', provider.credentials?.apiKey?.title ?? 'API key', 'password', 'autocomplete="off"')
           : provider.auth_mode === 'BASIC'
             ? `${field('username', 'Username')}${field('password', 'Password', 'password', 'autocomplete="off"')}`
-            : '';
+            : declaredCredentialFields(provider);
       form = `<form method="post" action="/connect/credentials/${key}" data-integration="${key}">${hidden}${configFields}${secret}<button type="submit">Connect ${escapeHtml(integration.displayName)}</button></form>`;
     }
     return `<div class="card"><h2>${escapeHtml(integration.displayName)}</h2>${form}</div>`;

@@ -46,6 +46,18 @@ export function connectionConfigFrom(input: Record<string, unknown>): Record<str
   return out;
 }
 
+/** The provider's declared `credentials` fields (TWO_STEP, JWT, …): a JSON `credentials` object or `credentials.x` form fields. */
+export function credentialsFrom(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> =
+    typeof input.credentials === 'object' && input.credentials !== null && !Array.isArray(input.credentials)
+      ? { ...(input.credentials as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(input)) {
+    if (key.startsWith('credentials.') && typeof value === 'string' && value !== '') out[key.slice(12)] = value;
+  }
+  return out;
+}
+
 export async function sendPageError(reply: FastifyReply, error: unknown): Promise<FastifyReply> {
   if (!isWeftError(error)) throw error;
   return reply
@@ -112,6 +124,7 @@ export const connectRoutes =
             typeof body.connection_config === 'object' && body.connection_config !== null
               ? (body.connection_config as Record<string, unknown>)
               : connectionConfigFrom(body),
+          credentials: credentialsFrom(body),
         });
         if (wantsHtml) return reply.headers(pageHeaders).send(connectedPage(connection));
         return reply

@@ -31,6 +31,12 @@ export const oauthRoutes =
           ...(query.state === undefined ? {} : { state: query.state }),
           ...(query.error === undefined ? {} : { error: query.error }),
           ...(query.error_description === undefined ? {} : { error_description: query.error_description }),
+          // OAuth 1.0a and GitHub App installations come back with their own parameters.
+          ...Object.fromEntries(
+            ['oauth_token', 'oauth_verifier', 'installation_id', 'setup_action']
+              .filter((name) => typeof query[name] === 'string')
+              .map((name) => [name, query[name]]),
+          ),
         });
         return reply.headers(pageHeaders).send(connectedPage(connection));
       } catch (error) {
