@@ -3,14 +3,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { describeArtifact, type ScriptDefinition } from './describe-script.js';
+import { describeArtifact, type ScriptDefinition, type ScriptKind } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 import { legacyDefinitions } from './legacy-yaml.js';
 import { typeCheck } from './type-check.js';
 
 export interface CompiledScript {
   name: string;
-  kind: 'sync' | 'action';
+  kind: ScriptKind;
   /** Source file, relative to the integration directory. */
   file: string;
   /** IIFE bundle run in the sandbox (script + the SDK + zod). */
@@ -43,14 +43,19 @@ export function compileFailed(problems: CompileProblem[]): Error {
   return runnerErrors.create('WEFT_RUNNER_COMPILE_FAILED', { problems: lines.join('; ') }, { problems: lines });
 }
 
-/** syncs/*.ts and actions/*.ts of one integration directory. */
+/**
+ * syncs/*.ts, actions/*.ts and on-events/*.ts of one integration directory (Nango's layout;
+ * `post-connection-scripts/` is the older name of legacy post-connection-creation scripts).
+ */
 export async function listScripts(
   integrationDir: string,
-): Promise<Array<{ kind: 'sync' | 'action'; name: string; file: string }>> {
-  const out: Array<{ kind: 'sync' | 'action'; name: string; file: string }> = [];
+): Promise<Array<{ kind: ScriptKind; name: string; file: string }>> {
+  const out: Array<{ kind: ScriptKind; name: string; file: string }> = [];
   for (const [folder, kind] of [
     ['syncs', 'sync'],
     ['actions', 'action'],
+    ['on-events', 'on-event'],
+    ['post-connection-scripts', 'on-event'],
   ] as const) {
     const dir = path.join(integrationDir, folder);
     if (!existsSync(dir)) continue;

@@ -6,7 +6,15 @@ export {
   listScripts,
 } from './compile.js';
 export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './deploy-store.js';
-export type { ActionScriptDefinition, ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
+export {
+  type ActionScriptDefinition,
+  ON_EVENT_NAMES,
+  type OnEventName,
+  type OnEventScriptDefinition,
+  type ScriptDefinition,
+  type ScriptKind,
+  type SyncScriptDefinition,
+} from './describe-script.js';
 export { runnerErrors } from './errors.js';
 export { type BridgeContext, createHostBridge, type ModelCounts } from './host-bridge.js';
 export { parseFrequency } from './parse-frequency.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as yaml from 'js-yaml';
-import type { LegacyDefinitions, ScriptDefinition } from './describe-script.js';
+import { type LegacyDefinitions, ON_EVENT_NAMES, type OnEventName, type ScriptDefinition } from './describe-script.js';
 import { parseFrequency } from './parse-frequency.js';
 
 type Json = Record<string, unknown>;
@@ -132,6 +132,25 @@ export async function legacyDefinitions(integrationDir: string): Promise<LegacyD
       scopes: (raw.scopes as string[] | undefined) ?? [],
       inputSchema: raw.input ? typeSchema(String(raw.input), models, new Set()) : null,
       outputSchema: raw.output ? typeSchema(String(raw.output), models, new Set()) : null,
+    });
+  }
+  // `on-events: { <event>: [script, …] }`, and the older `post-connection-scripts: [script, …]`.
+  const onEvents = (config['on-events'] ?? {}) as Record<string, unknown>;
+  const postConnection = Array.isArray(config['post-connection-scripts']) ? config['post-connection-scripts'] : [];
+  const eventScripts: Array<[string, unknown]> = [
+    ...Object.entries(onEvents).flatMap(([event, names]) =>
+      (Array.isArray(names) ? names : [names]).map((n): [string, unknown] => [event, n]),
+    ),
+    ...postConnection.map((n): [string, unknown] => ['post-connection-creation', n]),
+  ];
+  for (const [event, name] of eventScripts) {
+    if (!(ON_EVENT_NAMES as readonly string[]).includes(event)) continue;
+    out.set(`on-event:${String(name)}`, {
+      kind: 'on-event',
+      legacy: true,
+      description: '',
+      version: '0.0.1',
+      event: event as OnEventName,
     });
   }
   return out;

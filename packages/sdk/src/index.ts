@@ -191,5 +191,31 @@ export function createAction<
   return definition;
 }
 
+/** The connection lifecycle events an event script can react to. */
+export type OnEventType = 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
+
+export interface OnEventDefinition<MetaSchema extends z.ZodType | undefined = undefined> {
+  description: string;
+  version?: string;
+  /**
+   * When it runs: after a connection is created, before one is deleted (its records are still
+   * there), or while one is being created — throwing there refuses the connection with the
+   * error's message.
+   */
+  event: OnEventType;
+  metadata?: MetaSchema;
+  exec: (
+    nango: NangoAction<MetaSchema extends z.ZodType ? z.infer<MetaSchema> : Record<string, unknown> | null>,
+  ) => Promise<void> | void;
+}
+
+/** Declare an event script (Nango's zero-yaml `createOnEvent`), in `integrations/<key>/on-events/`. */
+export function createOnEvent<MetaSchema extends z.ZodType | undefined = undefined>(
+  definition: OnEventDefinition<MetaSchema>,
+): OnEventDefinition<MetaSchema> {
+  Object.defineProperty(definition, SCRIPT_KIND, { value: 'on-event', enumerable: false });
+  return definition;
+}
+
 export type NangoSyncLocal = NangoSync;
 export type NangoActionLocal = NangoAction;

@@ -9,12 +9,12 @@ import { parseRequest } from '../validate.js';
 
 const compiledScript = z.object({
   name: z.string().regex(/^[a-zA-Z0-9][\w-]*$/, { error: 'script names use letters, digits, - and _' }),
-  kind: z.enum(['sync', 'action']),
+  kind: z.enum(['sync', 'action', 'on-event']),
   file: z.string().min(1),
   bundle: z.string().min(1),
   source_map: z.string(),
   sources: z.record(z.string(), z.string()).default({}),
-  definition: z.looseObject({ kind: z.enum(['sync', 'action']) }),
+  definition: z.looseObject({ kind: z.enum(['sync', 'action', 'on-event']) }),
 });
 
 const deployBody = z.object({
