@@ -37,6 +37,11 @@ export interface CompileProblem {
 
 const sdkEntry = fileURLToPath(new URL('../../sdk/src/index.ts', import.meta.url));
 const BUILTIN_ALLOWED = ['nango', 'weft', 'zod'];
+/** Node modules scripts may import, served from the sandbox's globals (sandbox-globals.ts). */
+const NODE_MODULE_SHIMS: Record<string, string> = {
+  url: 'export const URL = globalThis.URL; export const URLSearchParams = globalThis.URLSearchParams; export default { URL, URLSearchParams };',
+  buffer: 'export const Buffer = globalThis.Buffer; export default { Buffer };',
+};
 
 export function compileFailed(problems: CompileProblem[]): Error {
   const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
@@ -80,6 +85,9 @@ function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plug
           args.importer.endsWith('__weft_entry.js') ||
           args.importer === '<stdin>';
         if (args.path === 'nango' || args.path === 'weft') return { path: sdkEntry };
+        // Node's url and buffer modules, as Nango's runner offers them: the sandbox's own globals.
+        if (!internal && Object.hasOwn(NODE_MODULE_SHIMS, args.path.replace(/^node:/, '')))
+          return { path: args.path.replace(/^node:/, ''), namespace: 'weft-node-shim' };
         if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
           if (internal) return undefined;
           const target = path.resolve(args.resolveDir, args.path);
@@ -104,6 +112,10 @@ function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plug
         }
         return undefined;
       });
+      build.onLoad({ filter: /.*/, namespace: 'weft-node-shim' }, (args) => ({
+        contents: NODE_MODULE_SHIMS[args.path] ?? '',
+        loader: 'js',
+      }));
     },
   };
 }
@@ -155,7 +167,13 @@ globalThis.__weft = { module: scriptModule, z };
   const map = outputs.find((o) => o.path.endsWith('.map'))?.text ?? '{}';
   const sources: Record<string, string> = {};
   for (const input of Object.keys(result.metafile.inputs)) {
-    if (input.includes('node_modules') || input.startsWith('<stdin>') || input.includes('__weft_entry')) continue;
+    if (
+      input.includes('node_modules') ||
+      input.startsWith('<stdin>') ||
+      input.includes('__weft_entry') ||
+      input.startsWith('weft-node-shim:')
+    )
+      continue;
     const abs = path.resolve(integrationDir, input);
     if (abs.startsWith(path.resolve(integrationDir)))
       sources[path.relative(integrationDir, abs)] = await readFile(abs, 'utf8');
