@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { describeArtifact, type ScriptDefinition, type ScriptKind } from './describe-script.js';
 import { runnerErrors } from './errors.js';
-import { legacyDefinitions } from './legacy-yaml.js';
+import { legacyDefinitions, writeLegacyModelsFile } from './legacy-yaml.js';
 import { typeCheck } from './type-check.js';
 
 export interface CompiledScript {
@@ -72,7 +72,12 @@ export async function listScripts(
   return out;
 }
 
-function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plugin {
+function importGuard(integrationDir: string, allowed: Set<string>, modelsFile: string | undefined): esbuild.Plugin {
+  // The models.ts generated beside a project-level nango.yaml (`../../models`) is the one file
+  // outside the integration a script may import.
+  const generatedModels = modelsFile
+    ? new Set([modelsFile, modelsFile.replace(/\.ts$/, ''), modelsFile.replace(/\.ts$/, '.js')])
+    : new Set<string>();
   return {
     name: 'weft-import-allow-list',
     setup(build) {
@@ -92,7 +97,7 @@ function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plug
           if (internal) return undefined;
           const target = path.resolve(args.resolveDir, args.path);
           // Scripts may import their integration's files (models, helpers), nothing outside it.
-          if (!target.startsWith(path.resolve(integrationDir) + path.sep)) {
+          if (!target.startsWith(path.resolve(integrationDir) + path.sep) && !generatedModels.has(target)) {
             return { errors: [{ text: `import ${JSON.stringify(args.path)} leaves the integration directory` }] };
           }
           return undefined;
@@ -124,6 +129,7 @@ async function bundle(
   integrationDir: string,
   file: string,
   allowed: Set<string>,
+  modelsFile: string | undefined,
 ): Promise<{ code: string; map: string; sources: Record<string, string> }> {
   const absolute = path.resolve(integrationDir, file);
   const entry = `
@@ -148,7 +154,7 @@ globalThis.__weft = { module: scriptModule, z };
       // At the integration root, so source-map paths read syncs/x.ts, models.ts, …
       outfile: path.join(integrationDir, '__weft_bundle.js'),
       logLevel: 'silent',
-      plugins: [importGuard(integrationDir, allowed)],
+      plugins: [importGuard(integrationDir, allowed, modelsFile)],
     });
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
@@ -175,7 +181,7 @@ globalThis.__weft = { module: scriptModule, z };
     )
       continue;
     const abs = path.resolve(integrationDir, input);
-    if (abs.startsWith(path.resolve(integrationDir)))
+    if (abs.startsWith(path.resolve(integrationDir)) || abs === modelsFile)
       sources[path.relative(integrationDir, abs)] = await readFile(abs, 'utf8');
   }
   return { code, map, sources };
@@ -198,8 +204,9 @@ export async function compileIntegration(directory: string, options: CompileOpti
   }
   const allowed = new Set([...BUILTIN_ALLOWED, ...(options.allowedImports ?? [])]);
   const legacy = await legacyDefinitions(integrationDir);
+  const modelsFile = await writeLegacyModelsFile(integrationDir);
   const bundles = await Promise.all(
-    scripts.map(async (s) => ({ ...s, ...(await bundle(integrationDir, s.file, allowed)) })),
+    scripts.map(async (s) => ({ ...s, ...(await bundle(integrationDir, s.file, allowed, modelsFile)) })),
   );
   if (!options.skipTypeCheck) {
     const problems = typeCheck(

@@ -18,6 +18,8 @@ export interface SyncScriptDefinition {
   models: Record<string, object>;
   metadataSchema: object | null;
   checkpointSchema: object | null;
+  /** Webhook types `onWebhook` handles (nango.yaml `webhook-subscriptions`, createSync `webhookSubscriptions`). */
+  webhookSubscriptions?: string[];
 }
 
 export interface ActionScriptDefinition {

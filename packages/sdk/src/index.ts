@@ -117,6 +117,23 @@ export interface NangoSync<
   clearCheckpoint(): Promise<void>;
 }
 
+/**
+ * The `NangoSync` of legacy (nango.yaml) scripts, as the `models.ts` generated from nango.yaml
+ * exports it: record types are the generated interfaces, model names plain strings (Nango's
+ * `batchSave<T extends object>(results: T[], model: string)`).
+ */
+export interface LegacyNangoSync
+  extends Omit<NangoSync, 'batchSave' | 'batchUpdate' | 'batchDelete' | 'trackDeletesStart' | 'trackDeletesEnd'> {
+  batchSave<T extends object>(results: T[], model: string): Promise<boolean | null>;
+  batchUpdate<T extends object>(results: T[], model: string): Promise<boolean | null>;
+  batchDelete<T extends object>(results: T[], model: string): Promise<boolean | null>;
+  trackDeletesStart(model: string): Promise<void>;
+  trackDeletesEnd(model: string): Promise<void>;
+}
+
+/** The `NangoAction` of legacy (nango.yaml) scripts (see LegacyNangoSync). */
+export type LegacyNangoAction = NangoAction;
+
 export interface Endpoint {
   method: HttpMethod;
   path: string;
