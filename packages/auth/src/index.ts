@@ -3,6 +3,7 @@ export {
   type AuthEvent,
   type AuthService,
   type AuthServiceOptions,
+  type ConnectionHooks,
   type ConnectionRef,
   createAuthService,
   type ResolvedConnection,

@@ -3,7 +3,7 @@ import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Database } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
-import { createRunner } from '@weft/runner';
+import { connectionEventHooks, createRunner } from '@weft/runner';
 import { createScheduler, type Scheduler } from '@weft/scheduler';
 
 /** The services `weft start` and `weft worker` share, wired once. */
@@ -34,10 +34,13 @@ export function createServices(
     log: proxyLog,
   });
   let scheduler: Scheduler | undefined;
+  const records = createRecordStore({ pool });
+  // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion).
+  auth.setConnectionHooks(connectionEventHooks({ pool, proxy, records, auth }));
   const runner = createRunner({
     pool,
     proxy,
-    records: createRecordStore({ pool }),
+    records,
     auth,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {

@@ -17,6 +17,14 @@ export {
 } from './describe-script.js';
 export { runnerErrors } from './errors.js';
 export { type BridgeContext, createHostBridge, type ModelCounts } from './host-bridge.js';
+export {
+  type ConnectionEventHooks,
+  connectionEventHooks,
+  type OnEventDeps,
+  type OnEventRunRequest,
+  type OnEventRunResult,
+  runOnEventScripts,
+} from './on-event.js';
 export { parseFrequency } from './parse-frequency.js';
 export {
   type ActionRunRequest,

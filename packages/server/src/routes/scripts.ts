@@ -225,7 +225,8 @@ export const scriptRoutes =
       const body = parseRequest(dryrunBody, request.body, 'body');
       const connection = await connectionOf(request, body.provider_config_key, body.connection_id);
       const script = toCompiled(body.script);
-      if (script.kind === 'action') {
+      // Event scripts dryrun like actions without input: nango.* calls against the live connection.
+      if (script.kind === 'action' || script.kind === 'on-event') {
         const result = await runner.runAction(
           { environmentId: request.environment.id, connection, actionName: script.name, input: body.input ?? {} },
           script,
