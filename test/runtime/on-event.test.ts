@@ -1,7 +1,7 @@
 import { readRecords } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
 import { json, Upstream } from '../proxy/upstream.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -123,6 +123,9 @@ describe('event scripts (createOnEvent) at the connection lifecycle', () => {
       ['fetch-tenant', 'success'],
     ]);
     expect(JSON.stringify(runs[1]?.logs)).toContain('validated Acme Pro');
+    // Logged like a run: the operation log lists event-script runs with their lines.
+    const log = (await h.get('/logs?type=on-event&integration=events')) as Body;
+    expect(JSON.stringify(log)).toContain('post-connection-creation fetch-tenant');
   });
 
   it('pre-connection-deletion runs before the connection and its records go', async () => {
