@@ -42,6 +42,7 @@ export function createServices(
     proxy,
     records,
     auth,
+    validation: config.WEFT_RECORDS_VALIDATION,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();

@@ -18,6 +18,8 @@ export interface SyncScriptDefinition {
   models: Record<string, object>;
   metadataSchema: object | null;
   checkpointSchema: object | null;
+  /** This sync's record validation policy, overriding the deployment's (`warn` by default). */
+  validation?: 'warn' | 'reject' | 'off';
   /** Webhook types `onWebhook` handles (nango.yaml `webhook-subscriptions`, createSync `webhookSubscriptions`). */
   webhookSubscriptions?: string[];
 }
@@ -84,6 +86,8 @@ const DESCRIBE = String.raw`
       autoStart: d.autoStart !== false, syncType: d.syncType === 'full' ? 'full' : 'incremental', trackDeletes: d.trackDeletes === true,
       endpoints: d.endpoints || [], scopes: d.scopes || [], models,
       metadataSchema: schema(d.metadata, 'metadata'), checkpointSchema: schema(d.checkpoint, 'checkpoint'),
+      ...(Array.isArray(d.webhookSubscriptions) ? { webhookSubscriptions: d.webhookSubscriptions } : {}),
+      ...(['warn', 'reject', 'off'].includes(d.validation) ? { validation: d.validation } : {}),
     });
   }
   return JSON.stringify({

@@ -16,7 +16,7 @@ export {
   type SyncScriptDefinition,
 } from './describe-script.js';
 export { runnerErrors } from './errors.js';
-export { type BridgeContext, createHostBridge, type ModelCounts } from './host-bridge.js';
+export { type BridgeContext, createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
 export {
   type ConnectionEventHooks,
   connectionEventHooks,
@@ -29,6 +29,7 @@ export { parseFrequency } from './parse-frequency.js';
 export {
   type ActionRunRequest,
   createRunner,
+  type InvalidRecordsReport,
   type RunLog,
   type Runner,
   type RunnerOptions,

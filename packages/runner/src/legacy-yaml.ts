@@ -135,6 +135,10 @@ export async function legacyDefinitions(integrationDir: string): Promise<LegacyD
       metadataSchema: raw.input ? schemaOf(String(raw.input), models) : null,
       checkpointSchema: null,
       ...(raw['webhook-subscriptions'] ? { webhookSubscriptions: listOf(raw['webhook-subscriptions']) } : {}),
+      // Weft's own key: this sync's record validation policy.
+      ...(raw.validation === 'warn' || raw.validation === 'reject' || raw.validation === 'off'
+        ? { validation: raw.validation }
+        : {}),
     };
     out.set(`sync:${name}`, definition);
   }

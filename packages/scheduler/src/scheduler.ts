@@ -234,6 +234,7 @@ export function createScheduler(options: SchedulerOptions) {
         JSON.stringify(result.counts),
         result.error ? JSON.stringify(result.error) : null,
         JSON.stringify(result.logs.slice(-500)),
+        result.invalidRecords ? JSON.stringify(result.invalidRecords) : null,
       ]);
       if (rows.length === 0) return false; // reaped meanwhile: its retry owns the outcome
       if (status === 'success' || status === 'failed') {
@@ -249,6 +250,7 @@ export function createScheduler(options: SchedulerOptions) {
           success: status === 'success',
           counts: result.counts,
           ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+          ...(result.invalidRecords ? { invalidRecords: result.invalidRecords } : {}),
         });
       }
       return true;

@@ -158,6 +158,12 @@ export interface SyncDefinition<
   scopes?: string[];
   trackDeletes?: boolean;
   webhookSubscriptions?: string[];
+  /**
+   * Weft only: what to do with records that do not match their model. `warn` stores them and
+   * reports each (record id, JSON path, reason) in the run log, sync status and webhook, as Nango
+   * keeps them; `reject` refuses the batch; `off` checks nothing. @default the deployment's (`warn`)
+   */
+  validation?: 'warn' | 'reject' | 'off';
   exec: (
     nango: NangoSync<
       M,

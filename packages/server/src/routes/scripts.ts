@@ -42,6 +42,12 @@ const dryrunBody = z.object({
   input: z.unknown().optional(),
   save: z.boolean().default(false),
   last_sync_date: z.iso.datetime({ offset: true }).nullable().default(null),
+  // Nango's dryrun flags: --variant, --metadata and --checkpoint stubs, --validation.
+  variant: z.string().min(1).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  checkpoint: z.record(z.string(), z.unknown()).optional(),
+  /** true = Nango's `--validation`: an invalid record fails the run; otherwise it is reported and kept. */
+  validation: z.boolean().default(false),
 });
 
 const toCompiled = (s: z.output<typeof compiledScript>): CompiledScript =>
@@ -240,6 +246,16 @@ export const scriptRoutes =
           syncName: script.name,
           mode: 'incremental',
           lastSyncDate: body.last_sync_date,
+          ...(body.variant ? { variant: body.variant } : {}),
+          validation: body.validation ? 'reject' : 'warn',
+          ...(body.metadata || body.checkpoint
+            ? {
+                stub: {
+                  ...(body.metadata ? { metadata: body.metadata } : {}),
+                  ...(body.checkpoint ? { checkpoint: body.checkpoint } : {}),
+                },
+              }
+            : {}),
         },
         script,
         body.save,
@@ -250,6 +266,7 @@ export const scriptRoutes =
         error: result.error ?? null,
         logs: result.logs,
         records: result.records,
+        invalid_records: result.invalidRecords ?? null,
         duration_ms: Math.round(result.durationMs),
       };
     });
