@@ -5,7 +5,7 @@ import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
 import { ensureEnvironment, freePort } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
-import { createRunner, type Runner } from '@weft/runner';
+import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
 import { buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
@@ -91,10 +91,13 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     baseRetryDelayMs: 20,
   });
   let scheduler: Scheduler | undefined;
+  const records = createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
+  // As `weft start` wires it: event scripts run around each connection's life.
+  auth.setConnectionHooks(connectionEventHooks({ pool: db.pool, proxy, records, auth }));
   const runner = createRunner({
     pool: db.pool,
     proxy,
-    records: createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) }),
+    records,
     auth,
     onDeploy: async () => {
       await scheduler?.tickNow();

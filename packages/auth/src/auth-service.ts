@@ -77,6 +77,16 @@ export interface AuthEvent {
   payload: Record<string, unknown>;
 }
 
+/** Called around a connection's life; the runner's event scripts implement it. */
+export interface ConnectionHooks {
+  /** After the connection is stored, before it is announced; throwing refuses it. */
+  validate(connection: ConnectionRecord): Promise<void>;
+  /** Once the connection exists (failures are the hook's to log). */
+  created(connection: ConnectionRecord): Promise<void>;
+  /** Before the connection and its records are deleted (failures are the hook's to log). */
+  deleting(connection: ConnectionRecord): Promise<void>;
+}
+
 export interface AuthServiceOptions {
   pool: Pool;
   box: SecretBox;
@@ -108,6 +118,28 @@ export function createAuthService(options: AuthServiceOptions) {
 
   async function emit(event: AuthEvent): Promise<void> {
     await options.onEvent?.(event).catch(() => {});
+  }
+
+  // Event scripts around a connection's life (set by whoever builds the runner, which needs this
+  // service first). A validate hook that throws refuses a connection that did not exist before.
+  let hooks: ConnectionHooks | undefined;
+  async function validateStored(connection: ConnectionRecord): Promise<void> {
+    if (hooks === undefined) return;
+    try {
+      await hooks.validate(connection);
+    } catch (error) {
+      if (connection.createdAt === connection.updatedAt)
+        await deleteConnectionRecord(
+          pool,
+          connection.environmentId,
+          connection.providerConfigKey,
+          connection.connectionId,
+        ).catch(() => {});
+      throw error;
+    }
+  }
+  async function announceCreated(connection: ConnectionRecord): Promise<void> {
+    await hooks?.created(connection).catch(() => {});
   }
 
   async function integrationById(environmentId: number, integrationId: number): Promise<Integration> {
@@ -733,6 +765,7 @@ export function createAuthService(options: AuthServiceOptions) {
         credentials,
         secretConfigKeys: secretConfigKeysOf(provider),
       });
+      await validateStored(connection);
       await emit({
         environmentId: connection.environmentId,
         type: 'auth',
@@ -747,6 +780,7 @@ export function createAuthService(options: AuthServiceOptions) {
           ...(secondary.errors.length > 0 ? { warnings: secondary.errors } : {}),
         },
       });
+      await announceCreated(connection);
       return connection;
     },
 
@@ -847,6 +881,7 @@ export function createAuthService(options: AuthServiceOptions) {
         credentials,
         secretConfigKeys: secretConfigKeysOf(provider),
       });
+      await validateStored(connection);
       await emit({
         environmentId,
         type: 'auth',
@@ -860,6 +895,7 @@ export function createAuthService(options: AuthServiceOptions) {
           endUser: connection.endUser,
         },
       });
+      await announceCreated(connection);
       return connection;
     },
 
@@ -889,6 +925,7 @@ export function createAuthService(options: AuthServiceOptions) {
       });
       if (input.metadata)
         await writeMetadata(pool, environmentId, uniqueKey, [input.connectionId], input.metadata, true);
+      await announceCreated(connection);
       return connection;
     },
 
@@ -904,8 +941,24 @@ export function createAuthService(options: AuthServiceOptions) {
     ) => listConnectionRecords(pool, box, environmentId, filter),
     findConnectionRecord: (ref: ConnectionRef) =>
       findConnectionRecord(pool, box, ref.environmentId, ref.providerConfigKey, ref.connectionId),
-    deleteConnection: (ref: ConnectionRef) =>
-      deleteConnectionRecord(pool, ref.environmentId, ref.providerConfigKey, ref.connectionId),
+    /** Deletes the connection; its pre-connection-deletion scripts run first, while its records still exist. */
+    async deleteConnection(ref: ConnectionRef): Promise<void> {
+      if (hooks !== undefined) {
+        const record = await findConnectionRecord(
+          pool,
+          box,
+          ref.environmentId,
+          ref.providerConfigKey,
+          ref.connectionId,
+        );
+        await hooks.deleting(record).catch(() => {});
+      }
+      await deleteConnectionRecord(pool, ref.environmentId, ref.providerConfigKey, ref.connectionId);
+    },
+    /** Wire the connection lifecycle to event scripts (validate-connection, post-connection-creation, pre-connection-deletion). */
+    setConnectionHooks(next: ConnectionHooks | undefined): void {
+      hooks = next;
+    },
     setMetadata: (
       environmentId: number,
       providerConfigKey: string,

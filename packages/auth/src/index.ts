@@ -11,6 +11,7 @@ export {
   type AuthEvent,
   type AuthService,
   type AuthServiceOptions,
+  type ConnectionHooks,
   type ConnectionRef,
   createAuthService,
   type ResolvedConnection,

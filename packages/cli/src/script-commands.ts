@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CompiledScript, compileIntegration } from '@weft/runner';
 import type { Command } from 'commander';
@@ -59,6 +59,24 @@ function describeDiff(d: DeployResponse['diff']): string[] {
   ];
   const lines = parts.flatMap(([label, names]) => names.map((n) => `  ${label} ${n}`));
   return lines.length > 0 ? lines : ['  (no changes)'];
+}
+
+/**
+ * A dryrun flag value as Nango's CLI reads it: `@file.json` loads that file, otherwise JSON; for
+ * `--input` a value that is not JSON is passed as a plain string.
+ */
+async function dryrunValue(raw: string, flag: string, plainStringAllowed: boolean): Promise<unknown> {
+  if (raw.startsWith('@')) {
+    const file = raw.slice(1);
+    if (!file.endsWith('.json')) throw new Error(`--${flag} ${raw}: only .json files can be passed`);
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  }
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    if (plainStringAllowed) return raw;
+    throw new Error(`--${flag} must be JSON or @file.json`);
+  }
 }
 
 /** `weft compile`, `weft deploy`, `weft dryrun`. */
@@ -129,10 +147,22 @@ export function registerScriptCommands(
     program
       .command('dryrun <script> <connection-id>')
       .description('Run a local sync or action against a live connection; saves nothing unless --save')
-      .option('-i, --integration <key>', 'integration key (default: the only integration that has this script)')
+      .option(
+        '--integration-id, --integration <key>',
+        'integration key (default: the only integration that has this script)',
+      )
       .option('-p, --path <dir>', 'integrations directory', 'integrations')
-      .option('--input <json>', 'action input as JSON')
-      .option('--last-sync-date <iso>', 'lastSyncDate for legacy incremental syncs')
+      // Nango's dryrun flags, same names and meaning.
+      .option('-i, --input <input>', 'action input: JSON, a plain string, or @file.json')
+      .option('-l, --lastSyncDate <date>', 'lastSyncDate for incremental syncs (anything new Date() parses)')
+      .option('--last-sync-date <date>', 'same as --lastSyncDate')
+      .option('-m, --metadata <metadata>', 'metadata the sync sees instead of the stored one: JSON or @file.json')
+      .option('-c, --checkpoint <checkpoint>', 'checkpoint the sync starts from: JSON or @file.json')
+      .option('--variant <variant>', 'the variant of the sync to run')
+      .option(
+        '--validate, --validation',
+        'fail on records that do not match their model (default: report them and keep going)',
+      )
       .option('--save', 'store the records like a scheduled run')
       .option('--show <n>', 'records to print per model', '3'),
   ).action(
@@ -141,18 +171,31 @@ export function registerScriptCommands(
       connectionId: string,
       o: ApiClientOptions & {
         integration?: string;
+        integrationId?: string;
         path: string;
         input?: string;
         lastSyncDate?: string;
+        metadata?: string;
+        checkpoint?: string;
+        variant?: string;
+        validation?: boolean;
         save?: boolean;
         show: string;
       },
     ) =>
       run(async () => {
         const progress = createProgress();
+        const integration = o.integrationId ?? o.integration;
         const dirs = (await integrationDirs(o.path)).filter(
-          (d) => o.integration === undefined || path.basename(d) === o.integration,
+          (d) => integration === undefined || path.basename(d) === integration,
         );
+        const input = o.input === undefined ? undefined : await dryrunValue(o.input, 'input', true);
+        const metadata = o.metadata === undefined ? undefined : await dryrunValue(o.metadata, 'metadata', false);
+        const checkpoint =
+          o.checkpoint === undefined ? undefined : await dryrunValue(o.checkpoint, 'checkpoint', false);
+        const lastSyncDate = o.lastSyncDate === undefined ? undefined : new Date(o.lastSyncDate);
+        if (lastSyncDate !== undefined && Number.isNaN(lastSyncDate.getTime()))
+          throw new Error(`--lastSyncDate ${JSON.stringify(o.lastSyncDate)} is not a date`);
         let found: { key: string; script: CompiledScript } | undefined;
         for (const dir of dirs) {
           const script = (await progress.step(`Compiling ${path.basename(dir)}`, () => compileIntegration(dir))).find(
@@ -164,7 +207,7 @@ export function registerScriptCommands(
           }
         }
         if (found === undefined)
-          throw new Error(`no script ${scriptName} under ${o.path}${o.integration ? ` for ${o.integration}` : ''}`);
+          throw new Error(`no script ${scriptName} under ${o.path}${integration ? ` for ${integration}` : ''}`);
         const script = found;
         const result = await progress.step(`Running ${scriptName} against ${connectionId}`, () =>
           apiClient(o)<{
@@ -174,13 +217,21 @@ export function registerScriptCommands(
             logs: Array<{ level: string; message: string }>;
             error?: { code: string; message: string; stack?: string } | null;
             output?: unknown;
+            invalid_records?: {
+              count: number;
+              records: Array<{ model: string; recordId: string; path: string; reason: string }>;
+            } | null;
           }>('POST', '/dryrun', {
             provider_config_key: script.key,
             connection_id: connectionId,
             script: wire(script.script),
-            ...(o.input ? { input: JSON.parse(o.input) as unknown } : {}),
+            ...(input !== undefined ? { input } : {}),
             save: o.save === true,
-            last_sync_date: o.lastSyncDate ?? null,
+            last_sync_date: lastSyncDate?.toISOString() ?? null,
+            ...(metadata !== undefined ? { metadata } : {}),
+            ...(checkpoint !== undefined ? { checkpoint } : {}),
+            ...(o.variant ? { variant: o.variant } : {}),
+            validation: o.validation === true,
           }),
         );
         for (const l of result.logs) out(`[${l.level}] ${l.message}`);
@@ -194,6 +245,10 @@ export function registerScriptCommands(
         }
         for (const [model, c] of Object.entries(result.counts ?? {}))
           out(`${model}: +${c.added} ~${c.updated} -${c.deleted}${o.save ? ' (saved)' : ''}`);
+        if (result.invalid_records)
+          out(
+            `${result.invalid_records.count} record(s) do not match their model (kept; --validation makes this fail)`,
+          );
         if (result.error)
           throw Object.assign(
             new Error(

@@ -3,7 +3,7 @@ import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Database } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
-import { createRunner } from '@weft/runner';
+import { connectionEventHooks, createRunner } from '@weft/runner';
 import { createScheduler, type Scheduler } from '@weft/scheduler';
 
 /** The services `weft start` and `weft worker` share, wired once. */
@@ -36,11 +36,15 @@ export function createServices(
     log: proxyLog,
   });
   let scheduler: Scheduler | undefined;
+  const records = createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
+  // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion).
+  auth.setConnectionHooks(connectionEventHooks({ pool, proxy, records, auth }));
   const runner = createRunner({
     pool,
     proxy,
-    records: createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) }),
+    records,
     auth,
+    validation: config.WEFT_RECORDS_VALIDATION,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();

@@ -60,6 +60,12 @@ export const configSchema = z.object({
     .default('info'),
   /** Let the outbound proxy reach private/loopback addresses (tests, on-prem APIs). @default false */
   WEFT_ALLOW_PRIVATE_NETWORK: booleanFlag.default(false),
+  /**
+   * What syncs do with records that do not match their model: `warn` stores them and reports each
+   * (as Nango keeps them), `reject` refuses the batch, `off` checks nothing; a sync's own
+   * `validation` setting wins. @default warn
+   */
+  WEFT_RECORDS_VALIDATION: z.enum(['warn', 'reject', 'off'], { error: 'must be warn, reject or off' }).default('warn'),
   /** Days a deleted record (tombstone) stays readable with filter=deleted before it is purged; 0 = forever. @default 90 */
   WEFT_RECORDS_TOMBSTONE_RETENTION_DAYS: z.coerce
     .number({ error: 'must be a whole number of days (0 keeps forever)' })

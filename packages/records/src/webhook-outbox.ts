@@ -52,6 +52,8 @@ export interface SyncEventInput {
   error?: { code: string; message: string };
   /** lastSyncDate the run started from (consumers fetch records modified after it). */
   modifiedAfter?: string | null;
+  /** Records stored although they do not match their model (policy `warn`): count and the first ones. */
+  invalidRecords?: { count: number; records: Array<{ model: string; recordId: string; path: string; reason: string }> };
 }
 
 /**
@@ -92,6 +94,7 @@ export async function enqueueSyncEvent(client: PoolClient | Pool, input: SyncEve
         : {}),
       models: counts,
       ...(input.error ? { error: input.error } : {}),
+      ...(input.invalidRecords ? { invalidRecords: input.invalidRecords } : {}),
     },
   });
 }

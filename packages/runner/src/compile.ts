@@ -4,14 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { scriptDefinitionSchema } from './definition-schema.js';
-import { describeArtifact, type ScriptDefinition } from './describe-script.js';
+import { describeArtifact, type ScriptDefinition, type ScriptKind } from './describe-script.js';
 import { runnerErrors } from './errors.js';
-import { legacyDefinitions } from './legacy-yaml.js';
+import { legacyDefinitions, writeLegacyModelsFile } from './legacy-yaml.js';
 import { typeCheck } from './type-check.js';
 
 export interface CompiledScript {
   name: string;
-  kind: 'sync' | 'action';
+  kind: ScriptKind;
   /** Source file, relative to the integration directory. */
   file: string;
   /** IIFE bundle run in the sandbox (script + the SDK + zod). */
@@ -38,20 +38,30 @@ export interface CompileProblem {
 
 const sdkEntry = fileURLToPath(new URL('../../sdk/src/index.ts', import.meta.url));
 const BUILTIN_ALLOWED = ['nango', 'weft', 'zod'];
+/** Node modules scripts may import, served from the sandbox's globals (sandbox-globals.ts). */
+const NODE_MODULE_SHIMS: Record<string, string> = {
+  url: 'export const URL = globalThis.URL; export const URLSearchParams = globalThis.URLSearchParams; export default { URL, URLSearchParams };',
+  buffer: 'export const Buffer = globalThis.Buffer; export default { Buffer };',
+};
 
 export function compileFailed(problems: CompileProblem[]): Error {
   const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`);
   return runnerErrors.create('WEFT_RUNNER_COMPILE_FAILED', { problems: lines.join('; ') }, { problems: lines });
 }
 
-/** syncs/*.ts and actions/*.ts of one integration directory. */
+/**
+ * syncs/*.ts, actions/*.ts and on-events/*.ts of one integration directory (Nango's layout;
+ * `post-connection-scripts/` is the older name of legacy post-connection-creation scripts).
+ */
 export async function listScripts(
   integrationDir: string,
-): Promise<Array<{ kind: 'sync' | 'action'; name: string; file: string }>> {
-  const out: Array<{ kind: 'sync' | 'action'; name: string; file: string }> = [];
+): Promise<Array<{ kind: ScriptKind; name: string; file: string }>> {
+  const out: Array<{ kind: ScriptKind; name: string; file: string }> = [];
   for (const [folder, kind] of [
     ['syncs', 'sync'],
     ['actions', 'action'],
+    ['on-events', 'on-event'],
+    ['post-connection-scripts', 'on-event'],
   ] as const) {
     const dir = path.join(integrationDir, folder);
     if (!existsSync(dir)) continue;
@@ -63,7 +73,12 @@ export async function listScripts(
   return out;
 }
 
-function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plugin {
+function importGuard(integrationDir: string, allowed: Set<string>, modelsFile: string | undefined): esbuild.Plugin {
+  // The models.ts generated beside a project-level nango.yaml (`../../models`) is the one file
+  // outside the integration a script may import.
+  const generatedModels = modelsFile
+    ? new Set([modelsFile, modelsFile.replace(/\.ts$/, ''), modelsFile.replace(/\.ts$/, '.js')])
+    : new Set<string>();
   return {
     name: 'weft-import-allow-list',
     setup(build) {
@@ -76,11 +91,14 @@ function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plug
           args.importer.endsWith('__weft_entry.js') ||
           args.importer === '<stdin>';
         if (args.path === 'nango' || args.path === 'weft') return { path: sdkEntry };
+        // Node's url and buffer modules, as Nango's runner offers them: the sandbox's own globals.
+        if (!internal && Object.hasOwn(NODE_MODULE_SHIMS, args.path.replace(/^node:/, '')))
+          return { path: args.path.replace(/^node:/, ''), namespace: 'weft-node-shim' };
         if (args.path.startsWith('.') || path.isAbsolute(args.path)) {
           if (internal) return undefined;
           const target = path.resolve(args.resolveDir, args.path);
           // Scripts may import their integration's files (models, helpers), nothing outside it.
-          if (!target.startsWith(path.resolve(integrationDir) + path.sep)) {
+          if (!target.startsWith(path.resolve(integrationDir) + path.sep) && !generatedModels.has(target)) {
             return { errors: [{ text: `import ${JSON.stringify(args.path)} leaves the integration directory` }] };
           }
           return undefined;
@@ -100,6 +118,10 @@ function importGuard(integrationDir: string, allowed: Set<string>): esbuild.Plug
         }
         return undefined;
       });
+      build.onLoad({ filter: /.*/, namespace: 'weft-node-shim' }, (args) => ({
+        contents: NODE_MODULE_SHIMS[args.path] ?? '',
+        loader: 'js',
+      }));
     },
   };
 }
@@ -108,6 +130,7 @@ async function bundle(
   integrationDir: string,
   file: string,
   allowed: Set<string>,
+  modelsFile: string | undefined,
 ): Promise<{ code: string; map: string; sources: Record<string, string> }> {
   const absolute = path.resolve(integrationDir, file);
   const entry = `
@@ -132,7 +155,7 @@ globalThis.__weft = { module: scriptModule, z };
       // At the integration root, so source-map paths read syncs/x.ts, models.ts, …
       outfile: path.join(integrationDir, '__weft_bundle.js'),
       logLevel: 'silent',
-      plugins: [importGuard(integrationDir, allowed)],
+      plugins: [importGuard(integrationDir, allowed, modelsFile)],
     });
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
@@ -151,9 +174,15 @@ globalThis.__weft = { module: scriptModule, z };
   const map = outputs.find((o) => o.path.endsWith('.map'))?.text ?? '{}';
   const sources: Record<string, string> = {};
   for (const input of Object.keys(result.metafile.inputs)) {
-    if (input.includes('node_modules') || input.startsWith('<stdin>') || input.includes('__weft_entry')) continue;
+    if (
+      input.includes('node_modules') ||
+      input.startsWith('<stdin>') ||
+      input.includes('__weft_entry') ||
+      input.startsWith('weft-node-shim:')
+    )
+      continue;
     const abs = path.resolve(integrationDir, input);
-    if (abs.startsWith(path.resolve(integrationDir)))
+    if (abs.startsWith(path.resolve(integrationDir)) || abs === modelsFile)
       sources[path.relative(integrationDir, abs)] = await readFile(abs, 'utf8');
   }
   return { code, map, sources };
@@ -176,8 +205,9 @@ export async function compileIntegration(directory: string, options: CompileOpti
   }
   const allowed = new Set([...BUILTIN_ALLOWED, ...(options.allowedImports ?? [])]);
   const legacy = await legacyDefinitions(integrationDir);
+  const modelsFile = await writeLegacyModelsFile(integrationDir);
   const bundles = await Promise.all(
-    scripts.map(async (s) => ({ ...s, ...(await bundle(integrationDir, s.file, allowed)) })),
+    scripts.map(async (s) => ({ ...s, ...(await bundle(integrationDir, s.file, allowed, modelsFile)) })),
   );
   if (!options.skipTypeCheck) {
     const problems = typeCheck(

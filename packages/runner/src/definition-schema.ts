@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ScriptDefinition } from './describe-script.js';
+import { ON_EVENT_NAMES, type ScriptDefinition } from './describe-script.js';
 import { parseFrequency } from './parse-frequency.js';
 
 /** Longest schedule interval: ten years (frequencies are stored as 32-bit seconds). */
@@ -67,6 +67,14 @@ const actionDefinition = z.looseObject({
   outputSchema: jsonSchema.nullable().default(null),
 });
 
+const onEventDefinition = z.looseObject({
+  kind: z.literal('on-event'),
+  legacy: z.boolean().default(false),
+  description: z.string().default(''),
+  version: z.string().default('0.0.1'),
+  event: z.enum(ON_EVENT_NAMES, { error: `an event script needs event: ${ON_EVENT_NAMES.join(' | ')}` }),
+});
+
 /**
  * The definition the compiler produces for a script, as a schema: the compiler checks its own
  * output with it and `POST /deploy` checks what a client sends (it never trusts a definition).
@@ -74,4 +82,5 @@ const actionDefinition = z.looseObject({
 export const scriptDefinitionSchema = z.discriminatedUnion('kind', [
   syncDefinition,
   actionDefinition,
+  onEventDefinition,
 ]) as unknown as z.ZodType<ScriptDefinition, unknown>;

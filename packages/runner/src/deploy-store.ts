@@ -2,13 +2,13 @@ import type { Pool, PoolClient } from '@weft/db';
 import { withAdvisoryLock } from '@weft/db';
 import { registerModels } from '@weft/records';
 import type { CompiledScript } from './compile.js';
-import type { ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
+import type { OnEventName, ScriptDefinition, ScriptKind, SyncScriptDefinition } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 
 export interface DeployedScript {
   deploymentId: number;
   version: number;
-  kind: 'sync' | 'action';
+  kind: ScriptKind;
   name: string;
   file: string;
   bundle: string;
@@ -76,7 +76,7 @@ JOIN integrations i ON i.id = d.integration_id
 WHERE d.active AND i.environment_id = $1 AND i.unique_key = $2`;
 
 interface Row {
-  kind: 'sync' | 'action';
+  kind: ScriptKind;
   name: string;
   file: string;
   bundle: string;
@@ -128,7 +128,7 @@ export async function findScript(
   pool: Pool,
   environmentId: number,
   providerConfigKey: string,
-  kind: 'sync' | 'action',
+  kind: ScriptKind,
   name: string,
 ): Promise<DeployedScript> {
   const { rows } = await pool.query<{ deployment_id: number }>(ACTIVE_DEPLOYMENT, [
@@ -155,6 +155,23 @@ export async function findScript(
   if (cache.size >= SCRIPT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   cache.set(key, script);
   return script;
+}
+
+/**
+ * The active deployment's event scripts for one event, in name order (Nango runs every script
+ * registered for the event). Empty when the integration has none or nothing is deployed.
+ */
+export async function findOnEventScripts(
+  pool: Pool,
+  environmentId: number,
+  providerConfigKey: string,
+  event: OnEventName,
+): Promise<DeployedScript[]> {
+  const { rows } = await pool.query<Row>(
+    `${ACTIVE} AND s.kind = 'on-event' AND s.definition->>'event' = $3 ORDER BY s.name`,
+    [environmentId, providerConfigKey, event],
+  );
+  return rows.map(toScript);
 }
 
 function diffOf(current: DeployedScript[], next: CompiledScript[]): DeployDiff {

@@ -1,5 +1,6 @@
 import ivm from 'isolated-vm';
 import { parseFrequency } from './parse-frequency.js';
+import { SANDBOX_GLOBALS } from './sandbox-globals.js';
 
 export interface SyncScriptDefinition {
   kind: 'sync';
@@ -17,6 +18,10 @@ export interface SyncScriptDefinition {
   models: Record<string, object>;
   metadataSchema: object | null;
   checkpointSchema: object | null;
+  /** This sync's record validation policy, overriding the deployment's (`warn` by default). */
+  validation?: 'warn' | 'reject' | 'off';
+  /** Webhook types `onWebhook` handles (nango.yaml `webhook-subscriptions`, createSync `webhookSubscriptions`). */
+  webhookSubscriptions?: string[];
 }
 
 export interface ActionScriptDefinition {
@@ -30,7 +35,25 @@ export interface ActionScriptDefinition {
   outputSchema: object | null;
 }
 
-export type ScriptDefinition = SyncScriptDefinition | ActionScriptDefinition;
+/** The connection lifecycle events a script can react to (Nango's `createOnEvent` / nango.yaml `on-events`). */
+export const ON_EVENT_NAMES = ['post-connection-creation', 'pre-connection-deletion', 'validate-connection'] as const;
+export type OnEventName = (typeof ON_EVENT_NAMES)[number];
+
+/**
+ * An event script: runs in the sandbox with the connection's scope when its event happens.
+ * Stored like syncs and actions (`deployed_scripts.kind = 'on-event'`, files under `on-events/`).
+ */
+export interface OnEventScriptDefinition {
+  kind: 'on-event';
+  legacy: boolean;
+  description: string;
+  version: string;
+  event: OnEventName;
+}
+
+export type ScriptKind = 'sync' | 'action' | 'on-event';
+
+export type ScriptDefinition = SyncScriptDefinition | ActionScriptDefinition | OnEventScriptDefinition;
 
 /** Definitions of legacy scripts come from nango.yaml (see legacy-yaml.ts). */
 export type LegacyDefinitions = Map<string, ScriptDefinition>;
@@ -47,7 +70,13 @@ const DESCRIBE = String.raw`
     try { return z.toJSONSchema(value, { io: 'input' }); }
     catch (e) { throw new Error(label + ' cannot be expressed as JSON Schema: ' + e.message); }
   };
-  const kind = d.__weftScriptKind || (d.models ? 'sync' : 'action');
+  // Nango's own createX() marks the object with type 'sync' | 'action' | 'onEvent'.
+  const kind = d.__weftScriptKind || (d.type === 'onEvent' ? 'on-event' : d.type === 'sync' || d.type === 'action' ? d.type : d.models ? 'sync' : d.event ? 'on-event' : 'action');
+  if (kind === 'on-event') {
+    const events = ['post-connection-creation', 'pre-connection-deletion', 'validate-connection'];
+    if (!events.includes(d.event)) throw new Error('createOnEvent needs event: ' + events.join(' | '));
+    return JSON.stringify({ kind, legacy: false, description: d.description || '', version: d.version || '0.0.1', event: d.event });
+  }
   if (kind === 'sync') {
     if (!d.models || typeof d.models !== 'object' || Object.keys(d.models).length === 0) throw new Error('a sync needs models: { Name: zodSchema }');
     const models = {};
@@ -57,6 +86,8 @@ const DESCRIBE = String.raw`
       autoStart: d.autoStart !== false, syncType: d.syncType === 'full' ? 'full' : 'incremental', trackDeletes: d.trackDeletes === true,
       endpoints: d.endpoints || [], scopes: d.scopes || [], models,
       metadataSchema: schema(d.metadata, 'metadata'), checkpointSchema: schema(d.checkpoint, 'checkpoint'),
+      ...(Array.isArray(d.webhookSubscriptions) ? { webhookSubscriptions: d.webhookSubscriptions } : {}),
+      ...(['warn', 'reject', 'off'].includes(d.validation) ? { validation: d.validation } : {}),
     });
   }
   return JSON.stringify({
@@ -69,7 +100,7 @@ const DESCRIBE = String.raw`
 /** Load a bundle in a throwaway isolate and read its definition (models → JSON Schema via its own zod). */
 export async function describeArtifact(
   bundle: string,
-  expectedKind: 'sync' | 'action',
+  expectedKind: ScriptKind,
   name: string,
   legacy: LegacyDefinitions,
 ): Promise<ScriptDefinition> {
@@ -77,6 +108,8 @@ export async function describeArtifact(
   try {
     const context = await isolate.createContext();
     await context.global.set('globalThis', context.global.derefInto());
+    // The sandbox's globals, so a script using URL or Buffer at module level loads here too.
+    await context.eval(SANDBOX_GLOBALS, { filename: 'weft-globals.js', timeout: 5_000 });
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
     const described = JSON.parse(raw) as Partial<ScriptDefinition> & { legacy: boolean; frequency?: string };
@@ -87,12 +120,13 @@ export async function describeArtifact(
     }
     if (described.kind !== expectedKind)
       throw new Error(
-        `a file in ${expectedKind}s/ must default-export create${expectedKind === 'sync' ? 'Sync' : 'Action'}(...)`,
+        `a file in ${expectedKind}s/ must default-export create${expectedKind === 'sync' ? 'Sync' : expectedKind === 'action' ? 'Action' : 'OnEvent'}(...)`,
       );
     if (described.kind === 'sync') {
       const frequency = String(described.frequency ?? '');
       return { ...(described as SyncScriptDefinition), frequency, frequencySeconds: parseFrequency(frequency) };
     }
+    if (described.kind === 'on-event') return described as OnEventScriptDefinition;
     return described as ActionScriptDefinition;
   } finally {
     isolate.dispose();

@@ -11,6 +11,11 @@ export const runnerErrors = defineErrors('runner', {
     message: 'Compilation failed: {problems}',
     fix: 'Fix each problem listed in `details.problems` (file:line: message); nothing was deployed.',
   },
+  WEFT_RUNNER_CONNECTION_REFUSED: {
+    status: 400,
+    message: 'The connection was refused by {name}: {message}',
+    fix: "The integration's validate-connection script rejected these credentials; connect again with an account it accepts.",
+  },
   WEFT_RUNNER_SCRIPT_NOT_FOUND: {
     status: 404,
     message: 'No deployed {kind} {name} for integration {providerConfigKey}',

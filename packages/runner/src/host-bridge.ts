@@ -37,6 +37,21 @@ export interface BridgeContext {
   countedRunId?: string;
   /** Trace context of the run: bridge calls arrive from the isolate's thread without it. */
   traceContext?: Context;
+  /**
+   * Dryrun stubs (Nango's `dryrun --metadata / --checkpoint`): what getMetadata / getConnection().metadata
+   * and getCheckpoint return instead of the stored values. A dryrun's saveCheckpoint updates the stub.
+   */
+  stub?: { metadata?: Record<string, unknown>; checkpoint?: Record<string, unknown> | null };
+  /** Each record kept despite failing its model (policy `warn`), with its id, JSON path and reason. */
+  onInvalidRecord?: (problem: InvalidRecord) => void;
+}
+
+/** A record that did not match its model (reported, and stored under the default policy). */
+export interface InvalidRecord {
+  model: string;
+  recordId: string;
+  path: string;
+  reason: string;
 }
 
 const tracer = trace.getTracer('weft-runner');
@@ -133,6 +148,11 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
     return ctx.counts[name];
   };
 
+  const invalid = (name: string, w: { recordId: string; path: string; reason: string }) => {
+    ctx.onLog('warn', `record ${w.recordId} of ${name} is invalid at ${w.path}: ${w.reason}`);
+    ctx.onInvalidRecord?.({ model: name, recordId: w.recordId, path: w.path, reason: w.reason });
+  };
+
   const scope = (name: string) => ({
     environmentId: ref.environmentId,
     connectionId: ctx.connection.id,
@@ -210,7 +230,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
               models[name],
               list.map((record) => ({ id: String(record.id), record })),
               ctx.validation,
-              (w) => ctx.onLog('warn', `record ${w.recordId} of ${name} is invalid at ${w.path}: ${w.reason}`),
+              (w) => invalid(name, w),
             );
           }
           const dry = ctx.dryRecords ?? {};
@@ -222,8 +242,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         const options = {
           jsonSchema: models[name] as object,
           validation: ctx.validation,
-          onWarning: (w: { recordId: string; path: string; reason: string }) =>
-            ctx.onLog('warn', `record ${w.recordId} of ${name} is invalid at ${w.path}: ${w.reason}`),
+          onWarning: (w: { recordId: string; path: string; reason: string }) => invalid(name, w),
         };
         const result =
           op === 'batchSave'
@@ -248,6 +267,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         return null;
       }
       case 'getCheckpoint': {
+        if (ctx.stub?.checkpoint !== undefined) return ctx.stub.checkpoint;
         const { rows } = await ctx.pool.query<{ checkpoint: unknown }>(
           'SELECT checkpoint FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
           checkpointKey,
@@ -256,6 +276,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
       }
       case 'saveCheckpoint': {
         const checkpoint = parse(z.record(z.string(), z.unknown()), args[0], 'nango.saveCheckpoint');
+        if (ctx.dryRun && ctx.stub) ctx.stub.checkpoint = checkpoint;
         if (!ctx.dryRun) {
           await ctx.pool.query(
             `INSERT INTO sync_checkpoints (connection_id, sync_name, variant, checkpoint) VALUES ($1, $2, $3, $4)
@@ -266,6 +287,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         return null;
       }
       case 'clearCheckpoint':
+        if (ctx.dryRun && ctx.stub) ctx.stub.checkpoint = null;
         if (!ctx.dryRun)
           await ctx.pool.query(
             'DELETE FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
@@ -287,13 +309,14 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
           provider_config_key: record.providerConfigKey,
           provider: integration.provider,
           connection_config: publicConnectionConfig(record.connectionConfig, secret),
-          metadata: record.metadata,
+          metadata: ctx.stub?.metadata ?? record.metadata,
           credentials: {},
           created_at: record.createdAt,
           updated_at: record.updatedAt,
         };
       }
       case 'getMetadata':
+        if (ctx.stub?.metadata !== undefined) return ctx.stub.metadata;
         return (await ctx.auth.findConnectionRecord(ref)).metadata;
       case 'setMetadata':
       case 'updateMetadata': {

@@ -7,13 +7,30 @@ export {
 } from './compile.js';
 export { scriptDefinitionSchema } from './definition-schema.js';
 export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './deploy-store.js';
-export type { ActionScriptDefinition, ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
+export {
+  type ActionScriptDefinition,
+  ON_EVENT_NAMES,
+  type OnEventName,
+  type OnEventScriptDefinition,
+  type ScriptDefinition,
+  type ScriptKind,
+  type SyncScriptDefinition,
+} from './describe-script.js';
 export { runnerErrors } from './errors.js';
-export { type BridgeContext, createHostBridge, type ModelCounts } from './host-bridge.js';
+export { type BridgeContext, createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
+export {
+  type ConnectionEventHooks,
+  connectionEventHooks,
+  type OnEventDeps,
+  type OnEventRunRequest,
+  type OnEventRunResult,
+  runOnEventScripts,
+} from './on-event.js';
 export { parseFrequency } from './parse-frequency.js';
 export {
   type ActionRunRequest,
   createRunner,
+  type InvalidRecordsReport,
   type RunLog,
   type Runner,
   type RunnerOptions,

@@ -15,7 +15,7 @@ import {
   findScript,
   rollback,
 } from './deploy-store.js';
-import { createHostBridge, type ModelCounts } from './host-bridge.js';
+import { createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
 import { runMetrics } from './run-metrics.js';
 import { runInSandbox, type SandboxLimits } from './sandbox.js';
 
@@ -47,11 +47,22 @@ export interface SyncRunRequest {
   lastSyncDate: string | null;
   signal?: AbortSignal;
   validation?: ValidationPolicy;
+  /** Dryrun only: metadata and checkpoint the script sees instead of the stored ones (Nango's --metadata / --checkpoint). */
+  stub?: { metadata?: Record<string, unknown>; checkpoint?: Record<string, unknown> };
+}
+
+/** The invalid records of a run: how many, and the first ones (record id, JSON path, reason). */
+export interface InvalidRecordsReport {
+  count: number;
+  /** At most MAX_INVALID_SAMPLES, in the order they were met. */
+  records: InvalidRecord[];
 }
 
 export interface SyncRunResult {
   status: 'success' | 'failed' | 'cancelled';
   counts: Record<string, ModelCounts>;
+  /** Records kept although they do not match their model (policy `warn`); absent when none. */
+  invalidRecords?: InvalidRecordsReport;
   error?: { code: string; message: string; stack?: string; retryable: boolean };
   logs: RunLog[];
   durationMs: number;
@@ -74,11 +85,18 @@ export interface RunnerOptions {
   auth: AuthService;
   limits?: Partial<SandboxLimits>;
   maxBatchRecords?: number;
+  /**
+   * What a sync does with records that do not match their model, unless the request says
+   * otherwise: `warn` stores them and reports each one (Nango never refuses records), `reject`
+   * refuses the batch, `off` checks nothing. @default 'warn'
+   */
+  validation?: ValidationPolicy;
   /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
   onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
 }
 
 const MAX_LOGS = 2_000;
+const MAX_INVALID_SAMPLES = 100;
 
 // Errors of the script's own making: retrying the same code on the same data will not help.
 const NOT_RETRYABLE = new Set([
@@ -199,6 +217,8 @@ export function createRunner(options: RunnerOptions) {
     const log = logger();
     const counts: Record<string, ModelCounts> = {};
     const definition = script.definition;
+    const invalid: InvalidRecordsReport = { count: 0, records: [] };
+    const withInvalid = () => (invalid.count > 0 ? { invalidRecords: invalid } : {});
     const bridge = createHostBridge({
       pool,
       proxy: options.proxy,
@@ -209,7 +229,15 @@ export function createRunner(options: RunnerOptions) {
       scriptName: request.syncName,
       variant: request.variant ?? 'base',
       definition,
-      validation: request.validation ?? 'reject',
+      validation:
+        request.validation ??
+        (definition.kind === 'sync' ? definition.validation : undefined) ??
+        options.validation ??
+        'warn',
+      onInvalidRecord: (problem) => {
+        invalid.count += 1;
+        if (invalid.records.length < MAX_INVALID_SAMPLES) invalid.records.push(problem);
+      },
       maxBatchRecords: options.maxBatchRecords ?? 10_000,
       counts,
       onLog: log.onLog,
@@ -218,6 +246,7 @@ export function createRunner(options: RunnerOptions) {
       ...(dry ? { dryRun: true, dryRecords: dry } : {}),
       // Scheduled runs count their committed changes with the records (crash-exact webhooks).
       ...(request.runId !== undefined && !dry ? { countedRunId: request.runId } : {}),
+      ...(request.stub ? { stub: { ...request.stub } } : {}),
     });
     try {
       const fresh = (request.attempt ?? 1) <= 1;
@@ -260,7 +289,7 @@ export function createRunner(options: RunnerOptions) {
           await bridge('trackDeletesEnd', [model]);
         }
       log.finish();
-      return { status: 'success', counts, logs: log.logs, durationMs: performance.now() - started };
+      return { status: 'success', counts, ...withInvalid(), logs: log.logs, durationMs: performance.now() - started };
     } catch (error) {
       log.finish();
       log.failed(error);
@@ -271,6 +300,7 @@ export function createRunner(options: RunnerOptions) {
       return {
         status: code === 'WEFT_RUNNER_CANCELLED' ? 'cancelled' : 'failed',
         counts,
+        ...withInvalid(),
         error: {
           code,
           message: (error as Error).message,

@@ -1,9 +1,11 @@
+import { SANDBOX_GLOBALS } from './sandbox-globals.js';
+
 /**
  * Code evaluated inside every isolate before the script: it captures the host bridge, removes
  * it from the global scope, and builds the `nango` object. Kept as a string because it runs in
  * V8 without Node; everything it receives from the host arrives as JSON text.
  */
-export const SANDBOX_PRELUDE = String.raw`
+export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${String.raw`
 (() => {
   // Captured before any script code runs: a script replacing JSON or Promise only hurts itself.
   const stringify = JSON.stringify;
@@ -156,4 +158,4 @@ export const SANDBOX_PRELUDE = String.raw`
     }
   };
 })();
-`;
+`}`;

@@ -1,6 +1,10 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { CompileProblem } from './compile.js';
+
+// Declarations of the sandbox's globals (URL, Buffer, …): outside src/ so only scripts see them.
+const sandboxGlobals = fileURLToPath(new URL('../types/sandbox-globals.d.ts', import.meta.url));
 
 /**
  * Strict TypeScript check of an integration's scripts, with `nango`/`weft` resolved to the SDK
@@ -21,14 +25,12 @@ export function typeCheck(integrationDir: string, files: string[], sdkEntry: str
     baseUrl: integrationDir,
     paths: { nango: [sdkEntry], weft: [sdkEntry] },
   };
-  const program = ts.createProgram(
-    files.map((f) => path.resolve(integrationDir, f)),
-    options,
-  );
+  const program = ts.createProgram([...files.map((f) => path.resolve(integrationDir, f)), sandboxGlobals], options);
   const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);
   return diagnostics
     .filter((d) => d.file === undefined || !d.file.fileName.includes('node_modules'))
     .filter((d) => d.file === undefined || !path.resolve(d.file.fileName).startsWith(path.dirname(sdkEntry)))
+    .filter((d) => d.file === undefined || path.resolve(d.file.fileName) !== sandboxGlobals)
     .map((d) => {
       const position =
         d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : { line: 0, character: 0 };

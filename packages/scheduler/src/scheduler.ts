@@ -264,6 +264,7 @@ export function createScheduler(options: SchedulerOptions) {
         JSON.stringify(counts),
         result.error ? JSON.stringify(result.error) : null,
         JSON.stringify(result.logs.slice(-500)),
+        result.invalidRecords ? JSON.stringify(result.invalidRecords) : null,
       ]);
       if (rows.length === 0) throw REAPED_MEANWHILE; // its retry owns the outcome (and the counts)
       if (status === 'success' || status === 'failed') {
@@ -279,6 +280,7 @@ export function createScheduler(options: SchedulerOptions) {
           success: status === 'success',
           counts,
           ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+          ...(result.invalidRecords ? { invalidRecords: result.invalidRecords } : {}),
         });
       }
       return true;

@@ -55,7 +55,7 @@ WHERE id = $1 AND status = 'queued' AND run_after > now()`;
 export const HEARTBEAT = `UPDATE sync_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running' AND worker_id = $2`;
 
 export const FINISH_RUN = `
-UPDATE sync_runs SET status = $3, ended_at = now(), counts = $4, error = $5, logs = $6
+UPDATE sync_runs SET status = $3, ended_at = now(), counts = $4, error = $5, logs = $6, invalid_records = $7
 WHERE id = $1 AND status = 'running' AND worker_id = $2
 RETURNING id, started_at`;
 
@@ -131,7 +131,7 @@ RETURNING id`;
 export const STATUS = `
 SELECT sc.id, sc.sync_name, sc.variant, sc.state, sc.next_run_at, sc.frequency_seconds, sc.frequency_override_seconds,
        c.connection_id AS external_id, c.provider_config_key,
-       r.id AS run_id, r.status AS run_status, r.started_at, r.ended_at, r.counts, r.error, r.attempt,
+       r.id AS run_id, r.status AS run_status, r.started_at, r.ended_at, r.counts, r.error, r.attempt, r.invalid_records,
        (SELECT count(*)::int FROM sync_runs x WHERE x.schedule_id = sc.id AND x.status IN ('queued', 'running')) AS active_runs
 FROM schedules sc JOIN connections c ON c.id = sc.connection_id
 LEFT JOIN LATERAL (
@@ -144,7 +144,7 @@ ORDER BY c.connection_id, sc.sync_name`;
 
 export const RUNS = `
 SELECT r.id, r.sync_name, r.variant, r.status, r.mode, r.trigger, r.attempt, r.worker_id, r.scheduled_for, r.started_at, r.ended_at,
-       r.counts, r.error, c.connection_id AS external_id
+       r.counts, r.error, r.invalid_records, c.connection_id AS external_id
 FROM sync_runs r JOIN connections c ON c.id = r.connection_id
 WHERE r.environment_id = $1 AND c.provider_config_key = $2
   AND ($3::text IS NULL OR r.sync_name = $3) AND ($4::text IS NULL OR c.connection_id = $4)

@@ -117,6 +117,23 @@ export interface NangoSync<
   clearCheckpoint(): Promise<void>;
 }
 
+/**
+ * The `NangoSync` of legacy (nango.yaml) scripts, as the `models.ts` generated from nango.yaml
+ * exports it: record types are the generated interfaces, model names plain strings (Nango's
+ * `batchSave<T extends object>(results: T[], model: string)`).
+ */
+export interface LegacyNangoSync
+  extends Omit<NangoSync, 'batchSave' | 'batchUpdate' | 'batchDelete' | 'trackDeletesStart' | 'trackDeletesEnd'> {
+  batchSave<T extends object>(results: T[], model: string): Promise<boolean | null>;
+  batchUpdate<T extends object>(results: T[], model: string): Promise<boolean | null>;
+  batchDelete<T extends object>(results: T[], model: string): Promise<boolean | null>;
+  trackDeletesStart(model: string): Promise<void>;
+  trackDeletesEnd(model: string): Promise<void>;
+}
+
+/** The `NangoAction` of legacy (nango.yaml) scripts (see LegacyNangoSync). */
+export type LegacyNangoAction = NangoAction;
+
 export interface Endpoint {
   method: HttpMethod;
   path: string;
@@ -141,6 +158,12 @@ export interface SyncDefinition<
   scopes?: string[];
   trackDeletes?: boolean;
   webhookSubscriptions?: string[];
+  /**
+   * Weft only: what to do with records that do not match their model. `warn` stores them and
+   * reports each (record id, JSON path, reason) in the run log, sync status and webhook, as Nango
+   * keeps them; `reject` refuses the batch; `off` checks nothing. @default the deployment's (`warn`)
+   */
+  validation?: 'warn' | 'reject' | 'off';
   exec: (
     nango: NangoSync<
       M,
@@ -188,6 +211,32 @@ export function createAction<
   MetaSchema extends z.ZodType | undefined = undefined,
 >(definition: ActionDefinition<In, Out, MetaSchema>): ActionDefinition<In, Out, MetaSchema> {
   Object.defineProperty(definition, SCRIPT_KIND, { value: 'action', enumerable: false });
+  return definition;
+}
+
+/** The connection lifecycle events an event script can react to. */
+export type OnEventType = 'post-connection-creation' | 'pre-connection-deletion' | 'validate-connection';
+
+export interface OnEventDefinition<MetaSchema extends z.ZodType | undefined = undefined> {
+  description: string;
+  version?: string;
+  /**
+   * When it runs: after a connection is created, before one is deleted (its records are still
+   * there), or while one is being created — throwing there refuses the connection with the
+   * error's message.
+   */
+  event: OnEventType;
+  metadata?: MetaSchema;
+  exec: (
+    nango: NangoAction<MetaSchema extends z.ZodType ? z.infer<MetaSchema> : Record<string, unknown> | null>,
+  ) => Promise<void> | void;
+}
+
+/** Declare an event script (Nango's zero-yaml `createOnEvent`), in `integrations/<key>/on-events/`. */
+export function createOnEvent<MetaSchema extends z.ZodType | undefined = undefined>(
+  definition: OnEventDefinition<MetaSchema>,
+): OnEventDefinition<MetaSchema> {
+  Object.defineProperty(definition, SCRIPT_KIND, { value: 'on-event', enumerable: false });
   return definition;
 }
 

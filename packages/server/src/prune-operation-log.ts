@@ -28,7 +28,8 @@ export async function pruneOperationLog(pool: Pool, days: number, now = new Date
     }
   };
   pruned.syncRuns = await drain(sql.PRUNE_SYNC_RUNS);
-  pruned.actionRuns = await drain(sql.PRUNE_ACTION_RUNS);
+  // Event-script runs are counted with the action runs they resemble.
+  pruned.actionRuns = (await drain(sql.PRUNE_ACTION_RUNS)) + (await drain(sql.PRUNE_ON_EVENT_RUNS));
   pruned.proxyRequests = await drain(sql.PRUNE_PROXY_REQUESTS);
   pruned.webhookEvents = await drain(sql.PRUNE_WEBHOOK_EVENTS);
   return pruned;

@@ -1,6 +1,6 @@
 /** Read-side SQL the API composes across areas (operation log). */
 
-// One row per operation — sync run, action run, proxy call, webhook delivery, auth event — newest first.
+// One row per operation — sync run, action run, event-script run, proxy call, webhook delivery, auth event — newest first.
 // $1 environment, $2 connection id (external), $3 integration key, $4 name (sync, method+url or
 // event type; a substring, never a LIKE pattern), $5 state, $6 since, $7 until, $8 types, $9 limit.
 export const OPERATIONS = `
@@ -17,6 +17,10 @@ FROM (
          CASE a.status WHEN 'running' THEN 'running' ELSE a.status END,
          a.created_at, a.finished_at, a.error->>'message', a.logs, a.environment_id
   FROM action_runs a JOIN connections c ON c.id = a.connection_id
+  UNION ALL
+  SELECT 'on-event', o.id::text, o.provider_config_key, o.connection_id, o.event || ' ' || o.script_name, o.status,
+         o.created_at, o.finished_at, o.error->>'message', o.logs, o.environment_id
+  FROM on_event_runs o
   UNION ALL
   SELECT 'proxy', p.id::text, p.provider_config_key, c.connection_id, p.method || ' ' || p.url,
          CASE WHEN p.error_code IS NOT NULL OR coalesce(p.status, 0) >= 400 THEN 'failed' ELSE 'success' END,
@@ -68,6 +72,9 @@ DELETE FROM sync_runs WHERE id IN (
 
 export const PRUNE_ACTION_RUNS = `
 DELETE FROM action_runs WHERE id IN (SELECT id FROM action_runs WHERE created_at < $1 AND status <> 'running' LIMIT $2)`;
+
+export const PRUNE_ON_EVENT_RUNS = `
+DELETE FROM on_event_runs WHERE id IN (SELECT id FROM on_event_runs WHERE created_at < $1 LIMIT $2)`;
 
 export const PRUNE_PROXY_REQUESTS = `
 DELETE FROM proxy_requests WHERE id IN (SELECT id FROM proxy_requests WHERE created_at < $1 LIMIT $2)`;

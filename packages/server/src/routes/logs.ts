@@ -18,8 +18,8 @@ const logsQuery = z.object({
     .transform((v) => v.split(',').map((t) => t.trim()))
     .pipe(
       z.array(
-        z.enum(['sync', 'action', 'proxy', 'webhook', 'auth'], {
-          error: 'types are sync, action, proxy, webhook, auth',
+        z.enum(['sync', 'action', 'on-event', 'proxy', 'webhook', 'auth'], {
+          error: 'types are sync, action, on-event, proxy, webhook, auth',
         }),
       ),
     )

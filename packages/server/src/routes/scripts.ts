@@ -9,7 +9,7 @@ import { parseRequest } from '../validate.js';
 
 const compiledScript = z.object({
   name: z.string().regex(/^[a-zA-Z0-9][\w-]*$/, { error: 'script names use letters, digits, - and _' }),
-  kind: z.enum(['sync', 'action']),
+  kind: z.enum(['sync', 'action', 'on-event']),
   file: z.string().min(1),
   bundle: z.string().min(1),
   source_map: z.string(),
@@ -43,6 +43,12 @@ const dryrunBody = z.object({
   input: z.unknown().optional(),
   save: z.boolean().default(false),
   last_sync_date: z.iso.datetime({ offset: true }).nullable().default(null),
+  // Nango's dryrun flags: --variant, --metadata and --checkpoint stubs, --validation.
+  variant: z.string().min(1).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  checkpoint: z.record(z.string(), z.unknown()).optional(),
+  /** true = Nango's `--validation`: an invalid record fails the run; otherwise it is reported and kept. */
+  validation: z.boolean().default(false),
 });
 
 const toCompiled = (s: z.output<typeof compiledScript>): CompiledScript =>
@@ -228,7 +234,8 @@ export const scriptRoutes =
       const body = parseRequest(dryrunBody, request.body, 'body');
       const connection = await connectionOf(request, body.provider_config_key, body.connection_id);
       const script = toCompiled(body.script);
-      if (script.kind === 'action') {
+      // Event scripts dryrun like actions without input: nango.* calls against the live connection.
+      if (script.kind === 'action' || script.kind === 'on-event') {
         const result = await runner.runAction(
           { environmentId: request.environment.id, connection, actionName: script.name, input: body.input ?? {} },
           script,
@@ -242,6 +249,16 @@ export const scriptRoutes =
           syncName: script.name,
           mode: 'incremental',
           lastSyncDate: body.last_sync_date,
+          ...(body.variant ? { variant: body.variant } : {}),
+          validation: body.validation ? 'reject' : 'warn',
+          ...(body.metadata || body.checkpoint
+            ? {
+                stub: {
+                  ...(body.metadata ? { metadata: body.metadata } : {}),
+                  ...(body.checkpoint ? { checkpoint: body.checkpoint } : {}),
+                },
+              }
+            : {}),
         },
         script,
         body.save,
@@ -252,6 +269,7 @@ export const scriptRoutes =
         error: result.error ?? null,
         logs: result.logs,
         records: result.records,
+        invalid_records: result.invalidRecords ?? null,
         duration_ms: Math.round(result.durationMs),
       };
     });

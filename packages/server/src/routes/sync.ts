@@ -70,6 +70,8 @@ function statusJson(row: Record<string, unknown>) {
     nextScheduledSyncAt: state === 'paused' ? null : row.next_run_at,
     finishedAt: row.ended_at ?? null,
     latestResult: row.counts ?? {},
+    // Records the last run stored although they do not match their model (validation policy `warn`).
+    invalidRecords: row.invalid_records ?? null,
     latestExecutionStatus: runStatus,
     latestError: row.error ?? null,
     attempt: row.attempt ?? null,
