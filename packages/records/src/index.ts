@@ -10,6 +10,7 @@ export {
   readRecords,
   readRecordsBody,
 } from './read-records.js';
+export { countRecordsByModel, type ModelRecordCount } from './record-counts.js';
 export { decodeCursor, encodeCursor } from './record-cursor.js';
 export {
   createRecordStore,
@@ -62,3 +63,4 @@ export {
   type WebhookSettings,
 } from './webhook-settings.js';
 export { signWebhook, type VerifyWebhookOptions, verifyWebhook } from './webhook-signature.js';
+export { type WebhookBucket, type WebhookStats, type WebhookStatsWindow, webhookStats } from './webhook-stats.js';

@@ -132,3 +132,32 @@ FROM sync_runs r JOIN connections c ON c.id = r.connection_id
 WHERE r.environment_id = $1 AND c.provider_config_key = $2
   AND ($3::text IS NULL OR r.sync_name = $3) AND ($4::text IS NULL OR c.connection_id = $4)
 ORDER BY r.created_at DESC LIMIT $5`;
+
+// Dashboard overview: runs of the window by time bucket (and one total row, bucket NULL), from
+// the sync_runs_overview_idx covering index. $1 environment, $2 integration key or NULL, $3 window
+// start (bucket-aligned), $4 bucket seconds. Durations are whole runs (start → end) in ms.
+export const RUN_STATS = `
+SELECT extract(epoch FROM date_bin(make_interval(secs => $4::int), r.created_at, $3::timestamptz))::bigint AS bucket,
+       count(*) FILTER (WHERE r.status = 'success')::int AS success,
+       count(*) FILTER (WHERE r.status = 'failed')::int AS failed,
+       count(*) FILTER (WHERE r.status IN ('cancelled', 'interrupted'))::int AS cancelled,
+       count(*) FILTER (WHERE r.status IN ('queued', 'running'))::int AS active,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM r.ended_at - r.started_at) * 1000) AS p50_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM r.ended_at - r.started_at) * 1000) AS p95_ms,
+       GROUPING(date_bin(make_interval(secs => $4::int), r.created_at, $3::timestamptz)) = 1 AS total
+FROM sync_runs r
+WHERE r.environment_id = $1 AND r.created_at >= $3::timestamptz
+  AND ($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))
+GROUP BY GROUPING SETS ((date_bin(make_interval(secs => $4::int), r.created_at, $3::timestamptz)), ())`;
+
+// Records added/updated/deleted per model by the runs of the window (each run's counts). Same
+// parameters as RUN_STATS minus the bucket size.
+export const RECORD_CHANGE_STATS = `
+SELECT m.key AS model,
+       sum((m.value->>'added')::bigint)::bigint AS added,
+       sum((m.value->>'updated')::bigint)::bigint AS updated,
+       sum((m.value->>'deleted')::bigint)::bigint AS deleted
+FROM sync_runs r CROSS JOIN LATERAL jsonb_each(r.counts) m
+WHERE r.environment_id = $1 AND r.created_at >= $3::timestamptz AND r.counts <> '{}'::jsonb
+  AND ($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))
+GROUP BY m.key ORDER BY m.key`;

@@ -78,3 +78,16 @@ DELETE FROM webhook_events WHERE id IN (
   SELECT e.id FROM webhook_events e
   WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
   LIMIT $2)`;
+
+// The dashboard's operation log: OPERATIONS plus a case-insensitive search over the name, the
+// message and the log lines ($10) and keyset paging strictly below (at, id) = ($11, $12), so a
+// page boundary inside one timestamp neither repeats nor skips a row. Derived from OPERATIONS
+// (everything before its ORDER BY) so both always list the same operations.
+const operationsOrder = OPERATIONS.lastIndexOf('ORDER BY at DESC');
+if (operationsOrder < 0) throw new Error('OPERATIONS lost its ORDER BY: update DASHBOARD_OPERATIONS with it');
+const OPERATIONS_FILTERED = OPERATIONS.slice(0, operationsOrder);
+export const DASHBOARD_OPERATIONS = `${OPERATIONS_FILTERED}  AND ($10::text IS NULL OR strpos(lower(name), lower($10)) > 0
+       OR strpos(lower(coalesce(message, '')), lower($10)) > 0 OR strpos(lower(messages::text), lower($10)) > 0)
+  AND ($11::timestamptz IS NULL OR (at, id) < ($11::timestamptz, $12::text))
+ORDER BY at DESC, id DESC
+LIMIT $9`;
