@@ -97,10 +97,12 @@ describe('GET /dashboard/api/overview', () => {
     expect(day.runs.total).toMatchObject({ success: 5, failed: 2, cancelled: 0, active: 0 });
     const sum = (field: string) => day.runs.buckets.reduce((n: number, b: Record<string, number>) => n + b[field]!, 0);
     expect([sum('success'), sum('failed')]).toEqual([5, 2]);
-    // 4 × 1 s, 2 × 3 s, 1 × 10 s → median 1 s, p95 between 3 s and 10 s.
-    expect(day.runs.total.p50Ms).toBe(1000);
-    expect(day.runs.total.p95Ms).toBeGreaterThan(3000);
-    expect(day.runs.total.p95Ms).toBeLessThanOrEqual(10_000);
+    // 4 × 1 s, 2 × 3 s, 1 × 10 s → median 1 s, p95 10 s (percentiles are within ±5 %).
+    expect(Math.abs(day.runs.total.p50Ms - 1000)).toBeLessThanOrEqual(50);
+    expect(Math.abs(day.runs.total.p95Ms - 10_000)).toBeLessThanOrEqual(500);
+    const failedBucket = day.runs.buckets.find((b: { failed: number }) => b.failed === 2);
+    expect(Math.abs(failedBucket.p50Ms - 1000)).toBeLessThanOrEqual(50);
+    expect(Math.abs(failedBucket.p95Ms - 3000)).toBeLessThanOrEqual(150);
     expect(day.records).toEqual([{ model: 'Item', added: 13, updated: 4, deleted: 1 }]);
     expect(day.proxy.total).toEqual({ calls: 70, errors: 4, throttled: 2 });
     expect(day.connections).toEqual({ total: 3, ok: 1, refreshFailing: 1, needsReauth: 1 });

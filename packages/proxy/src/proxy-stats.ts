@@ -27,7 +27,7 @@ export interface ProxyStats {
 
 /** Proxy calls of a window for the dashboard overview, aggregated in Postgres. */
 export async function proxyStats(pool: Pool, window: ProxyStatsWindow): Promise<ProxyStats> {
-  const { rows } = await pool.query<ProxyBucket & { bucket: string | null; total: boolean }>(PROXY_STATS, [
+  const { rows } = await pool.query<ProxyBucket & { bucket: number }>(PROXY_STATS, [
     window.environmentId,
     window.integration,
     window.since.toISOString(),
@@ -35,14 +35,14 @@ export async function proxyStats(pool: Pool, window: ProxyStatsWindow): Promise<
   ]);
   const zero = (): ProxyBucket => ({ calls: 0, errors: 0, throttled: 0 });
   const buckets = Array.from({ length: window.buckets }, zero);
-  let total = zero();
-  const start = window.since.getTime() / 1000;
-  for (const { bucket, total: isTotal, calls, errors, throttled } of rows) {
-    if (isTotal) total = { calls, errors, throttled };
-    else {
-      const index = Math.round((Number(bucket) - start) / window.bucketSeconds);
-      if (index >= 0 && index < buckets.length) buckets[index] = { calls, errors, throttled };
-    }
+  const total = zero();
+  for (const { bucket, calls, errors, throttled } of rows) {
+    const index = bucket;
+    if (index < 0 || index >= buckets.length) continue;
+    buckets[index] = { calls, errors, throttled };
+    total.calls += calls;
+    total.errors += errors;
+    total.throttled += throttled;
   }
   return { buckets, total };
 }

@@ -124,20 +124,19 @@ WHERE ctid = ANY (ARRAY(
   SELECT ctid FROM records WHERE pruned_at IS NULL AND updated_at < now() - make_interval(days => $1)
   LIMIT $2))`;
 
-// Dashboard overview: webhook deliveries of a window by time bucket (and one total row, bucket
-// NULL). $1 environment, $2 integration key or NULL (from the event payload), $3 window start,
+// Dashboard overview: webhook deliveries of a window by time bucket (a hash aggregate; the caller
+// sums the total). $1 environment, $2 integration key or NULL (from the event payload), $3 window start,
 // $4 bucket seconds.
 export const WEBHOOK_STATS = `
-SELECT extract(epoch FROM date_bin(make_interval(secs => $4::int), d.created_at, $3::timestamptz))::bigint AS bucket,
+SELECT floor(date_part('epoch', d.created_at - $3::timestamptz) / $4::int)::int AS bucket,
        count(*) FILTER (WHERE d.state = 'delivered')::int AS delivered,
        count(*) FILTER (WHERE d.state = 'exhausted')::int AS failed,
-       count(*) FILTER (WHERE d.state = 'pending')::int AS pending,
-       GROUPING(date_bin(make_interval(secs => $4::int), d.created_at, $3::timestamptz)) = 1 AS total
+       count(*) FILTER (WHERE d.state = 'pending')::int AS pending
 FROM webhook_deliveries d
 WHERE d.environment_id = $1 AND d.created_at >= $3::timestamptz
   AND ($2::text IS NULL OR EXISTS (
     SELECT 1 FROM webhook_events e WHERE e.id = d.event_id AND e.payload->>'providerConfigKey' = $2))
-GROUP BY GROUPING SETS ((date_bin(make_interval(secs => $4::int), d.created_at, $3::timestamptz)), ())`;
+GROUP BY 1`;
 
 // Records of one connection per model (live and tombstoned), for the dashboard's connection page:
 // a walk of records_cursor_idx for that connection only.

@@ -27,7 +27,7 @@ export interface WebhookStats {
 
 /** Webhook deliveries of a window for the dashboard overview, aggregated in Postgres. */
 export async function webhookStats(pool: Pool, window: WebhookStatsWindow): Promise<WebhookStats> {
-  const { rows } = await pool.query<WebhookBucket & { bucket: string | null; total: boolean }>(WEBHOOK_STATS, [
+  const { rows } = await pool.query<WebhookBucket & { bucket: number }>(WEBHOOK_STATS, [
     window.environmentId,
     window.integration,
     window.since.toISOString(),
@@ -35,14 +35,14 @@ export async function webhookStats(pool: Pool, window: WebhookStatsWindow): Prom
   ]);
   const zero = (): WebhookBucket => ({ delivered: 0, failed: 0, pending: 0 });
   const buckets = Array.from({ length: window.buckets }, zero);
-  let total = zero();
-  const start = window.since.getTime() / 1000;
-  for (const { bucket, total: isTotal, delivered, failed, pending } of rows) {
-    if (isTotal) total = { delivered, failed, pending };
-    else {
-      const index = Math.round((Number(bucket) - start) / window.bucketSeconds);
-      if (index >= 0 && index < buckets.length) buckets[index] = { delivered, failed, pending };
-    }
+  const total = zero();
+  for (const { bucket, delivered, failed, pending } of rows) {
+    const index = bucket;
+    if (index < 0 || index >= buckets.length) continue;
+    buckets[index] = { delivered, failed, pending };
+    total.delivered += delivered;
+    total.failed += failed;
+    total.pending += pending;
   }
   return { buckets, total };
 }

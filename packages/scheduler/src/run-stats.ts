@@ -20,8 +20,9 @@ export interface RunBucket {
   cancelled: number;
   /** queued or running now */
   active: number;
-  /** null when no run of the bucket has ended */
+  /** Median run duration (start → end) within ±5 %; null when no run of the bucket has ended. */
   p50Ms: number | null;
+  /** 95th percentile run duration within ±5 %. */
   p95Ms: number | null;
 }
 
@@ -34,30 +35,60 @@ export interface RunStats {
 }
 
 interface Row {
-  bucket: string | null;
+  bucket: number;
+  status: string;
+  /** floor(ln(ms) / ln(1.1)); null for runs that have not ended */
+  class: number | null;
+  runs: number;
+}
+
+const GROWTH = 1.1;
+
+/** Counts per outcome plus a duration histogram (class → runs). */
+interface Tally {
   success: number;
   failed: number;
   cancelled: number;
   active: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  total: boolean;
+  durations: Map<number, number>;
 }
 
-const empty = (): RunBucket => ({ success: 0, failed: 0, cancelled: 0, active: 0, p50Ms: null, p95Ms: null });
+const tally = (): Tally => ({ success: 0, failed: 0, cancelled: 0, active: 0, durations: new Map() });
 
-const fromRow = (r: Row): RunBucket => ({
-  success: r.success,
-  failed: r.failed,
-  cancelled: r.cancelled,
-  active: r.active,
-  p50Ms: r.p50_ms === null ? null : Math.round(r.p50_ms),
-  p95Ms: r.p95_ms === null ? null : Math.round(r.p95_ms),
+function add(t: Tally, row: Row): void {
+  if (row.status === 'success') t.success += row.runs;
+  else if (row.status === 'failed') t.failed += row.runs;
+  else if (row.status === 'cancelled' || row.status === 'interrupted') t.cancelled += row.runs;
+  else t.active += row.runs;
+  if (row.class !== null) t.durations.set(row.class, (t.durations.get(row.class) ?? 0) + row.runs);
+}
+
+/** Nearest-rank percentile of a histogram, as the geometric middle of its class. */
+function percentile(durations: Map<number, number>, p: number): number | null {
+  const classes = [...durations.entries()].sort((a, b) => a[0] - b[0]);
+  const total = classes.reduce((n, [, runs]) => n + runs, 0);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const [cls, runs] of classes) {
+    seen += runs;
+    if (seen >= rank) return Math.round(GROWTH ** (cls + 0.5));
+  }
+  return null;
+}
+
+const toBucket = (t: Tally): RunBucket => ({
+  success: t.success,
+  failed: t.failed,
+  cancelled: t.cancelled,
+  active: t.active,
+  p50Ms: percentile(t.durations, 0.5),
+  p95Ms: percentile(t.durations, 0.95),
 });
 
 /**
- * Sync runs of a window for the dashboard overview, aggregated in Postgres (one index-only range
- * scan, so the cost follows the window's runs, not the table's).
+ * Sync runs of a window for the dashboard overview, aggregated in Postgres (index-only range
+ * scans and hash aggregates, so the cost follows the window's runs, not the table's).
  */
 export async function runStats(pool: Pool, window: StatsWindow): Promise<RunStats> {
   const params = [window.environmentId, window.integration, window.since.toISOString(), window.bucketSeconds];
@@ -68,19 +99,18 @@ export async function runStats(pool: Pool, window: StatsWindow): Promise<RunStat
       params.slice(0, 3),
     ),
   ]);
-  const buckets = Array.from({ length: window.buckets }, empty);
-  let total = empty();
-  const start = window.since.getTime() / 1000;
+  const tallies = Array.from({ length: window.buckets }, tally);
+  const total = tally();
   for (const row of runs.rows) {
-    if (row.total) total = fromRow(row);
-    else {
-      const index = Math.round((Number(row.bucket) - start) / window.bucketSeconds);
-      if (index >= 0 && index < buckets.length) buckets[index] = fromRow(row);
-    }
+    const index = row.bucket;
+    const bucket = tallies[index];
+    if (bucket === undefined) continue;
+    add(bucket, row);
+    add(total, row);
   }
   return {
-    buckets,
-    total,
+    buckets: tallies.map(toBucket),
+    total: toBucket(total),
     records: records.rows.map((r) => ({
       model: r.model,
       added: Number(r.added),

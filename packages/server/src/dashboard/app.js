@@ -43,6 +43,7 @@ async function render() {
   const mine = ++renders;
   main().setAttribute('aria-busy', 'true');
   delete main().dataset.view;
+  delete main().dataset.hash;
   try {
     const result = await views[view]();
     if (mine !== renders) return; // a newer navigation won
@@ -52,6 +53,8 @@ async function render() {
     mount?.(main());
     current = { unmount };
     main().dataset.view = view;
+    // Which address this content answers (tests and scripts wait for it after navigating).
+    main().dataset.hash = location.hash;
   } catch (error) {
     if (mine !== renders) return;
     if (!key()) return signInForm();

@@ -2,18 +2,21 @@
 // <figure> with a caption, its own legend (totals per series), the canvas (role="img" with a
 // summary label) and the same numbers as a data table for screen readers and 200 % zoom.
 
-import { duration, esc, number } from './format.js';
-import uPlot from './vendor/uplot.js';
+import { dateFormat, duration, esc, number } from './format.js';
+
+// Loaded on its own so a chart library failure leaves every number readable in the tables.
+const uPlot = await import('./vendor/uplot.js').then(
+  (m) => m.default,
+  (error) => {
+    console.warn(`Charts unavailable: ${error.message}`);
+    return null;
+  },
+);
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const live = new Set();
 
-const timeLabel = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+const timeLabel = dateFormat({ month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 /**
  * HTML of a chart; `mountCharts` draws it. `spec`: { id, title, x: epoch seconds[], unit: 'count'|'ms',
@@ -58,7 +61,7 @@ export function mountCharts(root, specs) {
   for (const spec of specs) {
     const figure = root.querySelector(`#${CSS.escape(spec.id)}`);
     const target = figure?.querySelector('.plot');
-    if (!target) continue;
+    if (!target || !uPlot) continue;
     const axis = { stroke: css('--fg'), grid: { stroke: css('--line'), width: 1 }, ticks: { stroke: css('--line') } };
     const chart = new uPlot(
       {

@@ -36,7 +36,16 @@ export function relative(date, now = Date.now()) {
   return seconds < 0 ? `${value} ${unit} ago` : `in ${value} ${unit}`;
 }
 
-const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+/** The browser's own date format; some headless setups report a locale Intl rejects (en-US@posix). */
+export function dateFormat(options) {
+  try {
+    return new Intl.DateTimeFormat(undefined, options);
+  } catch {
+    return new Intl.DateTimeFormat('en-US', options);
+  }
+}
+
+const exactFormat = dateFormat({ dateStyle: 'medium', timeStyle: 'medium' });
 
 /** `<time>` showing "2 min ago"; hovering (title) shows the exact local time. Refreshed by app.js. */
 export function when(value) {
