@@ -75,6 +75,10 @@ export function mountCharts(root, specs) {
           {
             ...axis,
             size: 60,
+            // Counts tick at whole numbers only (no "0.5 runs").
+            ...(spec.unit === 'ms'
+              ? {}
+              : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 1e5, 1e6] }),
             values: (_u, ticks) => ticks.map((v) => (spec.unit === 'ms' ? duration(v) : number(v))),
           },
         ],
