@@ -164,7 +164,10 @@ async function settled(view: string): Promise<void> {
 }
 
 async function visit(hash: string, view: string, shot?: string): Promise<string> {
-  await page.goto(`${h.url}/dashboard${hash}`);
+  const target = `${h.url}/dashboard${hash}`;
+  // Going to the address already shown changes nothing in a single-page app: load it afresh.
+  if (page.url() === target) await page.reload();
+  else await page.goto(target);
   await settled(view);
   if (shot) await page.screenshot({ path: `${artifacts}${shot}.png`, fullPage: true });
   return (await page.textContent('#main')) ?? '';
@@ -444,6 +447,23 @@ describe('dashboard in headless Chromium', () => {
     expect(popup.url()).toContain('/connect?session=');
     expect(await popup.content()).toContain('/connect/credentials/demo');
     await popup.close();
+
+    // A second deploy without the action: the history shows its diff, and a rollback restores v1.
+    const scripts = await compileIntegration(`${fixtures}demo`);
+    await h.runner.deploy(
+      h.environmentId,
+      'demo',
+      scripts.filter((s) => s.name === 'items'),
+    );
+    const history = await visit('#/integration?key=demo', 'integration', '12b-integration-v2');
+    expect(history).toMatch(/v2\s*ACTIVE\s*removedActions:\s*get-item/);
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('#rollback');
+    await page.waitForFunction(() => document.querySelector('#flash')?.textContent?.includes('v1 is active'));
+    await settled('integration');
+    const { rows } = await h.db.pool.query<{ version: number }>('SELECT version FROM deployments WHERE active');
+    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(await page.textContent('#main')).toMatch(/v1\s*ACTIVE/);
   });
 
   it('connections list narrows by auth state; a sync is paused and a webhook replayed from the pages', async () => {

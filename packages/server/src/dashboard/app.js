@@ -108,6 +108,8 @@ document.addEventListener('click', async (event) => {
 });
 
 window.addEventListener('weft:flash', (event) => flash(event.detail));
+// A view changed something it shows (e.g. a rollback): draw it again, keeping the message.
+window.addEventListener('weft:rerender', () => render());
 window.addEventListener('weft:signed-out', () => flash('Signed out: the secret key was refused', true));
 window.addEventListener('hashchange', async () => {
   flash('');

@@ -37,7 +37,7 @@ ${table(
     ['Type', (s) => esc(s.type)],
     ['Version', (s) => esc(s.version ?? '—')],
     ['File', (s) => (s.file ? `<code>${esc(s.file)}</code>` : '—')],
-    ['Runs', (s) => (s.type === 'sync' ? `every ${esc(s.definition?.frequency ?? s.definition?.runs ?? '?')}` : '—')],
+    ['Runs', (s) => (s.type === 'sync' ? esc(s.definition?.frequency ?? s.definition?.runs ?? '—') : '—')],
   ],
   scripts,
   { empty: 'Nothing deployed yet: `weft deploy` or `nango deploy`.' },
@@ -74,7 +74,7 @@ ${deployments.length > 1 ? '<p><button type="button" class="secondary" id="rollb
           body: JSON.stringify({ provider_config_key: key }),
         });
         window.dispatchEvent(new CustomEvent('weft:flash', { detail: `Rolled back: v${version} is active` }));
-        window.dispatchEvent(new Event('hashchange'));
+        window.dispatchEvent(new Event('weft:rerender'));
       });
     },
   };
