@@ -261,6 +261,9 @@ describe('dashboard in headless Chromium', () => {
     expect(stamp.text).toMatch(/ago|just now/);
     expect(stamp.title).toMatch(/\d{4}/);
     expect(await page.content()).not.toContain('ghp_dashboard_secret');
+    // Addresses of the first dashboard lead to where that content lives now.
+    expect(await visit('#/syncs?integration=demo&connection=c1', 'connection')).toContain('Connection c1');
+    expect(await visit('#/deploys?integration=demo', 'integration')).toContain('Deploy history');
     expect(consoleErrors).toEqual([]);
   });
 

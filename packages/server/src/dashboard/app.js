@@ -2,7 +2,7 @@
 // step). Views return HTML (and optionally mount/unmount hooks for charts, forms and live follow).
 import { api, clearKey, key, setKey } from './api.js';
 import { destroyCharts } from './charts.js';
-import { esc, parseTime, relative } from './format.js';
+import { esc, hashOf, parseTime, relative } from './format.js';
 import { connection } from './view-connection.js';
 import { integration } from './view-integration.js';
 import { connections, integrations, webhooks } from './view-lists.js';
@@ -10,6 +10,15 @@ import { logs } from './view-logs.js';
 import { overview } from './view-overview.js';
 
 const views = { overview, integrations, integration, connections, connection, logs, webhooks };
+const aliases = {
+  syncs: (p) =>
+    p.get('connection')
+      ? hashOf('connection', { integration: p.get('integration'), connection: p.get('connection') })
+      : hashOf('integration', { key: p.get('integration') }),
+  records: (p) =>
+    hashOf('connection', { integration: p.get('integration'), connection: p.get('connection'), model: p.get('model') }),
+  deploys: (p) => hashOf('integration', { key: p.get('integration') }),
+};
 const $ = (sel) => document.querySelector(sel);
 const main = () => $('#main');
 let current = null;
@@ -35,6 +44,13 @@ async function render() {
   if (!key()) return signInForm();
   $('#top').hidden = false;
   const name = location.hash.slice(2).split('?')[0];
+  // Addresses of the first dashboard keep working: syncs and records live on the connection
+  // page now, deploys on the integration page.
+  const moved = aliases[name]?.(new URLSearchParams(location.hash.split('?')[1] || ''));
+  if (moved) {
+    location.replace(`#${moved}`);
+    return;
+  }
   const view = views[name] ? name : 'overview';
   for (const a of document.querySelectorAll('nav a')) {
     if (a.getAttribute('href') === `#/${view}`) a.setAttribute('aria-current', 'page');
