@@ -14,4 +14,5 @@ export {
   type ProxyRequestConfig,
 } from './proxy.js';
 export { ProxyHttpError, type ProxyResponse } from './proxy-error.js';
+export { type ProxyBucket, type ProxyStats, type ProxyStatsWindow, proxyStats } from './proxy-stats.js';
 export { listProxyRequests, type ProxyLogEntry, type ProxyLogQuery, ProxyRequestLog } from './request-log.js';

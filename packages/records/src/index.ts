@@ -17,6 +17,8 @@ export {
   type RecordCipher,
   type RecordCipherKeys,
 } from './record-cipher.js';
+
+export { countRecordsByModel, type ModelRecordCount } from './record-counts.js';
 export { decodeCursor, encodeCursor } from './record-cursor.js';
 export {
   createRecordStore,
@@ -71,3 +73,4 @@ export {
   type WebhookSettings,
 } from './webhook-settings.js';
 export { signWebhook, type VerifyWebhookOptions, verifyWebhook } from './webhook-signature.js';
+export { type WebhookBucket, type WebhookStats, type WebhookStatsWindow, webhookStats } from './webhook-stats.js';

@@ -135,3 +135,25 @@ export const TAKE_RUN_CHANGES = `
 WITH taken AS (DELETE FROM record_run_changes WHERE run_id = ANY($1::text[]) RETURNING model, added, updated, deleted)
 SELECT model, sum(added)::int AS added, sum(updated)::int AS updated, sum(deleted)::int AS deleted
 FROM taken GROUP BY model ORDER BY model`;
+
+// Dashboard overview: webhook deliveries of a window by time bucket (a hash aggregate; the caller
+// sums the total). $1 environment, $2 integration key or NULL (from the event payload), $3 window start,
+// $4 bucket seconds.
+export const WEBHOOK_STATS = `
+SELECT floor(date_part('epoch', d.created_at - $3::timestamptz) / $4::int)::int AS bucket,
+       count(*) FILTER (WHERE d.state = 'delivered')::int AS delivered,
+       count(*) FILTER (WHERE d.state = 'exhausted')::int AS failed,
+       count(*) FILTER (WHERE d.state = 'pending')::int AS pending
+FROM webhook_deliveries d
+WHERE d.environment_id = $1 AND d.created_at >= $3::timestamptz
+  AND ($2::text IS NULL OR EXISTS (
+    SELECT 1 FROM webhook_events e WHERE e.id = d.event_id AND e.payload->>'providerConfigKey' = $2))
+GROUP BY 1`;
+
+// Records of one connection per model (live and tombstoned), for the dashboard's connection page:
+// a walk of records_cursor_idx for that connection only.
+export const RECORD_COUNTS = `
+SELECT model, count(*) FILTER (WHERE deleted_at IS NULL)::bigint AS live,
+       count(*) FILTER (WHERE deleted_at IS NOT NULL)::bigint AS deleted,
+       max(updated_at) AS last_modified_at
+FROM records WHERE connection_id = $1 GROUP BY model ORDER BY model`;

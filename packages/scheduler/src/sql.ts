@@ -149,3 +149,38 @@ FROM sync_runs r JOIN connections c ON c.id = r.connection_id
 WHERE r.environment_id = $1 AND c.provider_config_key = $2
   AND ($3::text IS NULL OR r.sync_name = $3) AND ($4::text IS NULL OR c.connection_id = $4)
 ORDER BY r.created_at DESC LIMIT $5`;
+
+// Dashboard overview: runs of the window counted by time bucket, status and duration class (a
+// 10 % wide logarithmic class: floor(ln(ms) / ln(1.1))), from the covering sync_runs_overview_idx.
+// Percentiles come from these counts (run-stats.ts): a hash aggregate over few groups instead of
+// sorting every duration. Arithmetic is float8 (date_part), not numeric (extract), which costs
+// ~20× more per row. `bucket` is the bucket's index from the window start. $1 environment,
+// $2 integration key or NULL, $3 window start (bucket-aligned), $4 bucket seconds.
+export const RUN_STATS = `
+SELECT floor(date_part('epoch', r.created_at - $3::timestamptz) / $4::int)::int AS bucket,
+       r.status,
+       floor(ln(greatest(date_part('epoch', r.ended_at - r.started_at) * 1000, 1)) / ln(1.1))::int AS class,
+       count(*)::int AS runs
+FROM sync_runs r
+WHERE r.environment_id = $1 AND r.created_at >= $3::timestamptz
+  AND ($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))
+GROUP BY 1, 2, 3`;
+
+// Records added/updated/deleted per model by the runs of the window (each run's counts). Runs are
+// grouped by their counts first (a hash on the jsonb, from the covering index): far fewer distinct
+// counts than runs, so the per-model JSON is unpacked once per distinct value, not per run. Same
+// parameters as RUN_STATS minus the bucket size.
+export const RECORD_CHANGE_STATS = `
+WITH distinct_counts AS (
+  SELECT r.counts, count(*) AS runs
+  FROM sync_runs r
+  WHERE r.environment_id = $1 AND r.created_at >= $3::timestamptz AND r.counts <> '{}'::jsonb
+    AND ($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))
+  GROUP BY r.counts
+)
+SELECT m.key AS model,
+       sum(d.runs * (m.value->>'added')::bigint)::bigint AS added,
+       sum(d.runs * (m.value->>'updated')::bigint)::bigint AS updated,
+       sum(d.runs * (m.value->>'deleted')::bigint)::bigint AS deleted
+FROM distinct_counts d CROSS JOIN LATERAL jsonb_each(d.counts) m
+GROUP BY m.key ORDER BY m.key`;

@@ -101,3 +101,16 @@ UPDATE action_runs SET status = 'failed', finished_at = now(),
     'details', jsonb_build_object('heartbeat_at', heartbeat_at))
 WHERE status = 'running' AND async AND coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1::float8)
 RETURNING id`;
+
+// The dashboard's operation log: OPERATIONS plus a case-insensitive search over the name, the
+// message and the log lines ($10) and keyset paging strictly below (at, id) = ($11, $12), so a
+// page boundary inside one timestamp neither repeats nor skips a row. Derived from OPERATIONS
+// (everything before its ORDER BY) so both always list the same operations.
+const operationsOrder = OPERATIONS.lastIndexOf('ORDER BY at DESC');
+if (operationsOrder < 0) throw new Error('OPERATIONS lost its ORDER BY: update DASHBOARD_OPERATIONS with it');
+const OPERATIONS_FILTERED = OPERATIONS.slice(0, operationsOrder);
+export const DASHBOARD_OPERATIONS = `${OPERATIONS_FILTERED}  AND ($10::text IS NULL OR strpos(lower(name), lower($10)) > 0
+       OR strpos(lower(coalesce(message, '')), lower($10)) > 0 OR strpos(lower(messages::text), lower($10)) > 0)
+  AND ($11::timestamptz IS NULL OR (at, id) < ($11::timestamptz, $12::text))
+ORDER BY at DESC, id DESC
+LIMIT $9`;

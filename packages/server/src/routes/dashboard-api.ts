@@ -1,0 +1,158 @@
+import { connectionStats } from '@weft/auth';
+import { coreErrors } from '@weft/core';
+import { proxyStats } from '@weft/proxy';
+import { countRecordsByModel, webhookStats } from '@weft/records';
+import { runStats } from '@weft/scheduler';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import * as sql from '../sql.js';
+import { parseRequest } from '../validate.js';
+
+/** The overview's time ranges: how many buckets of which size each draws. */
+export const OVERVIEW_RANGES = {
+  '1h': { buckets: 12, bucketSeconds: 300 },
+  '24h': { buckets: 24, bucketSeconds: 3600 },
+  '7d': { buckets: 28, bucketSeconds: 6 * 3600 },
+} as const;
+
+const overviewQuery = z.object({
+  range: z.enum(['1h', '24h', '7d'], { error: 'range is 1h, 24h or 7d' }).default('24h'),
+  integration: z.string().min(1).optional(),
+});
+
+const logsQuery = z.object({
+  connection_id: z.string().min(1).optional(),
+  integration: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  state: z.enum(['success', 'failed', 'running', 'queued', 'interrupted', 'cancelled', 'pending']).optional(),
+  type: z
+    .string()
+    .transform((v) => v.split(',').map((t) => t.trim()))
+    .pipe(
+      z.array(
+        z.enum(['sync', 'action', 'proxy', 'webhook', 'auth'], {
+          error: 'types are sync, action, proxy, webhook, auth',
+        }),
+      ),
+    )
+    .optional(),
+  since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
+  q: z.string().min(1).max(200).optional(),
+  /** Keyset cursor: the `at` and `id` of the last row of the previous page. */
+  before_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
+  before_id: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const connectionQuery = z.object({
+  provider_config_key: z.string().min(1),
+  connection_id: z.string().min(1),
+});
+
+/**
+ * Bucket-aligned start of a range ending with the current bucket: `buckets` whole buckets, the
+ * last one still filling. Aligned to the bucket size so consecutive refreshes draw the same bars.
+ */
+export function windowStart(now: number, bucketSeconds: number, buckets: number): Date {
+  const stride = bucketSeconds * 1000;
+  return new Date(Math.floor(now / stride) * stride - stride * (buckets - 1));
+}
+
+/**
+ * `/dashboard/api/*`: the aggregates and searches the dashboard draws, each a call into the
+ * package that owns the table (runs → scheduler, proxy calls → proxy, webhooks and records →
+ * records, connections → auth). Secret-key authenticated like every API route.
+ */
+export const dashboardApiRoutes =
+  (ctx: ServerContext): FastifyPluginAsync =>
+  async (app) => {
+    app.get('/dashboard/api/overview', async (request) => {
+      const q = parseRequest(overviewQuery, request.query, 'query');
+      const { buckets, bucketSeconds } = OVERVIEW_RANGES[q.range];
+      const since = windowStart(Date.now(), bucketSeconds, buckets);
+      const window = {
+        environmentId: request.environment.id,
+        integration: q.integration ?? null,
+        since,
+        buckets,
+        bucketSeconds,
+      };
+      const [runs, proxy, webhooks, connections] = await Promise.all([
+        runStats(ctx.pool, window),
+        proxyStats(ctx.pool, window),
+        webhookStats(ctx.pool, window),
+        connectionStats(ctx.pool, window.environmentId, window.integration),
+      ]);
+      return {
+        range: q.range,
+        integration: q.integration ?? null,
+        since: since.toISOString(),
+        bucket_seconds: bucketSeconds,
+        // Bucket starts, epoch seconds (the charts' x axis).
+        buckets: Array.from({ length: buckets }, (_, i) => since.getTime() / 1000 + i * bucketSeconds),
+        runs: { buckets: runs.buckets, total: runs.total },
+        records: runs.records,
+        proxy,
+        webhooks,
+        connections,
+      };
+    });
+
+    app.get('/dashboard/api/logs', async (request) => {
+      const q = parseRequest(logsQuery, request.query, 'query');
+      if ((q.before_at === undefined) !== (q.before_id === undefined)) {
+        throw coreErrors.create(
+          'WEFT_API_INVALID_REQUEST',
+          { problems: 'query.before_at and query.before_id go together' },
+          { issues: [{ path: 'query.before_id', message: 'before_at and before_id go together' }] },
+        );
+      }
+      const { rows } = await ctx.pool.query(sql.DASHBOARD_OPERATIONS, [
+        request.environment.id,
+        q.connection_id ?? null,
+        q.integration ?? null,
+        q.name ?? null,
+        q.state ?? null,
+        q.since ?? null,
+        null,
+        q.type ?? null,
+        // One row more than asked tells whether an older page exists.
+        q.limit + 1,
+        q.q ?? null,
+        q.before_at ?? null,
+        q.before_id ?? null,
+      ]);
+      return { operations: rows.slice(0, q.limit), has_more: rows.length > q.limit };
+    });
+
+    // What the connection page shows about a connection, never its credentials.
+    app.get('/dashboard/api/connection', async (request) => {
+      const auth = ctx.auth;
+      if (auth === undefined) throw coreErrors.create('WEFT_API_NOT_FOUND', { method: 'GET', url: request.url });
+      const q = parseRequest(connectionQuery, request.query, 'query');
+      const c = await auth.findConnectionRecord({
+        environmentId: request.environment.id,
+        providerConfigKey: q.provider_config_key,
+        connectionId: q.connection_id,
+      });
+      return {
+        connection_id: c.connectionId,
+        provider_config_key: c.providerConfigKey,
+        auth_state: c.authState,
+        end_user: c.endUser,
+        metadata: c.metadata,
+        credentials_expires_at: c.credentialsExpiresAt,
+        last_refresh_at: c.lastRefreshAt,
+        last_refresh_error: c.lastRefreshError,
+        created_at: c.createdAt,
+        updated_at: c.updatedAt,
+        records: (await countRecordsByModel(ctx.pool, c.id)).map((m) => ({
+          model: m.model,
+          live: m.live,
+          deleted: m.deleted,
+          last_modified_at: m.lastModifiedAt,
+        })),
+      };
+    });
+  };
