@@ -44,7 +44,8 @@ const DESCRIBE = String.raw`
   if (typeof d !== 'object' || typeof d.exec !== 'function') throw new Error('the default export must be createSync({...}) or createAction({...}) with an exec function');
   const schema = (value, label) => {
     if (value === undefined || value === null) return null;
-    try { return z.toJSONSchema(value, { io: 'input' }); }
+    // z.void() (Nango's template: metadata: z.void(), output: z.void()) has no JSON Schema: accept anything.
+    try { return z.toJSONSchema(value, { io: 'input', unrepresentable: 'any' }); }
     catch (e) { throw new Error(label + ' cannot be expressed as JSON Schema: ' + e.message); }
   };
   const kind = d.__weftScriptKind || (d.models ? 'sync' : 'action');

@@ -1,3 +1,4 @@
+export { COMMONJS_MODULES, type WrappedCommonJs, wrapCommonJsBundle } from './commonjs-bundle.js';
 export {
   type CompiledScript,
   type CompileOptions,
@@ -9,6 +10,14 @@ export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './d
 export type { ActionScriptDefinition, ScriptDefinition, SyncScriptDefinition } from './describe-script.js';
 export { runnerErrors } from './errors.js';
 export { type BridgeContext, createHostBridge, type ModelCounts } from './host-bridge.js';
+export {
+  type CliOnEventScript,
+  compileNangoCliDeployment,
+  type NangoCliDeployment,
+  type NangoCliFlow,
+  type NangoCliIntegrationScripts,
+  type NangoCliOnEventScript,
+} from './nango-cli-deploy.js';
 export { parseFrequency } from './parse-frequency.js';
 export {
   type ActionRunRequest,

@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { nangoCliRoutes } from './routes/nango-cli.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
@@ -47,6 +48,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(proxyRoutes(ctx));
   await app.register(recordsRoutes(ctx));
   await app.register(scriptRoutes(ctx));
+  await app.register(nangoCliRoutes(ctx));
   await app.register(syncRoutes(ctx));
   await app.register(statusRoutes(ctx));
   await app.register(metricsRoutes(ctx));
