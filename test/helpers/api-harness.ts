@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment, freePort } from '@weft/db';
+import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
 import { createRunner, type Runner } from '@weft/runner';
@@ -86,6 +86,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     proxy,
     records: createRecordStore({ pool: db.pool }),
     auth,
+    environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
     onDeploy: async () => {
       await scheduler?.tickNow();
     },

@@ -1,6 +1,6 @@
 import { createAuthService, type ProviderCatalog } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
-import type { Database } from '@weft/db';
+import { type Database, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
 import { createRunner } from '@weft/runner';
@@ -39,6 +39,7 @@ export function createServices(
     proxy,
     records: createRecordStore({ pool }),
     auth,
+    environmentVariables: (environmentId) => listEnvironmentVariables(pool, box, environmentId),
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();

@@ -14,6 +14,11 @@ export {
   revealSecretKey,
   rotateSecretKey,
 } from './environments.js';
+export {
+  type EnvironmentVariable,
+  listEnvironmentVariables,
+  replaceEnvironmentVariables,
+} from './environment-variables.js';
 export { dbErrors } from './errors.js';
 export { currentMigrationVersion, type MigrationResult, migrate, migrationsDir } from './migrate.js';
 export { type Database, isReachable, type OpenDatabaseOptions, openDatabase } from './open-database.js';

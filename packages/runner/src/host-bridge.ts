@@ -35,6 +35,8 @@ export interface BridgeContext {
   dryRecords?: Record<string, unknown[]>;
   /** Trace context of the run: bridge calls arrive from the isolate's thread without it. */
   traceContext?: Context;
+  /** The environment's script variables (nango.getEnvironmentVariables); none when unset. */
+  environmentVariables?: () => Promise<Array<{ name: string; value: string }>>;
 }
 
 const tracer = trace.getTracer('weft-runner');
@@ -298,6 +300,9 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         }
         return null;
       }
+      case 'getEnvironmentVariables':
+        // Nango answers the list (empty when none are set), never credentials.
+        return (await ctx.environmentVariables?.()) ?? [];
       case 'getToken':
         throw runnerErrors.create('WEFT_RUNNER_FORBIDDEN', {
           operation: 'nango.getToken',

@@ -8,6 +8,7 @@ import { connectRoutes } from './routes/connect.js';
 import { connectionRoutes } from './routes/connections.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { environmentRoutes } from './routes/environment.js';
+import { environmentVariableRoutes } from './routes/environment-variables.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { logsRoutes } from './routes/logs.js';
@@ -41,6 +42,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(formbody);
   await app.register(healthRoutes(ctx));
   await app.register(environmentRoutes);
+  await app.register(environmentVariableRoutes(ctx));
   await app.register(integrationRoutes(ctx));
   await app.register(connectRoutes(ctx));
   await app.register(oauthRoutes(ctx));
