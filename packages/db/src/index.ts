@@ -6,6 +6,11 @@ export {
   startEmbeddedPostgres,
 } from './embedded-postgres.js';
 export {
+  type EnvironmentVariable,
+  listEnvironmentVariables,
+  replaceEnvironmentVariables,
+} from './environment-variables.js';
+export {
   type Environment,
   ensureEnvironment,
   findEnvironmentBySecretKey,
@@ -14,11 +19,6 @@ export {
   revealSecretKey,
   rotateSecretKey,
 } from './environments.js';
-export {
-  type EnvironmentVariable,
-  listEnvironmentVariables,
-  replaceEnvironmentVariables,
-} from './environment-variables.js';
 export { dbErrors } from './errors.js';
 export { currentMigrationVersion, type MigrationResult, migrate, migrationsDir } from './migrate.js';
 export { type Database, isReachable, type OpenDatabaseOptions, openDatabase } from './open-database.js';
