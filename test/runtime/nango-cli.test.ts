@@ -283,3 +283,24 @@ describe('the Nango CLI against Weft: a legacy nango.yaml project', () => {
     });
   }, 180_000);
 });
+
+describe('the CLI routes refuse bad input with 4xx', () => {
+  it('a body that is not a CLI deployment, a build that is not CommonJS, an unknown integration', async () => {
+    const empty = await h.api('/sync/deploy', { method: 'POST', json: {} });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as Body).error.code).toBe('WEFT_API_INVALID_REQUEST');
+    const flow = (js: string, providerConfigKey = 'github') => ({
+      flowConfigs: [{ type: 'sync', syncName: 'x', providerConfigKey, fileBody: { js, ts: '' } }],
+      reconcile: false,
+      debug: false,
+    });
+    const notCjs = await h.api('/sync/deploy/confirmation', { method: 'POST', json: flow('export default 1;') });
+    expect(notCjs.status).toBe(400);
+    expect(((await notCjs.json()) as Body).error.code).toBe('WEFT_RUNNER_COMPILE_FAILED');
+    const cjs =
+      'const z = require("zod"); module.exports = { default: { type: "sync", frequency: "every hour", models: { X: z.object({ id: z.string() }) }, exec: async () => {} } };';
+    const unknown = await h.api('/sync/deploy', { method: 'POST', json: flow(cjs, 'no-such-integration') });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as Body).error.code).toBe('WEFT_RUNNER_SCRIPT_NOT_FOUND');
+  });
+});
