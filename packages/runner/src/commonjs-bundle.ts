@@ -11,9 +11,10 @@ import { runnerErrors } from './errors.js';
  * produces, setting `globalThis.__weft = { module, z }`), so it goes through the same sandbox,
  * limits, host bridge and definition extraction as a script Weft compiled itself.
  *
- * Inside the isolate, `require` knows exactly two names — `zod` and `nango` (Weft's SDK) — and
- * throws for anything else (Nango's `url`, `crypto`, `unzipper`, `soap`, `botbuilder` would hand
- * a script Node objects; Weft's sandbox has none to give).
+ * Inside the isolate, `require` knows `zod` and `nango` (Weft's SDK), plus `url` / `buffer` when
+ * the sandbox's pure-JS `URL` / `Buffer` globals are installed, and throws for anything else
+ * (Nango's `crypto`, `unzipper`, `soap`, `botbuilder` would hand a script Node objects; Weft's
+ * sandbox has none to give).
  */
 
 const sdkEntry = fileURLToPath(new URL('../../sdk/src/index.ts', import.meta.url));
@@ -106,6 +107,12 @@ export async function wrapCommonJsBundle(code: string, file: string): Promise<Wr
   const require = (name) => {
     if (name === 'zod' || name === 'zod/v4') return modules.zod;
     if (name === 'nango' || name === 'weft') return modules.nango;
+    // Nango lets scripts require Node's url (and Buffer through buffer); they are served from the
+    // sandbox's own pure-JS globals where those are installed, never from Node.
+    const bare = String(name).replace(/^node:/, '');
+    if (bare === 'url' && typeof globalThis.URL === 'function')
+      return { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams, default: { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams } };
+    if (bare === 'buffer' && typeof globalThis.Buffer === 'function') return { Buffer: globalThis.Buffer, default: { Buffer: globalThis.Buffer } };
     throw new Error("Cannot find module '" + String(name) + "': inside Weft's sandbox a script may require " + allowed.join(', ') + ' only');
   };
   const module = { exports: {} };
