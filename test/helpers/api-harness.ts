@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment, freePort } from '@weft/db';
+import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
@@ -99,6 +99,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     proxy,
     records,
     auth,
+    environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
     onDeploy: async () => {
       await scheduler?.tickNow();
     },

@@ -1,6 +1,6 @@
 import { createAuthService, type ProviderCatalog } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
-import type { Database } from '@weft/db';
+import { type Database, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
 import { connectionEventHooks, createRunner } from '@weft/runner';
@@ -45,6 +45,8 @@ export function createServices(
     records,
     auth,
     validation: config.WEFT_RECORDS_VALIDATION,
+
+    environmentVariables: (environmentId) => listEnvironmentVariables(pool, box, environmentId),
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();

@@ -6,6 +6,11 @@ export {
   startEmbeddedPostgres,
 } from './embedded-postgres.js';
 export {
+  type EnvironmentVariable,
+  listEnvironmentVariables,
+  replaceEnvironmentVariables,
+} from './environment-variables.js';
+export {
   type Environment,
   ensureEnvironment,
   findEnvironmentBySecretKey,

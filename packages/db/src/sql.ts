@@ -9,3 +9,9 @@ export const environmentSql = {
   },
   rotate: { text: 'UPDATE environments SET secret_key_hash = $2, secret_key_enc = $3 WHERE name = $1' },
 } as const;
+
+export const environmentVariableSql = {
+  list: { text: 'SELECT name, value_enc FROM environment_variables WHERE environment_id = $1 ORDER BY name' },
+  clear: { text: 'DELETE FROM environment_variables WHERE environment_id = $1' },
+  insert: { text: 'INSERT INTO environment_variables (environment_id, name, value_enc) VALUES ($1, $2, $3)' },
+} as const;

@@ -153,8 +153,10 @@ export async function* paginate<T = unknown>(
     yield page as T[];
     const size = Array.isArray(page) ? page.length : 1;
     if (options.limit !== undefined && size < options.limit) return;
-    offset = options.offset_calculation_method === 'per-page' ? offset + 1 : offset + size;
+    // Nango hands on_page the offset of the page just read (its runner-sdk calls it before
+    // advancing), so scripts that checkpoint it re-read that page on resume: keep that.
     await options.on_page?.({ nextPageParam: offset, response });
+    offset = options.offset_calculation_method === 'per-page' ? offset + 1 : offset + size;
     current = setParam(current, name, offset);
   }
 }

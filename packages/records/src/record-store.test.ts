@@ -1,3 +1,4 @@
+import { createPool } from '@weft/db';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -142,6 +143,25 @@ describe('validation', () => {
       .catch((e: unknown) => e);
     expect((missing as Error).message).toContain('invalid at /name: is required');
     expect(await readAll(s)).toHaveLength(0);
+  });
+
+  it('a rejected first batch on a pooled connection does not break the next batch on it', async () => {
+    // One connection, so the second batch reuses the session whose staging table the first
+    // batch created inside the transaction its rejection rolled back.
+    const single = createPool(db.url, { max: 1 });
+    try {
+      const lone = createRecordStore({ pool: single });
+      const s = scope();
+      const rejected = await lone
+        .batchSave(s, [{ id: 'bad', name: 'oops', size: -1 }], { jsonSchema: fileSchema })
+        .catch((e: unknown) => e);
+      expect(rejected).toMatchObject({ code: 'WEFT_RECORDS_VALIDATION_FAILED' });
+      expect(await lone.batchSave(s, [{ id: 'ok', name: 'fine', size: 1 }], { jsonSchema: fileSchema })).toMatchObject({
+        added: 1,
+      });
+    } finally {
+      await single.end();
+    }
   });
 
   it('warn stores the record and reports it; off skips the check', async () => {

@@ -213,6 +213,10 @@ async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: Poo
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
+    // The staging table may have been created in this transaction: the rollback dropped it, so
+    // the next batch on this pooled connection must create it again ("relation weft_incoming
+    // does not exist" after a rejected batch otherwise).
+    stagingReady.delete(client);
     throw error;
   } finally {
     client.release();

@@ -67,6 +67,9 @@ const DESCRIBE = String.raw`
   if (typeof d !== 'object' || typeof d.exec !== 'function') throw new Error('the default export must be createSync({...}) or createAction({...}) with an exec function');
   const schema = (value, label) => {
     if (value === undefined || value === null) return null;
+    // z.void() (Nango's own template: metadata: z.void(), output: z.void()) declares nothing to check.
+    const type = value && value._zod && value._zod.def && value._zod.def.type;
+    if (type === 'void' || type === 'undefined') return null;
     try { return z.toJSONSchema(value, { io: 'input' }); }
     catch (e) { throw new Error(label + ' cannot be expressed as JSON Schema: ' + e.message); }
   };

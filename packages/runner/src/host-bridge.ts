@@ -44,6 +44,8 @@ export interface BridgeContext {
   stub?: { metadata?: Record<string, unknown>; checkpoint?: Record<string, unknown> | null };
   /** Each record kept despite failing its model (policy `warn`), with its id, JSON path and reason. */
   onInvalidRecord?: (problem: InvalidRecord) => void;
+  /** The environment's script variables (nango.getEnvironmentVariables); none when unset. */
+  environmentVariables?: () => Promise<Array<{ name: string; value: string }>>;
 }
 
 /** A record that did not match its model (reported, and stored under the default policy). */
@@ -328,6 +330,9 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         }
         return null;
       }
+      case 'getEnvironmentVariables':
+        // Nango answers the list (empty when none are set), never credentials.
+        return (await ctx.environmentVariables?.()) ?? [];
       case 'getToken':
         throw runnerErrors.create('WEFT_RUNNER_FORBIDDEN', {
           operation: 'nango.getToken',

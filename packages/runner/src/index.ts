@@ -1,3 +1,4 @@
+export { COMMONJS_MODULES, type WrappedCommonJs, wrapCommonJsBundle } from './commonjs-bundle.js';
 export {
   type CompiledScript,
   type CompileOptions,
@@ -18,6 +19,14 @@ export {
 } from './describe-script.js';
 export { runnerErrors } from './errors.js';
 export { type BridgeContext, createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
+export {
+  type CliOnEventScript,
+  compileNangoCliDeployment,
+  type NangoCliDeployment,
+  type NangoCliFlow,
+  type NangoCliIntegrationScripts,
+  type NangoCliOnEventScript,
+} from './nango-cli-deploy.js';
 export {
   type ConnectionEventHooks,
   connectionEventHooks,

@@ -91,6 +91,9 @@ export interface RunnerOptions {
    * refuses the batch, `off` checks nothing. @default 'warn'
    */
   validation?: ValidationPolicy;
+
+  /** The variables scripts read with nango.getEnvironmentVariables(), per environment. @default none */
+  environmentVariables?: (environmentId: number) => Promise<Array<{ name: string; value: string }>>;
   /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
   onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
 }
@@ -226,6 +229,9 @@ export function createRunner(options: RunnerOptions) {
       auth: options.auth,
       runId,
       connection: { ...request.connection, environmentId: request.environmentId },
+      ...(options.environmentVariables
+        ? { environmentVariables: () => options.environmentVariables?.(request.environmentId) ?? Promise.resolve([]) }
+        : {}),
       scriptName: request.syncName,
       variant: request.variant ?? 'base',
       definition,
@@ -422,6 +428,9 @@ export function createRunner(options: RunnerOptions) {
       auth: options.auth,
       runId: randomUUID(),
       connection: { ...request.connection, environmentId: request.environmentId },
+      ...(options.environmentVariables
+        ? { environmentVariables: () => options.environmentVariables?.(request.environmentId) ?? Promise.resolve([]) }
+        : {}),
       scriptName: request.actionName,
       variant: 'base',
       definition: script.definition,

@@ -85,7 +85,8 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${String.raw`
     const nango = {
       connectionId: env.connectionId,
       providerConfigKey: env.providerConfigKey,
-      variant: env.variant,
+      // Nango's base variant is named 'base' (BASE_VARIANT); scripts compare against it.
+      variant: env.variant || 'base',
       lastSyncDate: env.lastSyncDate ? new Date(env.lastSyncDate) : null,
       ActionError,
       proxy,
@@ -114,11 +115,20 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${String.raw`
         hostLog.applyIgnored(undefined, [level, text(message) + extra], { arguments: { copy: true } });
         return Promise.resolve();
       },
+      // As Nango: every issue logged at error level, then ActionError('Invalid input provided');
+      // on success the safeParse result itself (scripts read parsed.data).
       zodValidateInput: async ({ zodSchema, input }) => {
         const result = zodSchema.safeParse(input);
-        if (!result.success) throw new ActionError({ message: 'Invalid input provided', issues: result.error.issues });
-        return result.data;
+        if (!result.success) {
+          for (const issue of result.error.issues)
+            hostLog.applyIgnored(undefined, ['error', 'Invalid input provided: ' + issue.message + ' at path ' + issue.path.join('.')], { arguments: { copy: true } });
+          throw new ActionError({ message: 'Invalid input provided' });
+        }
+        return result;
       },
+      getEnvironmentVariables: () => call('getEnvironmentVariables', []),
+      // Weft does not receive provider webhooks yet: null, as Nango answers for an integration without a webhook URL.
+      getWebhookURL: () => Promise.resolve(null),
     };
     return nango;
   };

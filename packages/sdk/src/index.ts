@@ -91,7 +91,12 @@ export interface NangoAction<Metadata = Record<string, unknown> | null> {
   updateMetadata(metadata: Record<string, unknown>): Promise<void>;
   getToken(): Promise<never>;
   log(message: unknown, options?: { level?: LogLevel } | Record<string, unknown>): Promise<void>;
-  zodValidateInput<T>(args: { zodSchema: z.ZodType<T>; input: unknown }): Promise<T>;
+  /** Nango's semantics: resolves to the successful `safeParse` result (read `.data`); throws ActionError otherwise. */
+  zodValidateInput<T>(args: { zodSchema: z.ZodType<T>; input: unknown }): Promise<z.ZodSafeParseSuccess<T>>;
+  /** The environment's variables (`PUT /environment-variables`); an empty list when none are set. */
+  getEnvironmentVariables(): Promise<Array<{ name: string; value: string }> | null>;
+  /** The integration's inbound webhook URL; null on Weft, which does not receive provider webhooks yet. */
+  getWebhookURL(): Promise<string | null | undefined>;
 }
 
 export interface NangoSync<

@@ -11,10 +11,12 @@ import { connectRoutes } from './routes/connect.js';
 import { connectionRoutes } from './routes/connections.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { environmentRoutes } from './routes/environment.js';
+import { environmentVariableRoutes } from './routes/environment-variables.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { nangoCliRoutes } from './routes/nango-cli.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
@@ -49,6 +51,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(formbody);
   await app.register(healthRoutes(ctx));
   await app.register(environmentRoutes);
+  await app.register(environmentVariableRoutes(ctx));
   await app.register(integrationRoutes(ctx));
   await app.register(connectRoutes(ctx));
   await app.register(oauthRoutes(ctx));
@@ -61,6 +64,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   });
   app.addHook('onClose', async () => actionHeartbeats.stop());
   await app.register(scriptRoutes({ ...ctx, actionHeartbeats }));
+  await app.register(nangoCliRoutes(ctx));
   await app.register(syncRoutes(ctx));
   await app.register(statusRoutes(ctx));
   await app.register(metricsRoutes(ctx));

@@ -8,7 +8,8 @@ import { parseRequest } from '../validate.js';
 const proxyHeaders = z.object({
   'connection-id': z.string({ error: 'header Connection-Id is required' }).min(1),
   'provider-config-key': z.string({ error: 'header Provider-Config-Key is required' }).min(1),
-  'base-url-override': z.url({ error: 'must be an absolute URL' }).optional(),
+  // @nangohq/node always sends the header, empty when the script set no override.
+  'base-url-override': z.union([z.literal(''), z.url({ error: 'must be an absolute URL' })]).optional(),
   retries: z.coerce.number().int().min(0).max(10).optional(),
 });
 
