@@ -14,6 +14,7 @@ export const supportedAuthModes = [
   'BILL',
   'TBA',
   'AWS_SIGV4',
+  'APP',
 ] as const;
 export type SupportedAuthMode = (typeof supportedAuthModes)[number];
 

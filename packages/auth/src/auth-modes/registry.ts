@@ -1,5 +1,6 @@
 import type { Credentials, ModeCredentials, ModeName } from '../credentials.js';
 import type { InputField, ProviderDefinition } from '../provider-schema.js';
+import { appMode } from './app.js';
 import type { AuthModeHandler, RequestToSign, SigningConnection } from './auth-mode.js';
 import { awsSigV4Mode } from './aws-sigv4.js';
 import { billMode } from './bill.js';
@@ -21,6 +22,7 @@ const handlers: Partial<Record<ModeName, AuthModeHandler>> = {
   BILL: billMode,
   TBA: tbaMode,
   AWS_SIGV4: awsSigV4Mode,
+  APP: appMode,
 };
 
 export function authModeFor(mode: string): AuthModeHandler | undefined {
