@@ -1,6 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
 import type { ModeCredentials } from '../credentials.js';
 import { interpolate } from '../interpolate.js';
 import {
@@ -13,15 +12,22 @@ import {
 import { absoluteExpiry, callModeEndpoint } from './mode-http.js';
 
 /** SHA-256 (HMAC when keyed) for AWS's signer, on node:crypto. */
-class NodeSha256 implements Checksum {
+class NodeSha256 {
   private hash;
-  constructor(private readonly secret?: SourceData) {
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = this.fresh();
   }
   private fresh() {
     return this.secret === undefined
       ? createHash('sha256')
-      : createHmac('sha256', typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret as Uint8Array));
+      : createHmac(
+          'sha256',
+          typeof this.secret === 'string'
+            ? this.secret
+            : ArrayBuffer.isView(this.secret)
+              ? Buffer.from(this.secret.buffer, this.secret.byteOffset, this.secret.byteLength)
+              : Buffer.from(this.secret),
+        );
   }
   update(data: Uint8Array | string): void {
     this.hash.update(data);
