@@ -400,7 +400,7 @@ export function createAuthService(options: AuthServiceOptions) {
     // OAuth 1.0a, TBA, SigV4 sign the request itself.
     Object.assign(
       sent,
-      signRequest({ credentials, connectionConfig, client }, { method, url, body: undefined, headers: sent }),
+      await signRequest({ credentials, connectionConfig, client }, { method, url, body: undefined, headers: sent }),
     );
     let status = 0;
     try {

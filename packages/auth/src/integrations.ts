@@ -128,7 +128,9 @@ function checkProvider(
       authMode: provider.auth_mode,
     });
   }
-  if (provider.auth_mode === 'OAUTH2' || provider.auth_mode === 'OAUTH2_CC') {
+  // OAuth apps, and the modes that sign with the integration's own key: OAuth 1.0a and TBA
+  // consumers, the GitHub App id + private key, the AWS key that calls STS.
+  if (['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'TBA', 'APP', 'AWS_SIGV4'].includes(provider.auth_mode)) {
     const missing = [!input.clientId ? 'client_id' : '', !input.clientSecret ? 'client_secret' : ''].filter(Boolean);
     if (missing.length > 0) {
       throw authErrors.create('WEFT_AUTH_MISSING_CLIENT_CREDENTIALS', {

@@ -1,7 +1,21 @@
 import { z } from 'zod';
 
 /** Auth modes Weft can create connections for; others load (Nango's catalogue has them) but are refused on use. */
-export const supportedAuthModes = ['OAUTH2', 'OAUTH2_CC', 'API_KEY', 'BASIC', 'NONE', 'TWO_STEP', 'JWT', 'OAUTH1', 'SIGNATURE', 'BILL', 'TBA'] as const;
+export const supportedAuthModes = [
+  'OAUTH2',
+  'OAUTH2_CC',
+  'API_KEY',
+  'BASIC',
+  'NONE',
+  'TWO_STEP',
+  'JWT',
+  'OAUTH1',
+  'SIGNATURE',
+  'BILL',
+  'TBA',
+  'AWS_SIGV4',
+  'APP',
+] as const;
 export type SupportedAuthMode = (typeof supportedAuthModes)[number];
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);

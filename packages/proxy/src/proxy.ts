@@ -375,7 +375,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
     const atNames = asList(provider.proxy?.retry?.at);
     let injected: InjectedAuth = NO_AUTH;
-    const headersFor = (c: ResolvedConnection) => {
+    const headersFor = async (c: ResolvedConnection) => {
       injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
       for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
       // authRequestParts already lower-cases header names.
@@ -383,18 +383,22 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
       // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
       if (sendsCredentials && secondary === undefined && signsEachRequest(c.credentials)) {
         const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
-        Object.assign(merged, signRequest(c, { method, url, body: signingBody, headers: merged }));
+        const signed = await signRequest(c, { method, url, body: signingBody, headers: merged });
+        Object.assign(merged, signed);
+        // Signatures and session tokens (x-amz-security-token) are credentials too: a redirect off
+        // the origin drops them like any injected header.
+        injected = { headers: { ...injected.headers, ...signed }, query: injected.query };
       }
       return merged;
     };
-    let headers = headersFor(connection);
+    let headers = await headersFor(connection);
     const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
     let refreshed = false;
     let waited = 0;
     const limiterKey = `connection:${connection.id}`;
     for (;;) {
       // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
-      if (attempts.length > 0 && signsEachRequest(connection.credentials)) headers = headersFor(connection);
+      if (attempts.length > 0 && signsEachRequest(connection.credentials)) headers = await headersFor(connection);
       let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
       let failure: string | undefined;
       try {
@@ -414,7 +418,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         await response.body.dump();
         refreshed = true;
         connection = await credentials.refreshAfterUnauthorized(ref);
-        headers = headersFor(connection);
+        headers = await headersFor(connection);
         attempts.push({ status, waitedMs: 0 });
         continue;
       }

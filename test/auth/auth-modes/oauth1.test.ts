@@ -36,6 +36,15 @@ afterAll(async () => {
 });
 
 describe('OAUTH1 (trello)', () => {
+  it('an integration without the consumer key and secret is refused when created', async () => {
+    const response = await h.api('/integrations', {
+      method: 'POST',
+      json: { unique_key: 'trello-bare', provider: 'trello' },
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Body).error.code).toBe('WEFT_AUTH_MISSING_CLIENT_CREDENTIALS');
+  });
+
   it('the connect page sends the end user through request token → authorize → access token', async () => {
     const session = await h.get('/connect/sessions', { method: 'POST', json: { end_user: { id: 'u1' } } });
     const page = await (await fetch(`${h.url}/connect?session=${session.data.token}`)).text();

@@ -79,7 +79,7 @@ export interface AuthModeHandler {
   sign?(
     connection: SigningConnection & { credentials: ModeCredentials },
     request: RequestToSign,
-  ): Record<string, string>;
+  ): Record<string, string> | Promise<Record<string, string>>;
   /**
    * Default headers when the provider declares no `authorization` in `proxy.headers`.
    * @default `Authorization: Bearer <token>` when the credentials hold a token

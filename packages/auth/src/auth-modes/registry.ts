@@ -1,6 +1,8 @@
 import type { Credentials, ModeCredentials, ModeName } from '../credentials.js';
 import type { InputField, ProviderDefinition } from '../provider-schema.js';
+import { appMode } from './app.js';
 import type { AuthModeHandler, RequestToSign, SigningConnection } from './auth-mode.js';
+import { awsSigV4Mode } from './aws-sigv4.js';
 import { billMode } from './bill.js';
 import { jwtMode } from './jwt.js';
 import { oauth1Mode } from './oauth1.js';
@@ -19,6 +21,8 @@ const handlers: Partial<Record<ModeName, AuthModeHandler>> = {
   SIGNATURE: signatureMode,
   BILL: billMode,
   TBA: tbaMode,
+  AWS_SIGV4: awsSigV4Mode,
+  APP: appMode,
 };
 
 export function authModeFor(mode: string): AuthModeHandler | undefined {
@@ -41,7 +45,10 @@ export function signsEachRequest(credentials: Credentials): boolean {
 }
 
 /** Headers that authenticate this one request, for signing modes; `{}` for the others. */
-export function signRequest(connection: SigningConnection, request: RequestToSign): Record<string, string> {
+export async function signRequest(
+  connection: SigningConnection,
+  request: RequestToSign,
+): Promise<Record<string, string>> {
   const creds = modeCredentials(connection.credentials);
   const handler = creds === undefined ? undefined : authModeFor(creds.type);
   return creds === undefined || handler?.sign === undefined
