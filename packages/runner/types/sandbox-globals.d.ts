@@ -147,3 +147,34 @@ declare module 'buffer' {
 declare module 'node:buffer' {
   export * from 'buffer';
 }
+
+interface WeftHash {
+  update(data: string | Uint8Array | ArrayBuffer, inputEncoding?: BufferEncoding): WeftHash;
+  digest(): Buffer;
+  digest(encoding: BufferEncoding): string;
+}
+declare var crypto: {
+  randomUUID(): string;
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+};
+declare module 'crypto' {
+  export function createHash(algorithm: 'md5' | 'sha1' | 'sha256' | (string & {})): WeftHash;
+  export function createHmac(algorithm: 'md5' | 'sha1' | 'sha256' | (string & {}), key: string | Uint8Array): WeftHash;
+  export function randomBytes(size: number): Buffer;
+  export function randomUUID(): string;
+  export function getRandomValues<T extends ArrayBufferView>(array: T): T;
+  export function timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean;
+  const crypto: {
+    createHash: typeof createHash;
+    createHmac: typeof createHmac;
+    randomBytes: typeof randomBytes;
+    randomUUID: typeof randomUUID;
+    getRandomValues: typeof getRandomValues;
+    timingSafeEqual: typeof timingSafeEqual;
+  };
+  export default crypto;
+}
+declare module 'node:crypto' {
+  export * from 'crypto';
+  export { default } from 'crypto';
+}
