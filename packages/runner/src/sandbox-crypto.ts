@@ -8,7 +8,7 @@
  * Randomness comes from the isolate's Math.random (V8's generator, seeded per isolate): fine for
  * ids and nonces a provider asks for, not for keys — say so in the README's known differences.
  */
-export const SANDBOX_CRYPTO = String.raw`
+export const SANDBOX_CRYPTO = `
 (() => {
   const toBytes = (data, encoding) => {
     if (typeof data === 'string') return Buffer.from(data, encoding || 'utf8');
