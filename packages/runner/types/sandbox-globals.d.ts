@@ -139,12 +139,14 @@ declare module 'url' {
   export const URLSearchParams: typeof globalThis.URLSearchParams;
 }
 declare module 'node:url' {
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
   export * from 'url';
 }
 declare module 'buffer' {
   export const Buffer: typeof globalThis.Buffer;
 }
 declare module 'node:buffer' {
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
   export * from 'buffer';
 }
 
@@ -175,6 +177,8 @@ declare module 'crypto' {
   export default crypto;
 }
 declare module 'node:crypto' {
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
   export * from 'crypto';
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
   export { default } from 'crypto';
 }
