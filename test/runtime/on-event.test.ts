@@ -62,6 +62,11 @@ beforeAll(async () => {
     },
   });
   expect(deployed.status).toBe(200);
+  expect(((await deployed.json()) as Body).diff).toMatchObject({
+    addedOnEvents: ['fetch-tenant', 'refuse-free-plans', 'say-goodbye'],
+    removedOnEvents: [],
+    changedOnEvents: [],
+  });
 }, 60_000);
 afterAll(async () => {
   await provider.stop();

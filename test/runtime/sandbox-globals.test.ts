@@ -88,6 +88,8 @@ describe('globals Nango gives scripts, inside a deployed script', () => {
     'console',
     'url module',
     'buffer module',
+    'crypto module',
+    'crypto global',
   ];
   for (const name of sameAsNode) {
     it(`${name} behaves as in Node`, async () => {

@@ -6,18 +6,17 @@ import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
 import { createProgress } from './progress.js';
 
-/** Integration directories under `target`: the directory itself when it holds syncs/ or actions/, else its children. */
+const SCRIPT_FOLDERS = ['syncs', 'actions', 'on-events', 'post-connection-scripts'];
+const hasScripts = (dir: string) => SCRIPT_FOLDERS.some((folder) => existsSync(path.join(dir, folder)));
+
+/** Integration directories under `target`: the directory itself when it holds script folders, else its children. */
 export async function integrationDirs(target: string): Promise<string[]> {
   const dir = path.resolve(target);
-  if (existsSync(path.join(dir, 'syncs')) || existsSync(path.join(dir, 'actions'))) return [dir];
+  if (hasScripts(dir)) return [dir];
   if (!existsSync(dir)) throw new Error(`${target} does not exist`);
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
-    .filter(
-      (e) =>
-        e.isDirectory() &&
-        (existsSync(path.join(dir, e.name, 'syncs')) || existsSync(path.join(dir, e.name, 'actions'))),
-    )
+    .filter((e) => e.isDirectory() && hasScripts(path.join(dir, e.name)))
     .map((e) => path.join(dir, e.name))
     .sort();
 }
@@ -42,6 +41,9 @@ interface DeployResponse {
     addedActions: string[];
     removedActions: string[];
     changedActions: string[];
+    addedOnEvents?: string[];
+    removedOnEvents?: string[];
+    changedOnEvents?: string[];
     removedModels: string[];
     destructive: boolean;
   };
@@ -55,6 +57,9 @@ function describeDiff(d: DeployResponse['diff']): string[] {
     ['+ action', d.addedActions],
     ['~ action', d.changedActions],
     ['- action', d.removedActions],
+    ['+ on-event', d.addedOnEvents ?? []],
+    ['~ on-event', d.changedOnEvents ?? []],
+    ['- on-event', d.removedOnEvents ?? []],
     ['- model', d.removedModels],
   ];
   const lines = parts.flatMap(([label, names]) => names.map((n) => `  ${label} ${n}`));

@@ -38,10 +38,15 @@ export interface CompileProblem {
 
 const sdkEntry = fileURLToPath(new URL('../../sdk/src/index.ts', import.meta.url));
 const BUILTIN_ALLOWED = ['nango', 'weft', 'zod'];
-/** Node modules scripts may import, served from the sandbox's globals (sandbox-globals.ts). */
+/** Node modules scripts may import, served from the sandbox's globals (sandbox-globals.ts, sandbox-crypto.ts). */
 const NODE_MODULE_SHIMS: Record<string, string> = {
   url: 'export const URL = globalThis.URL; export const URLSearchParams = globalThis.URLSearchParams; export default { URL, URLSearchParams };',
   buffer: 'export const Buffer = globalThis.Buffer; export default { Buffer };',
+  crypto: [
+    "const c = globalThis.crypto[Symbol.for('weft.node-crypto')];",
+    'export const { createHash, createHmac, randomBytes, randomUUID, getRandomValues, timingSafeEqual } = c;',
+    'export default c;',
+  ].join(' '),
 };
 
 export function compileFailed(problems: CompileProblem[]): Error {

@@ -23,6 +23,10 @@ export interface DeployDiff {
   addedActions: string[];
   removedActions: string[];
   changedActions: string[];
+  /** Event scripts (createOnEvent / nango.yaml on-events). */
+  addedOnEvents: string[];
+  removedOnEvents: string[];
+  changedOnEvents: string[];
   removedModels: string[];
   /** Removing syncs or models drops data consumers may rely on: needs `force`. */
   destructive: boolean;
@@ -177,9 +181,13 @@ export async function findOnEventScripts(
 function diffOf(current: DeployedScript[], next: CompiledScript[]): DeployDiff {
   const names = (list: Array<{ kind: string; name: string }>, kind: string) =>
     new Set(list.filter((s) => s.kind === kind).map((s) => s.name));
-  const before = { sync: names(current, 'sync'), action: names(current, 'action') };
-  const after = { sync: names(next, 'sync'), action: names(next, 'action') };
-  const changed = (kind: 'sync' | 'action') =>
+  const before = {
+    sync: names(current, 'sync'),
+    action: names(current, 'action'),
+    'on-event': names(current, 'on-event'),
+  };
+  const after = { sync: names(next, 'sync'), action: names(next, 'action'), 'on-event': names(next, 'on-event') };
+  const changed = (kind: ScriptKind) =>
     next
       .filter((s) => s.kind === kind && before[kind].has(s.name))
       .filter((s) => current.find((c) => c.kind === kind && c.name === s.name)?.bundle !== s.bundle)
@@ -197,6 +205,9 @@ function diffOf(current: DeployedScript[], next: CompiledScript[]): DeployDiff {
     addedActions: [...after.action].filter((n) => !before.action.has(n)),
     removedActions: [...before.action].filter((n) => !after.action.has(n)),
     changedActions: changed('action'),
+    addedOnEvents: [...after['on-event']].filter((n) => !before['on-event'].has(n)),
+    removedOnEvents: [...before['on-event']].filter((n) => !after['on-event'].has(n)),
+    changedOnEvents: changed('on-event'),
     removedModels,
     destructive: removedSyncs.length > 0 || removedModels.length > 0,
   };

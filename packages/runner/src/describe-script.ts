@@ -1,5 +1,6 @@
 import ivm from 'isolated-vm';
 import { parseFrequency } from './parse-frequency.js';
+import { SANDBOX_CRYPTO } from './sandbox-crypto.js';
 import { SANDBOX_GLOBALS } from './sandbox-globals.js';
 
 export interface SyncScriptDefinition {
@@ -113,6 +114,7 @@ export async function describeArtifact(
     await context.global.set('globalThis', context.global.derefInto());
     // The sandbox's globals, so a script using URL or Buffer at module level loads here too.
     await context.eval(SANDBOX_GLOBALS, { filename: 'weft-globals.js', timeout: 5_000 });
+    await context.eval(SANDBOX_CRYPTO, { filename: 'weft-crypto.js', timeout: 5_000 });
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
     const described = JSON.parse(raw) as Partial<ScriptDefinition> & { legacy: boolean; frequency?: string };

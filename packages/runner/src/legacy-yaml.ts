@@ -174,13 +174,15 @@ export async function legacyDefinitions(integrationDir: string): Promise<LegacyD
 }
 
 /**
- * Write `models.ts` beside nango.yaml, as Nango's CLI does, so legacy scripts' `../../models`
- * (or `../models`) imports compile. A models.ts that is not generated (no Weft/Nango header) is
- * the user's own and left alone. Returns the file's path, or undefined without a nango.yaml.
+ * Write `models.ts` beside a project-level nango.yaml (Nango's layout: nango.yaml at the root,
+ * one folder per integration), as Nango's CLI does, so legacy scripts' `../../models` imports
+ * compile. A nango.yaml inside the integration folder (Weft's layout, scripts import from
+ * 'nango') gets none. A models.ts without the generated header is the user's own and left alone.
+ * Returns the file's path, or undefined when nothing is generated.
  */
 export async function writeLegacyModelsFile(integrationDir: string): Promise<string | undefined> {
   const file = findNangoYaml(integrationDir);
-  if (file === undefined) return undefined;
+  if (file === undefined || path.dirname(file) === path.resolve(integrationDir)) return undefined;
   const loaded = await loadYaml(file);
   const target = path.join(path.dirname(file), 'models.ts');
   if (existsSync(target)) {

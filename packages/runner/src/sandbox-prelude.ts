@@ -1,3 +1,4 @@
+import { SANDBOX_CRYPTO } from './sandbox-crypto.js';
 import { SANDBOX_GLOBALS } from './sandbox-globals.js';
 
 /**
@@ -5,7 +6,7 @@ import { SANDBOX_GLOBALS } from './sandbox-globals.js';
  * it from the global scope, and builds the `nango` object. Kept as a string because it runs in
  * V8 without Node; everything it receives from the host arrives as JSON text.
  */
-export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${String.raw`
+export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.raw`
 (() => {
   // Captured before any script code runs: a script replacing JSON or Promise only hurts itself.
   const stringify = JSON.stringify;

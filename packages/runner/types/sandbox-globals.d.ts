@@ -139,11 +139,46 @@ declare module 'url' {
   export const URLSearchParams: typeof globalThis.URLSearchParams;
 }
 declare module 'node:url' {
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
   export * from 'url';
 }
 declare module 'buffer' {
   export const Buffer: typeof globalThis.Buffer;
 }
 declare module 'node:buffer' {
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
   export * from 'buffer';
+}
+
+interface WeftHash {
+  update(data: string | Uint8Array | ArrayBuffer, inputEncoding?: BufferEncoding): WeftHash;
+  digest(): Buffer;
+  digest(encoding: BufferEncoding): string;
+}
+declare var crypto: {
+  randomUUID(): string;
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+};
+declare module 'crypto' {
+  export function createHash(algorithm: 'md5' | 'sha1' | 'sha256' | (string & {})): WeftHash;
+  export function createHmac(algorithm: 'md5' | 'sha1' | 'sha256' | (string & {}), key: string | Uint8Array): WeftHash;
+  export function randomBytes(size: number): Buffer;
+  export function randomUUID(): string;
+  export function getRandomValues<T extends ArrayBufferView>(array: T): T;
+  export function timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean;
+  const crypto: {
+    createHash: typeof createHash;
+    createHmac: typeof createHmac;
+    randomBytes: typeof randomBytes;
+    randomUUID: typeof randomUUID;
+    getRandomValues: typeof getRandomValues;
+    timingSafeEqual: typeof timingSafeEqual;
+  };
+  export default crypto;
+}
+declare module 'node:crypto' {
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
+  export * from 'crypto';
+  // biome-ignore lint/style/useNodejsImportProtocol: declares the bare specifier's twin
+  export { default } from 'crypto';
 }
