@@ -128,6 +128,14 @@ function checkProvider(
       authMode: provider.auth_mode,
     });
   }
+  // Loaded, but needing something Weft does not do (mutual TLS, a value only Nango's code fills, …).
+  const support = catalog.support(input.provider);
+  if (!support.supported) {
+    throw authErrors.create('WEFT_AUTH_PROVIDER_UNSUPPORTED', {
+      provider: input.provider,
+      reason: support.reason ?? 'not supported',
+    });
+  }
   if (provider.auth_mode === 'OAUTH2' || provider.auth_mode === 'OAUTH2_CC') {
     const missing = [!input.clientId ? 'client_id' : '', !input.clientSecret ? 'client_secret' : ''].filter(Boolean);
     if (missing.length > 0) {
