@@ -36,4 +36,5 @@ export {
   type SupportedAuthMode,
   supportedAuthModes,
 } from './provider-schema.js';
+export { proxyBodyOf } from './proxy-body.js';
 export { providerLogoUrl, publicProvider } from './public-provider.js';

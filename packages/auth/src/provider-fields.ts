@@ -68,6 +68,12 @@ export function analyzeProvider(provider: ProviderDefinition): {
       reason: `recorded (${provider.webhook_routing_script}); Weft does not route inbound provider webhooks by it`,
     });
   }
+  if (provider.proxy?.verification?.data !== undefined) {
+    warnings.push({
+      field: 'proxy.verification.data',
+      reason: 'the verification request is sent without this body; a provider that needs it refuses the credentials',
+    });
+  }
   if (provider.proxy?.retry?.in_body !== undefined) {
     warnings.push({
       field: 'proxy.retry.in_body',
