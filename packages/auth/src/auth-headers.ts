@@ -31,6 +31,7 @@ export function authRequestParts(
     const value = interpolate(template, values);
     if (value !== undefined) query[name] = value;
   }
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a providers.yaml placeholder, not a JS template
   const apiKeyInQuery = Object.values(provider.proxy?.query ?? {}).some((t) => t.includes('${apiKey}'));
   if (headers.authorization === undefined) {
     const token = accessTokenOf(credentials);
