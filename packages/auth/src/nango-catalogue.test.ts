@@ -25,7 +25,7 @@ describe("Nango's whole providers catalogue", async () => {
     const unusable = catalog.keys().filter((key) => !catalog.support(key).supported);
     // Every refusal says why.
     for (const key of unusable) expect(catalog.support(key).reason, key).toMatch(/\w/);
-    // Blocked besides the auth mode: mutual TLS (ADP) and private-key JWT client auth (okta-cc).
+    // Blocked besides the auth mode: mutual TLS (ADP's entries).
     const blockedOtherwise = unusable.filter((key) => modes.has(catalog.get(key)?.auth_mode ?? ''));
     expect(blockedOtherwise.sort()).toEqual([
       'adp',
@@ -33,13 +33,12 @@ describe("Nango's whole providers catalogue", async () => {
       'adp-run',
       'adp-workforce-now',
       'adp-workforce-now-next-gen',
-      'okta-cc',
     ]);
     const inRegistry = catalog.keys().filter((key) => modes.has(catalog.get(key)?.auth_mode ?? ''));
     expect(usable).toHaveLength(inRegistry.length - blockedOtherwise.length);
-    // The registry today (OAUTH2, OAUTH2_CC, API_KEY, BASIC, NONE) covers 893 usable entries; every
+    // The registry today (OAUTH2, OAUTH2_CC, API_KEY, BASIC, NONE) covers 894 usable entries; every
     // mode implemented later (TWO_STEP, APP, …) adds its entries here through the same registry.
-    if (modes.size === 5) expect(usable).toHaveLength(893);
+    if (modes.size === 5) expect(usable).toHaveLength(894);
     // Never usable: MCP servers and installed plugins.
     for (const key of catalog.keys()) {
       if (excludedForGood.includes(catalog.get(key)?.auth_mode ?? '')) {
@@ -50,7 +49,7 @@ describe("Nango's whole providers catalogue", async () => {
       .keys()
       .filter((key) => !excludedForGood.includes(catalog.get(key)?.auth_mode ?? ''))
       .filter((key) => !blockedOtherwise.includes(key));
-    expect(usableOnceAllModes).toHaveLength(974);
+    expect(usableOnceAllModes).toHaveLength(975);
   });
 
   it('warns per entry with file:line for fields Nango acts on and Weft does not', () => {

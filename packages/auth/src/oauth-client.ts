@@ -7,9 +7,10 @@ import type { BodyValue, InputField, ProviderDefinition } from './provider-schem
  * Where the client id and secret go in token requests (Nango's `authorization_method` and
  * `token_request_auth_method`): `body` (default), `basic` (HTTP Basic only: authorization_method
  * header), `basic+body` (token_request_auth_method basic: Nango adds the Basic header and keeps the
- * body parameters), `custom` (as `username`/`password` body parameters, client credentials only).
+ * body parameters), `custom` (as `username`/`password` body parameters, client credentials only),
+ * `private_key_jwt` (a signed client assertion; the client secret is the private JWK).
  */
-export type ClientAuth = 'body' | 'basic' | 'basic+body' | 'custom';
+export type ClientAuth = 'body' | 'basic' | 'basic+body' | 'custom' | 'private_key_jwt';
 
 /** Everything needed to talk OAuth2 to one integration for one connection, templated. */
 export interface OAuthClient {
@@ -48,6 +49,7 @@ function clientAuthOf(provider: ProviderDefinition): ClientAuth {
   if (provider.authorization_method === 'header') return 'basic';
   if (provider.token_request_auth_method === 'basic') return 'basic+body';
   if (provider.token_request_auth_method === 'custom') return 'custom';
+  if (provider.token_request_auth_method === 'private_key_jwt') return 'private_key_jwt';
   return 'body';
 }
 

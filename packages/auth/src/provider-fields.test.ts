@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishAuthorizationUrl, withConnectionConfigDefaults } from './oauth-client.js';
 import { redirectUriMetadata, runPostConnectionSteps } from './post-connection.js';
@@ -83,6 +84,29 @@ describe('token requests as Nango makes them', () => {
       password: 's',
     });
     expect(last?.body).toBe('');
+  });
+
+  it('token_request_auth_method private_key_jwt: an RS256 client assertion for the token URL, no secret sent', async () => {
+    answer = () => ({ status: 200, json: { access_token: 'a' } });
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), kid: 'key-1' };
+    await callTokenEndpoint({
+      url: `${base}/oauth2/v1/token`,
+      params: { grant_type: 'client_credentials' },
+      clientId: 'okta-app',
+      clientSecret: JSON.stringify(jwk),
+      clientAuth: 'private_key_jwt',
+    });
+    const sent = new URLSearchParams(seen.at(-1)?.body);
+    expect(sent.has('client_secret')).toBe(false);
+    expect(sent.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    const { payload, protectedHeader } = await jwtVerify(sent.get('client_assertion') ?? '', publicKey, {
+      issuer: 'okta-app',
+      subject: 'okta-app',
+      audience: `${base}/oauth2/v1/token`,
+    });
+    expect(protectedHeader).toMatchObject({ alg: 'RS256', kid: 'key-1' });
+    expect(typeof payload.jti).toBe('string');
   });
 
   it('alternate_access_token_response_path and expires_in_unit milliseconds', async () => {

@@ -97,11 +97,6 @@ export function analyzeProvider(provider: ProviderDefinition): {
     warnings.push({ field: 'require_client_certificate', reason });
     blockers.push(reason);
   }
-  if (provider.token_request_auth_method === 'private_key_jwt') {
-    const reason = 'token requests authenticated with a private-key JWT (token_request_auth_method: private_key_jwt)';
-    warnings.push({ field: 'token_request_auth_method', reason: `${reason} are not supported` });
-    blockers.push(`${reason} are not supported`);
-  }
   const mode = provider.auth_mode;
   if (!(supportedAuthModes as readonly string[]).includes(mode)) {
     return {

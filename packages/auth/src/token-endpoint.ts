@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { signClientAssertion } from './client-assertion.js';
 import { authErrors } from './errors.js';
 
 export interface TokenResponse {
@@ -37,7 +38,7 @@ export async function callTokenEndpoint(options: {
   params: Record<string, string>;
   clientId?: string;
   clientSecret?: string;
-  clientAuth?: 'body' | 'basic' | 'basic+body' | 'custom';
+  clientAuth?: 'body' | 'basic' | 'basic+body' | 'custom' | 'private_key_jwt';
   bodyFormat?: 'form' | 'json' | 'query';
   timeoutMs?: number;
   /** Where the access token is when not at `access_token` (Nango's alternate_access_token_response_path). */
@@ -57,7 +58,19 @@ export async function callTokenEndpoint(options: {
     ).toString('base64');
     headers.authorization = `Basic ${basic}`;
   }
-  if (clientAuth === 'custom') {
+  if (clientAuth === 'private_key_jwt') {
+    if (options.clientId !== undefined) params.client_id = options.clientId;
+    params.client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+    try {
+      params.client_assertion = await signClientAssertion(
+        options.clientId ?? '',
+        options.clientSecret ?? '',
+        options.url.split('?')[0] as string,
+      );
+    } catch (error) {
+      throw new TokenEndpointError(0, 'invalid_client', (error as Error).message, null);
+    }
+  } else if (clientAuth === 'custom') {
     if (options.clientId !== undefined) params.username = options.clientId;
     if (options.clientSecret !== undefined) params.password = options.clientSecret;
   } else if (clientAuth !== 'basic') {
