@@ -3,6 +3,22 @@ import type { ProviderCatalog } from './load-providers.js';
 /** Nango's public logo for a provider key (the URL Nango's own API answers with). */
 export const providerLogoUrl = (key: string) => `https://app.nango.dev/images/template-logos/${key}.svg`;
 
+// Grouped once per catalogue: GET /providers asks for every entry's warnings.
+const grouped = new WeakMap<ProviderCatalog, Map<string, Array<{ field: string; reason: string }>>>();
+function warningsByProvider(catalog: ProviderCatalog): Map<string, Array<{ field: string; reason: string }>> {
+  let map = grouped.get(catalog);
+  if (map === undefined) {
+    map = new Map();
+    for (const w of catalog.warnings) {
+      const list = map.get(w.provider) ?? [];
+      list.push({ field: w.field, reason: w.reason });
+      map.set(w.provider, list);
+    }
+    grouped.set(catalog, map);
+  }
+  return map;
+}
+
 /**
  * One catalogue entry as Nango's `GET /providers/:provider` answers it (`ApiProvider` in
  * @nangohq/types: the whole entry as written, alias merged, plus `name` and `logo_url`), with
@@ -13,9 +29,7 @@ export function publicProvider(catalog: ProviderCatalog, key: string): Record<st
   const entry = catalog.entry(key);
   if (entry === undefined) return undefined;
   const support = catalog.support(key);
-  const warnings = catalog.warnings
-    .filter((w) => w.provider === key)
-    .map((w) => ({ field: w.field, reason: w.reason }));
+  const warnings = warningsByProvider(catalog).get(key) ?? [];
   return {
     ...entry,
     name: key,
