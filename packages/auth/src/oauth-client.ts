@@ -58,6 +58,15 @@ export function requiredConnectionConfig(provider: ProviderDefinition): Array<[s
   return Object.entries(provider.connection_config ?? {}).filter(([, field]) => !field.automated && !field.optional);
 }
 
+/** A pattern that does not compile (the loader warned about it) checks nothing. */
+function matches(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(pattern).test(value);
+  } catch {
+    return true;
+  }
+}
+
 /** Reject a connection_config that misses a declared field or breaks its pattern, naming the field. */
 export function checkConnectionConfig(
   provider: ProviderDefinition,
@@ -76,7 +85,7 @@ export function checkConnectionConfig(
   }
   for (const [field, spec] of Object.entries(provider.connection_config ?? {})) {
     const value = connectionConfig[field];
-    if (typeof value === 'string' && spec.pattern !== undefined && !new RegExp(spec.pattern).test(value)) {
+    if (typeof value === 'string' && spec.pattern !== undefined && !matches(spec.pattern, value)) {
       throw authErrors.create('WEFT_AUTH_MISSING_CONNECTION_CONFIG', {
         uniqueKey,
         field,

@@ -18,6 +18,15 @@ const excludedModes: Readonly<Record<string, string>> = {
     'auth mode INSTALL_PLUGIN (a plugin the end user installs in their own instance, which calls back) is not supported',
 };
 
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The post-connection steps an entry gets: its own `post_connection`, else the equivalent of its Nango script. */
 export function postConnectionStepsOf(
   provider: ProviderDefinition,
@@ -67,6 +76,16 @@ export function analyzeProvider(provider: ProviderDefinition): {
       field: 'webhook_routing_script',
       reason: `recorded (${provider.webhook_routing_script}); Weft does not route inbound provider webhooks by it`,
     });
+  }
+  for (const group of ['connection_config', 'credentials'] as const) {
+    for (const [name, spec] of Object.entries(provider[group] ?? {})) {
+      if (spec.pattern !== undefined && !compiles(spec.pattern)) {
+        warnings.push({
+          field: `${group}.${name}.pattern`,
+          reason: 'not a valid JavaScript regular expression, so values are not checked against it',
+        });
+      }
+    }
   }
   if (provider.proxy?.verification?.data !== undefined) {
     warnings.push({
