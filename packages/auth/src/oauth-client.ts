@@ -53,9 +53,21 @@ function clientAuthOf(provider: ProviderDefinition): ClientAuth {
   return 'body';
 }
 
-/** Fields the end user must supply: declared, not automated, not optional. */
+/**
+ * Fields the end user must supply: declared, not automated, not optional, and not one the
+ * provider sends back itself (token_response_metadata, redirect_uri_metadata: Wrike's `host`)
+ * unless the authorization or token URL needs it first.
+ */
 export function requiredConnectionConfig(provider: ProviderDefinition): Array<[string, InputField]> {
-  return Object.entries(provider.connection_config ?? {}).filter(([, field]) => !field.automated && !field.optional);
+  const returned = new Set([...(provider.token_response_metadata ?? []), ...(provider.redirect_uri_metadata ?? [])]);
+  const urls = [
+    provider.authorization_url ?? '',
+    typeof provider.token_url === 'string' ? provider.token_url : Object.values(provider.token_url ?? {}).join(' '),
+  ].join(' ');
+  return Object.entries(provider.connection_config ?? {}).filter(
+    ([name, field]) =>
+      !field.automated && !field.optional && (!returned.has(name) || urls.includes(`connectionConfig.${name}`)),
+  );
 }
 
 /** A pattern that does not compile (the loader warned about it) checks nothing. */
