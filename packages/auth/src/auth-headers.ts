@@ -25,12 +25,15 @@ export function authRequestParts(
     const value = interpolate(template, values);
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
+  // Every proxy.query parameter, templated as Nango does (`key: ${apiKey}`, `token: ${accessToken}`);
+  // one whose placeholders do not resolve is left out.
   const query: Record<string, string> = {};
-  const apiKeyParam = provider.proxy?.query?.api_key;
-  if (apiKeyParam !== undefined && credentials.type === 'API_KEY') {
-    const value = interpolate(apiKeyParam, values);
-    if (value !== undefined) query.api_key = value;
+  for (const [name, template] of Object.entries(provider.proxy?.query ?? {})) {
+    const value = interpolate(template, values);
+    if (value !== undefined) query[name] = value;
   }
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a providers.yaml placeholder, not a JS template
+  const apiKeyInQuery = Object.values(provider.proxy?.query ?? {}).some((t) => t.includes('${apiKey}'));
   const modeHeaders = modeDefaultHeaders(credentials, provider);
   if (modeHeaders !== undefined) {
     // Modes in auth-modes/ (TWO_STEP, JWT, …): their own default, under the provider's declared headers.
@@ -40,7 +43,7 @@ export function authRequestParts(
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     else if (credentials.type === 'BASIC') {
       headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-    } else if (credentials.type === 'API_KEY' && apiKeyParam === undefined) {
+    } else if (credentials.type === 'API_KEY' && !apiKeyInQuery) {
       headers.authorization = `Bearer ${credentials.apiKey}`;
     }
   }

@@ -42,7 +42,16 @@ import {
 } from './integrations.js';
 import { interpolate } from './interpolate.js';
 import type { ProviderCatalog } from './load-providers.js';
-import { checkConnectionConfig, expiresAtFrom, type OAuthClient, oauthClient } from './oauth-client.js';
+import {
+  checkConnectionConfig,
+  expiresAtFrom,
+  finishAuthorizationUrl,
+  type OAuthClient,
+  oauthClient,
+  tokenRequestOptions,
+  withConnectionConfigDefaults,
+} from './oauth-client.js';
+import { redirectUriMetadata, runPostConnectionSteps, tokenResponseMetadata } from './post-connection.js';
 import type { ProviderDefinition } from './provider-schema.js';
 import { fetchSecondaryTokens } from './secondary-tokens.js';
 import { callTokenEndpoint, exchangeError, TokenEndpointError, type TokenResponse } from './token-endpoint.js';
@@ -165,26 +174,29 @@ export function createAuthService(options: AuthServiceOptions) {
     };
   }
 
-  function needsRefresh(credentials: Credentials): boolean {
+  /** Due within the margin, or within the provider's own `token_expiration_buffer` when larger (Nango). */
+  function needsRefresh(credentials: Credentials, provider?: ProviderDefinition): boolean {
     const expiresAt = expiresAtOf(credentials);
     if (expiresAt === undefined) return false;
     // Self-signed tokens (JWT, WSSE) live minutes and cost nothing to remake: a shorter margin.
-    const margin = authModeFor(credentials.type)?.refreshMarginSeconds ?? marginSeconds;
-    return Date.parse(expiresAt) - Date.now() <= Math.min(margin, marginSeconds) * 1000;
+    const modeMargin = authModeFor(credentials.type)?.refreshMarginSeconds;
+    const margin =
+      modeMargin !== undefined
+        ? Math.min(modeMargin, marginSeconds)
+        : Math.max(marginSeconds, provider?.token_expiration_buffer ?? 0);
+    return Date.parse(expiresAt) - Date.now() <= margin * 1000;
   }
 
-  async function requestToken(client: OAuthClient, params: Record<string, string>): Promise<TokenResponse> {
+  async function requestToken(
+    client: OAuthClient,
+    provider: ProviderDefinition,
+    params: Record<string, string>,
+    url = client.tokenUrl,
+  ): Promise<TokenResponse> {
     return pRetry(
       async () => {
         try {
-          return await callTokenEndpoint({
-            url: client.tokenUrl,
-            params,
-            clientId: client.clientId,
-            clientSecret: client.clientSecret,
-            clientAuth: client.clientAuth,
-            bodyFormat: client.bodyFormat,
-          });
+          return await callTokenEndpoint({ url, params, ...tokenRequestOptions(client, provider) });
         } catch (error) {
           if (error instanceof TokenEndpointError && !error.transient) throw new AbortError(error);
           throw error;
@@ -221,11 +233,11 @@ export function createAuthService(options: AuthServiceOptions) {
             providerConfigKey: connection.providerConfigKey,
           });
         const current = toConnection(row, box);
-        // Someone refreshed while we waited for the lock: reuse their token.
-        if ((force && row.refreshed_after) || (!force && !needsRefresh(current.credentials)))
-          return { connection: current };
         const integration = await integrationById(current.environmentId, current.integrationId);
         const provider = effectiveProvider(providers, integration);
+        // Someone refreshed while we waited for the lock: reuse their token.
+        if ((force && row.refreshed_after) || (!force && !needsRefresh(current.credentials, provider)))
+          return { connection: current };
         const mode = authModeFor(current.credentials.type);
         if (mode?.refresh !== undefined) {
           return refreshModeCredentials({
@@ -256,16 +268,21 @@ export function createAuthService(options: AuthServiceOptions) {
                 connection: current,
               };
             }
-            token = await requestToken(oauth, {
-              grant_type: 'refresh_token',
-              ...oauth.refreshParams,
-              // The refresh token also serves the secondary resources (SharePoint): without the
-              // integration's scopes Microsoft may answer for whichever resource it served last.
-              ...(provider.secondary_tokens?.length ? { scope: oauth.scopes.join(oauth.scopeSeparator) } : {}),
-              refresh_token: credentials.refresh_token,
-            });
+            token = await requestToken(
+              oauth,
+              provider,
+              {
+                grant_type: 'refresh_token',
+                ...oauth.refreshParams,
+                // The refresh token also serves the secondary resources (SharePoint): without the
+                // integration's scopes Microsoft may answer for whichever resource it served last.
+                ...(provider.secondary_tokens?.length ? { scope: oauth.scopes.join(oauth.scopeSeparator) } : {}),
+                refresh_token: credentials.refresh_token,
+              },
+              oauth.refreshUrl,
+            );
           } else if (credentials.type === 'OAUTH2_CC') {
-            token = await requestToken(oauth, {
+            token = await requestToken(oauth, provider, {
               grant_type: 'client_credentials',
               ...oauth.tokenParams,
               scope: oauth.scopes.join(oauth.scopeSeparator),
@@ -365,7 +382,11 @@ export function createAuthService(options: AuthServiceOptions) {
     let connection = await findConnectionRecord(pool, box, ref.environmentId, ref.providerConfigKey, ref.connectionId);
     const integration = await integrationById(ref.environmentId, connection.integrationId);
     const refreshable = canRefresh(connection.credentials);
-    if (refreshable && (opts.forceRefresh === true || needsRefresh(connection.credentials))) {
+    if (
+      refreshable &&
+      (opts.forceRefresh === true ||
+        needsRefresh(connection.credentials, providers.get(integration.provider) ?? undefined))
+    ) {
       connection = await refreshSingleFlight(connection, opts.forceRefresh === true);
     }
     return resolved(connection, integration);
@@ -375,9 +396,10 @@ export function createAuthService(options: AuthServiceOptions) {
     session: ConnectSession | null,
     uniqueKey: string,
     input: Record<string, unknown>,
+    provider: ProviderDefinition,
   ): Record<string, unknown> {
     const defaults: IntegrationDefaults = session?.defaults[uniqueKey] ?? {};
-    return { ...(defaults.connection_config ?? {}), ...input };
+    return withConnectionConfigDefaults(provider, { ...(defaults.connection_config ?? {}), ...input });
   }
 
   /** HTTP status of the provider's `verification` request with these credentials; undefined when none is declared. */
@@ -488,6 +510,8 @@ export function createAuthService(options: AuthServiceOptions) {
       credentials: result.credentials,
       secretConfigKeys: secretConfigKeysOf(provider),
     });
+    // Event scripts see mode connections (OAuth 1.0a, GitHub App) exactly like OAuth2 ones.
+    await validateStored(connection);
     await emit({
       environmentId: connection.environmentId,
       type: 'auth',
@@ -501,6 +525,7 @@ export function createAuthService(options: AuthServiceOptions) {
         endUser: connection.endUser,
       },
     });
+    await announceCreated(connection);
     return connection;
   }
 
@@ -547,7 +572,7 @@ export function createAuthService(options: AuthServiceOptions) {
           provider: integration.provider,
           authMode: `${provider.auth_mode} (this flow needs OAUTH2, OAUTH1, APP or CUSTOM)`,
         });
-      const connectionConfig = mergedConnectionConfig(session, uniqueKey, connectionConfigInput);
+      const connectionConfig = mergedConnectionConfig(session, uniqueKey, connectionConfigInput, provider);
       checkConnectionConfig(provider, uniqueKey, connectionConfig);
       const reconnectId = async () =>
         session.reconnectConnectionId === null
@@ -639,10 +664,11 @@ export function createAuthService(options: AuthServiceOptions) {
         params.code_challenge_method = 'S256';
       }
       for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-      return url.toString();
+      return finishAuthorizationUrl(url, provider, params.scope ?? '');
     },
 
     /** Second leg: exchange the code, store the credentials encrypted, create the connection. */
+    /** The callback's whole query: `code` (or the provider's authorization_code_param_in_callback), `state`, `error`, and any redirect_uri_metadata. */
     async handleCallback(query: {
       code?: string;
       state?: string;
@@ -668,11 +694,13 @@ export function createAuthService(options: AuthServiceOptions) {
       const pending = rows[0];
       if (pending === undefined) throw authErrors.create('WEFT_AUTH_INVALID_STATE');
       const integration = await integrationById(pending.environment_id, pending.integration_id);
-      const callbackMode = authModeFor(effectiveProvider(providers, integration).auth_mode);
+      const provider = effectiveProvider(providers, integration);
+      const callbackMode = authModeFor(provider.auth_mode);
       if (callbackMode?.callback !== undefined && query.error === undefined) {
         return finishModeRedirect(integration, pending, query, { ...callbackMode, callback: callbackMode.callback });
       }
-      if (query.error !== undefined || query.code === undefined) {
+      const code = query[provider.authorization_code_param_in_callback ?? 'code'];
+      if (query.error !== undefined || code === undefined) {
         const reason = query.error_description ?? query.error ?? 'no authorization code';
         await emit({
           environmentId: pending.environment_id,
@@ -687,8 +715,9 @@ export function createAuthService(options: AuthServiceOptions) {
         });
         throw authErrors.create('WEFT_AUTH_PROVIDER_DENIED', { reason }, { provider_error: query.error ?? null });
       }
-      const provider = effectiveProvider(providers, integration);
-      const client = oauthClient(integration, provider, pending.connection_config);
+      // Callback parameters the provider declares (QuickBooks' realmId) may be needed by the token URL.
+      const callbackMetadata = redirectUriMetadata(provider, query);
+      const client = oauthClient(integration, provider, { ...callbackMetadata, ...pending.connection_config });
       let token: TokenResponse;
       try {
         token = await callTokenEndpoint({
@@ -696,14 +725,11 @@ export function createAuthService(options: AuthServiceOptions) {
           params: {
             grant_type: 'authorization_code',
             ...client.tokenParams,
-            code: query.code,
+            code,
             redirect_uri: pending.redirect_uri,
             ...(pending.code_verifier_enc === null ? {} : { code_verifier: box.open(pending.code_verifier_enc) }),
           },
-          clientId: client.clientId,
-          clientSecret: client.clientSecret,
-          clientAuth: client.clientAuth,
-          bodyFormat: client.bodyFormat,
+          ...tokenRequestOptions(client, provider),
         });
       } catch (error) {
         const weft = exchangeError(integration.provider, error);
@@ -728,7 +754,12 @@ export function createAuthService(options: AuthServiceOptions) {
         ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
         raw: token,
       };
-      let connectionConfig = pending.connection_config;
+      // As Nango: token-response and callback metadata, then what the end user entered (when not empty).
+      let connectionConfig: Record<string, unknown> = {
+        ...tokenResponseMetadata(provider, token),
+        ...callbackMetadata,
+        ...Object.fromEntries(Object.entries(pending.connection_config).filter(([, v]) => v !== '')),
+      };
       const secondary = await fetchSecondaryTokens({
         provider,
         client,
@@ -739,6 +770,9 @@ export function createAuthService(options: AuthServiceOptions) {
       });
       connectionConfig = { ...connectionConfig, ...secondary.connectionConfig };
       if (secondary.refreshToken !== undefined) credentials = { ...credentials, refresh_token: secondary.refreshToken };
+      const post = await runPostConnectionSteps({ provider, credentials, connectionConfig, tokenResponse: token });
+      connectionConfig = { ...connectionConfig, ...post.connectionConfig };
+      const warnings = [...secondary.errors, ...post.errors];
       const session =
         pending.connect_session_id === null
           ? null
@@ -777,7 +811,7 @@ export function createAuthService(options: AuthServiceOptions) {
           providerConfigKey: connection.providerConfigKey,
           provider: integration.provider,
           endUser: connection.endUser,
-          ...(secondary.errors.length > 0 ? { warnings: secondary.errors } : {}),
+          ...(warnings.length > 0 ? { warnings } : {}),
         },
       });
       await announceCreated(connection);
@@ -802,7 +836,7 @@ export function createAuthService(options: AuthServiceOptions) {
       const environmentId = session?.environmentId ?? ('environmentId' in target ? target.environmentId : 0);
       const integration = await getIntegration(pool, box, providers, environmentId, uniqueKey);
       const provider = effectiveProvider(providers, integration);
-      const connectionConfig = mergedConnectionConfig(session, uniqueKey, input.connectionConfig ?? {});
+      let connectionConfig = mergedConnectionConfig(session, uniqueKey, input.connectionConfig ?? {}, provider);
       checkConnectionConfig(provider, uniqueKey, connectionConfig);
       let credentials: Credentials;
       const mode = authModeFor(provider.auth_mode);
@@ -844,7 +878,7 @@ export function createAuthService(options: AuthServiceOptions) {
         const client = oauthClient(integration, provider, connectionConfig);
         let token: TokenResponse;
         try {
-          token = await requestToken(client, {
+          token = await requestToken(client, provider, {
             grant_type: 'client_credentials',
             ...client.tokenParams,
             scope: client.scopes.join(client.scopeSeparator),
@@ -862,6 +896,7 @@ export function createAuthService(options: AuthServiceOptions) {
           ...(expiresAt ? { expires_at: expiresAt } : {}),
           raw: token,
         };
+        connectionConfig = { ...tokenResponseMetadata(provider, token), ...connectionConfig };
       } else if (provider.auth_mode === 'NONE') {
         credentials = { type: 'NONE' };
       } else {
@@ -871,6 +906,13 @@ export function createAuthService(options: AuthServiceOptions) {
         });
       }
       await verify(provider, integration.provider, credentials, connectionConfig, clientOf(integration));
+      const post = await runPostConnectionSteps({
+        provider,
+        credentials,
+        connectionConfig,
+        ...(credentials.type === 'OAUTH2_CC' && credentials.raw ? { tokenResponse: credentials.raw } : {}),
+      });
+      connectionConfig = { ...connectionConfig, ...post.connectionConfig };
       const connection = await upsertConnection(pool, box, {
         environmentId,
         integrationId: integration.id,
@@ -893,6 +935,7 @@ export function createAuthService(options: AuthServiceOptions) {
           providerConfigKey: uniqueKey,
           provider: integration.provider,
           endUser: connection.endUser,
+          ...(post.errors.length > 0 ? { warnings: post.errors } : {}),
         },
       });
       await announceCreated(connection);

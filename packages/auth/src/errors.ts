@@ -16,6 +16,11 @@ export const authErrors = defineErrors('auth', {
     message: 'Provider {provider} uses auth mode {authMode}, which Weft does not support yet',
     fix: 'Weft supports the auth modes listed in the README (Auth modes); MCP_* and INSTALL_PLUGIN providers cannot be connected.',
   },
+  WEFT_AUTH_PROVIDER_UNSUPPORTED: {
+    status: 400,
+    message: 'Provider {provider} cannot be used with Weft: {reason}',
+    fix: 'GET /providers/{provider} shows `weft.supported` and the reason; pick another provider, or declare what is missing in your own providers.yaml entry (e.g. `post_connection` steps).',
+  },
   WEFT_AUTH_INTEGRATION_EXISTS: {
     status: 409,
     message: 'An integration {uniqueKey} already exists',

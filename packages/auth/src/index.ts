@@ -29,12 +29,22 @@ export { authErrors } from './errors.js';
 export { type ConnectionRow, findConnection } from './find-connection.js';
 export { type Integration, type IntegrationInput, SECRET_EXPIRY_WARNING_DAYS } from './integrations.js';
 export { connectionConfigFields, interpolate, type TemplateValues } from './interpolate.js';
-export { loadProviders, mergeProvider, type ProviderCatalog, parseProviders } from './load-providers.js';
+export {
+  loadProviders,
+  mergeProvider,
+  type ProviderCatalog,
+  type ProviderWarning,
+  parseProviders,
+} from './load-providers.js';
 export { requiredConnectionConfig } from './oauth-client.js';
 export {
   type InputField,
+  type PostConnectionStep,
   type ProviderDefinition,
   type ProviderPaginate,
+  type ProviderSupport,
   type SupportedAuthMode,
   supportedAuthModes,
 } from './provider-schema.js';
+export { proxyBodyOf } from './proxy-body.js';
+export { providerLogoUrl, publicProvider } from './public-provider.js';

@@ -128,6 +128,14 @@ function checkProvider(
       authMode: provider.auth_mode,
     });
   }
+  // Loaded, but needing something Weft does not do (mutual TLS, a value only Nango's code fills, …).
+  const support = catalog.support(input.provider);
+  if (!support.supported) {
+    throw authErrors.create('WEFT_AUTH_PROVIDER_UNSUPPORTED', {
+      provider: input.provider,
+      reason: support.reason ?? 'not supported',
+    });
+  }
   // OAuth apps, and the modes that sign with the integration's own key: OAuth 1.0a and TBA
   // consumers, the GitHub App id + private key, the AWS key that calls STS.
   if (['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'TBA', 'APP', 'AWS_SIGV4'].includes(provider.auth_mode)) {

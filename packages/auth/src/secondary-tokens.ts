@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { interpolate } from './interpolate.js';
-import type { OAuthClient } from './oauth-client.js';
+import { type OAuthClient, tokenRequestOptions } from './oauth-client.js';
 import type { ProviderDefinition } from './provider-schema.js';
 import { callTokenEndpoint } from './token-endpoint.js';
 
@@ -60,10 +60,7 @@ export async function fetchSecondaryTokens(options: {
       const token = await callTokenEndpoint({
         url: options.client.tokenUrl,
         params: { grant_type: 'refresh_token', refresh_token: refreshToken, scope },
-        clientId: options.client.clientId,
-        clientSecret: options.client.clientSecret,
-        clientAuth: options.client.clientAuth,
-        bodyFormat: options.client.bodyFormat,
+        ...tokenRequestOptions(options.client, options.provider),
       });
       additions[spec.name] = token.access_token;
       if (typeof token.refresh_token === 'string' && token.refresh_token !== '') refreshToken = token.refresh_token;

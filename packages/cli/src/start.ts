@@ -28,6 +28,11 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   // providers.yaml first: a bad catalogue fails before anything starts (file:line per problem).
   const providers = await loadProviders(config.WEFT_PROVIDERS_FILE);
+  // Fields Nango acts on that Weft does not: one line each (file:line entry.field: reason), never fatal.
+  if (providers.warnings.length > 0) {
+    out(`providers: ${providers.warnings.length} field(s) Weft does not act on in ${providers.file}:`);
+    for (const warning of providers.warnings) out(`  warning: ${warning.message}`);
+  }
   const { key } = await resolveEncryptionKey(config);
   const box = createSecretBox(key);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.WEFT_DATA_DIR });

@@ -5,6 +5,7 @@ import {
   type ConnectionRef,
   canRefresh,
   interpolate,
+  proxyBodyOf,
   type ResolvedConnection,
   signRequest,
   signsEachRequest,
@@ -222,6 +223,11 @@ function secondaryAuth(connection: ResolvedConnection, name: string): typeof NO_
     ? { headers: { authorization: `Bearer ${token}` }, query: {} }
     : NO_AUTH;
 }
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** A JSON-able object a script passed as data (not a stream, buffer or typed array). */
+const isPlainData = (data: unknown): boolean =>
+  typeof data === 'object' && data !== null && Object.getPrototypeOf(data) === Object.prototype;
+
 const DEFAULT_HEADERS = { 'user-agent': 'weft-proxy', accept: 'application/json, text/plain, */*' };
 
 const asList = (value: string | string[] | undefined): string[] =>
@@ -359,7 +365,19 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     let body: string | Buffer | Readable | undefined;
     const scriptHeaders: Record<string, string> = {};
     for (const key in config.headers) scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
-    if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
+    // The provider's `proxy.body` (credentials some APIs want in the JSON body, e.g. Mandrill's
+    // key) joins a JSON body, or is the body, of writes to its own origin (Nango's mergeInjectedBody).
+    const injectedBody =
+      sendsCredentials && secondary === undefined && BODY_METHODS.has(method)
+        ? proxyBodyOf(provider, connection.credentials, connection.connectionConfig)
+        : undefined;
+    if (injectedBody !== undefined && (config.data === undefined || config.data === null || isPlainData(config.data))) {
+      body = JSON.stringify({
+        ...((config.data as Record<string, unknown> | null | undefined) ?? {}),
+        ...injectedBody,
+      });
+      scriptHeaders['content-type'] ??= 'application/json';
+    } else if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
       if (typeof config.data === 'string' || Buffer.isBuffer(config.data) || config.data instanceof Readable)
         body = config.data;
       else if (config.data instanceof Uint8Array) body = Buffer.from(config.data);
@@ -374,6 +392,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
     const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
     const atNames = asList(provider.proxy?.retry?.at);
+    // Nango's proxy.retry.error_code: statuses this provider uses for rate limits (GitHub's 403).
+    const providerRetryOn = (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger);
     let injected: InjectedAuth = NO_AUTH;
     const headersFor = async (c: ResolvedConnection) => {
       injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
@@ -426,7 +446,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         failure !== undefined ||
         status === 429 ||
         (status !== null && status >= 500) ||
-        (status !== null && (config.retryOn ?? []).includes(status));
+        (status !== null && (config.retryOn ?? providerRetryOn).includes(status));
       if (!retryable && response) {
         attempts.push({ status, waitedMs: 0 });
         return { response, connection, attempts, url, method };

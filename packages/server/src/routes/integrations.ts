@@ -1,4 +1,4 @@
-import type { Integration, IntegrationInput } from '@weft/auth';
+import { authErrors, type Integration, type IntegrationInput, publicProvider } from '@weft/auth';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -82,19 +82,21 @@ export const integrationRoutes =
     const auth = ctx.auth;
     if (auth === undefined) return;
 
-    app.get('/providers', async () => ({
-      data: auth.providers.keys().map((key) => {
-        const provider = auth.providers.get(key);
-        return {
-          name: key,
-          display_name: provider?.display_name ?? key,
-          auth_mode: provider?.auth_mode,
-          default_scopes: provider?.default_scopes ?? [],
-          connection_config: provider?.connection_config ?? {},
-          docs: provider?.docs ?? null,
-        };
-      }),
-    }));
+    // Nango's GetPublicProviders / GetPublicProvider: whole entries, plus `weft.supported`.
+    const providersQuery = z.object({ search: z.string().optional(), connect_session_token: z.string().optional() });
+    app.get('/providers', async (request) => {
+      const { search } = parseRequest(providersQuery, request.query, 'query');
+      const needle = search?.toLowerCase();
+      const keys = auth.providers.keys().filter((key) => needle === undefined || key.toLowerCase().includes(needle));
+      return { data: keys.map((key) => publicProvider(auth.providers, key)) };
+    });
+
+    app.get('/providers/:provider', async (request) => {
+      const { provider } = parseRequest(z.object({ provider: z.string().min(1) }), request.params, 'params');
+      const json = publicProvider(auth.providers, provider);
+      if (json === undefined) throw authErrors.create('WEFT_AUTH_UNKNOWN_PROVIDER', { provider });
+      return { data: json };
+    });
 
     app.get('/integrations', async (request) => ({
       data: (await auth.listIntegrations(request.environment.id)).map((i) => integrationJson(i, false)),

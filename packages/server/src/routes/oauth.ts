@@ -24,20 +24,15 @@ export const oauthRoutes =
     });
 
     app.get('/oauth/callback', { config: { public: true } }, async (request, reply) => {
-      const query = request.query as Record<string, string | undefined>;
+      // Every string parameter goes on: providers name their own code parameter and metadata
+      // (authorization_code_param_in_callback, redirect_uri_metadata such as QuickBooks' realmId).
+      const query = Object.fromEntries(
+        Object.entries(request.query as Record<string, unknown>).filter(
+          (entry): entry is [string, string] => typeof entry[1] === 'string',
+        ),
+      );
       try {
-        const connection = await auth.handleCallback({
-          ...(query.code === undefined ? {} : { code: query.code }),
-          ...(query.state === undefined ? {} : { state: query.state }),
-          ...(query.error === undefined ? {} : { error: query.error }),
-          ...(query.error_description === undefined ? {} : { error_description: query.error_description }),
-          // OAuth 1.0a and GitHub App installations come back with their own parameters.
-          ...Object.fromEntries(
-            ['oauth_token', 'oauth_verifier', 'installation_id', 'setup_action']
-              .filter((name) => typeof query[name] === 'string')
-              .map((name) => [name, query[name]]),
-          ),
-        });
+        const connection = await auth.handleCallback(query);
         return reply.headers(pageHeaders).send(connectedPage(connection));
       } catch (error) {
         return sendPageError(reply, error);
