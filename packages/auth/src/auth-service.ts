@@ -375,6 +375,8 @@ export function createAuthService(options: AuthServiceOptions) {
         organization?: Record<string, unknown>;
         allowedIntegrations?: string[];
         defaults?: Record<string, IntegrationDefaults>;
+        /** connections.id the session re-authorises (Nango's reconnect sessions). */
+        reconnectConnectionId?: number;
       },
     ) => createConnectSession(pool, environmentId, input),
     findConnectSession: (token: string | undefined) => findConnectSession(pool, token),

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
 import { loggerOptions } from './logger.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionRoutes } from './routes/connections.js';
@@ -12,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { notSupportedRoutes } from './routes/not-supported.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
@@ -34,7 +36,10 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
     bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
     // Request ids help correlate log lines; never trust a client-sent id blindly for anything else.
     requestIdHeader: 'x-request-id',
+    // Nango's client calls `/records/?…`; Weft's own routes have no trailing slash.
+    routerOptions: { ignoreTrailingSlash: true },
   });
+  acceptEmptyJsonBodies(app);
   installErrorHandling(app);
   installAuthentication(app, ctx.pool);
   await app.register(formbody);
@@ -53,5 +58,6 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(logsRoutes(ctx));
   await app.register(dashboardRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register(notSupportedRoutes);
   return app;
 }

@@ -1,5 +1,6 @@
 export { type BuildServerOptions, buildServer } from './app.js';
 export type { ServerContext } from './context.js';
+export type { IntegrationJson } from './contract/integrations.js';
 export { serverErrors } from './errors.js';
 export { listen } from './listen.js';
 export { redactUrl } from './logger.js';

@@ -78,3 +78,14 @@ DELETE FROM webhook_events WHERE id IN (
   SELECT e.id FROM webhook_events e
   WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
   LIMIT $2)`;
+
+// Live (not deleted) records per model of each connection, for Nango's `recordCount` in sync status.
+// $1 connections.id[]
+export const RECORD_COUNTS = `
+SELECT connection_id, model, count(*)::int AS count FROM records
+WHERE connection_id = ANY($1::bigint[]) AND deleted_at IS NULL GROUP BY connection_id, model`;
+
+// The saved checkpoint of each (connection, sync, variant), for Nango's `checkpoint` in sync status.
+// $1 connections.id[]
+export const SYNC_CHECKPOINTS = `
+SELECT connection_id, sync_name, variant, checkpoint FROM sync_checkpoints WHERE connection_id = ANY($1::bigint[])`;

@@ -1,45 +1,43 @@
-import type { Integration, IntegrationInput } from '@weft/auth';
+import { authErrors, type Integration, type IntegrationInput } from '@weft/auth';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import {
+  createIntegrationBody,
+  deleteIntegrationResponse,
+  type IntegrationJson,
+  integrationParams,
+  integrationQuery,
+  integrationResponse,
+  listIntegrationsResponse,
+  listProvidersResponse,
+  providerParams,
+  providerResponse,
+  providersQuery,
+  updateIntegrationBody,
+} from '../contract/integrations.js';
+import { serialize } from '../contract/shared.js';
+import { serverErrors } from '../errors.js';
 import { parseRequest } from '../validate.js';
 
-const scopes = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : value.split(/[,\s]+/).filter(Boolean)));
+const createBody = createIntegrationBody;
+const updateBody = updateIntegrationBody;
+const keyParams = integrationParams;
+const includeQuery = integrationQuery;
 
-const credentialsBody = z.object({
-  type: z.string().optional(),
-  client_id: z.string().min(1).optional(),
-  client_secret: z.string().min(1).optional(),
-  scopes: scopes.optional(),
-});
-
-const stringMap = z.record(z.string(), z.string());
-
-const createBody = z
-  .object({
-    unique_key: z
-      .string({ error: 'unique_key is required' })
-      .regex(/^[a-zA-Z0-9][\w.-]{0,99}$/, { error: 'use letters, digits, - _ . (up to 100 characters)' }),
-    provider: z.string({ error: 'provider is required (a key of providers.yaml)' }).min(1),
-    display_name: z.string().min(1).optional(),
-    credentials: credentialsBody.optional(),
-    authorization_params: stringMap.optional(),
-    overrides: z.record(z.string(), z.unknown()).optional(),
-    client_secret_expires_at: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 timestamp' })
-      .nullable()
-      .optional(),
-  })
-  .strict();
-
-const updateBody = createBody.omit({ provider: true }).partial().strict();
-const keyParams = z.object({ key: z.string().min(1) });
-const includeQuery = z.object({ include: z.string().optional() });
+/** Nango's public logo for a provider key (the same URL Nango's API answers). */
+const logoOf = (provider: string) => `https://app.nango.dev/images/template-logos/${provider}.svg`;
 
 /** API body → the settings shared by create and update. */
 function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<IntegrationInput>, 'uniqueKey' | 'provider'> {
+  const unsupported = Object.entries({ integration_config: body.integration_config, custom: body.custom }).find(
+    ([, value]) => value !== undefined && Object.keys(value).length > 0,
+  );
+  if (unsupported)
+    throw serverErrors.create('WEFT_NOT_SUPPORTED', {
+      feature: `Integration field ${unsupported[0]}`,
+      reason: 'set provider URLs and parameters through `overrides` and `authorization_params`',
+    });
   return {
     ...(body.display_name ? { displayName: body.display_name } : {}),
     ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
@@ -51,11 +49,13 @@ function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<Integration
   };
 }
 
-export function integrationJson(integration: Integration, withSecret: boolean) {
+export function integrationJson(integration: Integration, withSecret: boolean): IntegrationJson {
   return {
     unique_key: integration.uniqueKey,
     provider: integration.provider,
     display_name: integration.displayName,
+    logo: logoOf(integration.provider),
+    forward_webhooks: false,
     auth_mode: integration.authMode,
     credentials:
       integration.clientId === null
@@ -63,8 +63,9 @@ export function integrationJson(integration: Integration, withSecret: boolean) {
         : {
             type: integration.authMode,
             client_id: integration.clientId,
-            ...(withSecret ? { client_secret: integration.clientSecret } : {}),
-            scopes: integration.scopes,
+            client_secret: withSecret ? integration.clientSecret : null,
+            scopes: integration.scopes.length === 0 ? null : integration.scopes.join(','),
+            webhook_secret: null,
           },
     authorization_params: integration.authorizationParams,
     overrides: integration.overrides,
@@ -82,23 +83,42 @@ export const integrationRoutes =
     const auth = ctx.auth;
     if (auth === undefined) return;
 
-    app.get('/providers', async () => ({
-      data: auth.providers.keys().map((key) => {
-        const provider = auth.providers.get(key);
-        return {
-          name: key,
-          display_name: provider?.display_name ?? key,
-          auth_mode: provider?.auth_mode,
-          default_scopes: provider?.default_scopes ?? [],
-          connection_config: provider?.connection_config ?? {},
-          docs: provider?.docs ?? null,
-        };
-      }),
-    }));
+    const providerJson = (key: string) => {
+      const provider = auth.providers.get(key);
+      return {
+        name: key,
+        display_name: provider?.display_name ?? key,
+        auth_mode: provider?.auth_mode ?? 'NONE',
+        logo_url: logoOf(key),
+        default_scopes: provider?.default_scopes ?? [],
+        connection_config: provider?.connection_config ?? {},
+        docs: provider?.docs ?? null,
+      };
+    };
 
-    app.get('/integrations', async (request) => ({
-      data: (await auth.listIntegrations(request.environment.id)).map((i) => integrationJson(i, false)),
-    }));
+    app.get('/providers', async (request) => {
+      const { search } = parseRequest(providersQuery, request.query, 'query');
+      const needle = search?.toLowerCase();
+      const list = auth.providers.keys().map(providerJson);
+      return serialize(listProvidersResponse, {
+        data: needle
+          ? list.filter((p) => p.name.toLowerCase().includes(needle) || p.display_name.toLowerCase().includes(needle))
+          : list,
+      });
+    });
+
+    app.get('/providers/:provider', async (request) => {
+      const { provider } = parseRequest(providerParams, request.params, 'params');
+      if (auth.providers.get(provider) === undefined)
+        throw authErrors.create('WEFT_AUTH_UNKNOWN_PROVIDER', { provider });
+      return serialize(providerResponse, { data: providerJson(provider) });
+    });
+
+    app.get('/integrations', async (request) =>
+      serialize(listIntegrationsResponse, {
+        data: (await auth.listIntegrations(request.environment.id)).map((i) => integrationJson(i, false)),
+      }),
+    );
 
     app.post('/integrations', async (request, reply) => {
       const body = parseRequest(createBody, request.body, 'body');
@@ -107,14 +127,17 @@ export const integrationRoutes =
         provider: body.provider,
         ...settingsOf(body),
       });
-      return reply.status(201).send({ data: integrationJson(integration, false) });
+      return reply.status(201).send(serialize(integrationResponse, { data: integrationJson(integration, false) }));
     });
 
     app.get('/integrations/:key', async (request) => {
       const { key } = parseRequest(keyParams, request.params, 'params');
       const { include } = parseRequest(includeQuery, request.query, 'query');
       const integration = await auth.getIntegration(request.environment.id, key);
-      return { data: integrationJson(integration, include?.split(',').includes('credentials') ?? false) };
+      const json = integrationJson(integration, include?.includes('credentials') ?? false);
+      return serialize(integrationResponse, {
+        data: { ...json, ...(include?.includes('webhook') ? { webhook_url: null } : {}) },
+      });
     });
 
     app.patch('/integrations/:key', async (request) => {
@@ -124,12 +147,12 @@ export const integrationRoutes =
         ...(body.unique_key ? { uniqueKey: body.unique_key } : {}),
         ...settingsOf(body),
       });
-      return { data: integrationJson(integration, false) };
+      return serialize(integrationResponse, { data: integrationJson(integration, false) });
     });
 
     app.delete('/integrations/:key', async (request) => {
       const { key } = parseRequest(keyParams, request.params, 'params');
       await auth.deleteIntegration(request.environment.id, key);
-      return { success: true };
+      return serialize(deleteIntegrationResponse, { success: true });
     });
   };

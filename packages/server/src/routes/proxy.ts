@@ -10,6 +10,14 @@ const proxyHeaders = z.object({
   'provider-config-key': z.string({ error: 'header Provider-Config-Key is required' }).min(1),
   'base-url-override': z.url({ error: 'must be an absolute URL' }).optional(),
   retries: z.coerce.number().int().min(0).max(10).optional(),
+  /** Nango's `retryOn`: extra statuses to retry, comma-separated. */
+  'retry-on': z
+    .string()
+    .regex(/^\d{3}(\s*,\s*\d{3})*$/, { error: 'a comma-separated list of HTTP statuses' })
+    .transform((v) => v.split(',').map((n) => Number(n.trim())))
+    .optional(),
+  /** Weft always decodes compressed provider answers (Nango's `decompress: true`). */
+  decompress: z.enum(['true', 'false']).optional(),
 });
 
 const logQuery = z.object({
@@ -80,6 +88,7 @@ export const proxyRoutes =
               ...(hasBody ? { data: request.body as Readable } : {}),
               ...(headers['base-url-override'] ? { baseUrlOverride: headers['base-url-override'] } : {}),
               ...(headers.retries === undefined ? {} : { retries: headers.retries }),
+              ...(headers['retry-on'] === undefined ? {} : { retryOn: headers['retry-on'] }),
             },
             // The caller holds the secret key and could read the credentials anyway.
             { trustBaseUrlOverride: true },

@@ -9,6 +9,7 @@ import {
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { serverErrors } from '../errors.js';
 import { parseRequest } from '../validate.js';
 
 const connectionHeaders = z.object({
@@ -52,12 +53,27 @@ const recordsQuery = z.object({
     .union([z.string(), z.array(z.string())])
     .transform((value) => (Array.isArray(value) ? value : [value]))
     .optional(),
+  variant: z.string().optional(),
+  /** Nango's older name of `modified_after`. */
+  delta: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 timestamp such as 2026-01-31T12:00:00.000Z' })
+    .optional(),
 });
+
+/** Weft runs each sync once per connection: its records are those of Nango's `base` variant. */
+function assertBaseVariant(variant: string | undefined): void {
+  if (variant !== undefined && variant !== 'base')
+    throw serverErrors.create('WEFT_NOT_SUPPORTED', {
+      feature: `Records of sync variant ${JSON.stringify(variant)}`,
+      reason: 'each sync runs once per connection (variant "base")',
+    });
+}
 
 const pruneBody = z.object({
   model: z.string().min(1),
   until_cursor: z.string().min(1),
   limit: z.number().int().min(1).max(100_000).optional(),
+  variant: z.string().optional(),
 });
 
 /** `GET /records`, `PATCH /records/prune` (Nango-compatible headers and shapes). */
@@ -95,13 +111,15 @@ export const recordsRoutes =
 
     app.get('/records', async (request, reply) => {
       const query = parseRequest(recordsQuery, request.query, 'query');
+      assertBaseVariant(query.variant);
+      const modifiedAfter = query.modified_after ?? query.delta;
       const target = await resolve(request, query.model);
       const { body } = await reader.read({
         connectionId: target.connectionId,
         model: query.model,
         limit: query.limit,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-        ...(query.modified_after === undefined ? {} : { modifiedAfter: query.modified_after }),
+        ...(modifiedAfter === undefined ? {} : { modifiedAfter }),
         ...(query.filter === undefined ? {} : { actions: query.filter }),
         ...(query.ids === undefined ? {} : { ids: query.ids }),
       });
@@ -111,6 +129,7 @@ export const recordsRoutes =
 
     app.patch('/records/prune', async (request) => {
       const body = parseRequest(pruneBody, request.body, 'body');
+      assertBaseVariant(body.variant);
       decodeCursor(body.until_cursor); // a bad cursor is a 400 before anything else
       const target = await resolve(request, body.model);
       const result = await pruneRecords(ctx.pool, {
