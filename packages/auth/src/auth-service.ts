@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SecretBox } from '@weft/core';
-import { type Pool, withTransaction } from '@weft/db';
+import { environmentName, type Pool, withTransaction } from '@weft/db';
 import pRetry, { AbortError } from 'p-retry';
 import { request } from 'undici';
 import { authRequestParts } from './auth-headers.js';
+import { nangoAuthPayload } from './auth-webhook.js';
 import {
   assertIntegrationAllowed,
   type ConnectSession,
@@ -101,7 +102,9 @@ export function createAuthService(options: AuthServiceOptions) {
   const inFlight = new Map<number, Promise<ConnectionRecord>>();
 
   async function emit(event: AuthEvent): Promise<void> {
-    await options.onEvent?.(event).catch(() => {});
+    if (options.onEvent === undefined) return;
+    const environment = (await environmentName(pool, event.environmentId).catch(() => null)) ?? '';
+    await options.onEvent({ ...event, payload: nangoAuthPayload(event.payload, environment) }).catch(() => {});
   }
 
   async function integrationById(environmentId: number, integrationId: number): Promise<Integration> {

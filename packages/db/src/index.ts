@@ -8,6 +8,7 @@ export {
 export {
   type Environment,
   ensureEnvironment,
+  environmentName,
   findEnvironmentBySecretKey,
   generateSecretKey,
   hashSecretKey,

@@ -68,7 +68,8 @@ export const syncStatus = z
     latestResult: z.record(z.string(), modelResult),
     latestExecutionStatus: syncStatusEnum.optional(),
     recordCount: z.record(z.string(), z.number()),
-    checkpoint: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
+    /** Flat in Nango; Weft keeps whatever the script saved (lists, nested objects). */
+    checkpoint: z.record(z.string(), z.unknown()).nullable(),
     frequency_seconds: z.number().int(),
     latestError: z.unknown().nullable(),
     attempt: z.number().int().nullable(),

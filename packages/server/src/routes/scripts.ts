@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isWeftError, registeredErrorCatalogs } from '@weft/core';
+import { withTransaction } from '@weft/db';
+import { enqueueWebhookEvent } from '@weft/records';
 import { type CompiledScript, type RunLog, runnerErrors, type ScriptDefinition } from '@weft/runner';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -249,18 +251,25 @@ export const scriptRoutes =
           true,
           startedAt,
         ]);
+        // The outcome and Nango's `async_action` webhook commit together.
+        const finish = (values: unknown[]) =>
+          withTransaction(ctx.pool, async (client) => {
+            await client.query(sql.FINISH_ACTION_RUN, values);
+            await enqueueWebhookEvent(client, {
+              environmentId: request.environment.id,
+              type: 'async_action',
+              payload: {
+                from: 'nango',
+                connectionId: connection.connectionId,
+                providerConfigKey: connection.providerConfigKey,
+                payload: { id, statusUrl: `/action/${id}` },
+              },
+            });
+          });
         run()
           .then(
-            (result) =>
-              ctx.pool.query(sql.FINISH_ACTION_RUN, [
-                id,
-                'success',
-                JSON.stringify(result.output ?? null),
-                null,
-                JSON.stringify(logs),
-              ]),
-            (error: unknown) =>
-              ctx.pool.query(sql.FINISH_ACTION_RUN, [id, 'failed', null, errorJson(error), JSON.stringify(logs)]),
+            (result) => finish([id, 'success', JSON.stringify(result.output ?? null), null, JSON.stringify(logs)]),
+            (error: unknown) => finish([id, 'failed', null, errorJson(error), JSON.stringify(logs)]),
           )
           .catch((error: unknown) => request.log.error({ err: error }, 'async action bookkeeping failed'));
         return reply.status(202).send(serialize(asyncActionResponse, { id, statusUrl: `/action/${id}` }));

@@ -49,7 +49,7 @@ function assertBaseVariants(syncs: Array<{ variant: string }> | undefined, varia
 
 function statusJson(
   row: Record<string, unknown>,
-  extra: { recordCount: Record<string, number>; checkpoint: Record<string, string | number | boolean> | null },
+  extra: { recordCount: Record<string, number>; checkpoint: Record<string, unknown> | null },
 ): SyncStatusJson {
   const state = row.state as string;
   const runStatus = row.run_status as string | null;
@@ -156,7 +156,7 @@ export const syncRoutes =
           connection_id: string;
           sync_name: string;
           variant: string;
-          checkpoint: Record<string, string | number | boolean>;
+          checkpoint: Record<string, unknown>;
         }>(sql.SYNC_CHECKPOINTS, [ids])
       ).rows;
       return serialize(syncStatusResponse, {
