@@ -7,7 +7,7 @@ import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent } from '@weft/records';
 import { createRunner, type Runner } from '@weft/runner';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
-import { buildServer } from '@weft/server';
+import { type BuildServerOptions, buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -49,6 +49,8 @@ export interface ApiOptions {
   scheduler?: Partial<Omit<SchedulerOptions, 'pool' | 'connectionString' | 'runner'>>;
   /** Keep the server's request log lines (LOG_LEVEL info) in `logs`, to check nothing secret is logged. */
   captureLogs?: boolean;
+  /** Check every answer against its route contract; mismatches are reported here. */
+  onContractViolation?: BuildServerOptions['onContractViolation'];
 }
 
 const repoProviders = new URL('../../providers.yaml', import.meta.url).pathname;
@@ -107,7 +109,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       runner,
       ...(scheduler ? { scheduler } : {}),
     },
-    { logStream },
+    { logStream, ...(options.onContractViolation ? { onContractViolation: options.onContractViolation } : {}) },
   );
   await app.listen({ host: '127.0.0.1', port });
   await scheduler?.start();

@@ -1,5 +1,6 @@
 import { Nango } from '@nangohq/node';
 import { compileIntegration } from '@weft/runner';
+import type { ContractViolation } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { json, Upstream } from '../proxy/upstream.js';
@@ -35,6 +36,8 @@ let demo: DemoApi;
 let up: Upstream;
 let nango: Nango;
 let tokens = 0;
+/** Answers that their route contract does not describe (checked last). */
+const violations: ContractViolation[] = [];
 
 /** The HTTP status and error code of a rejected client call. */
 async function failure(call: Promise<unknown>): Promise<{ status: number | undefined; code: string; message: string }> {
@@ -64,7 +67,10 @@ const noActiveRun = () =>
   );
 
 beforeAll(async () => {
-  h = await startApi({ scheduler: { tickMs: 50, retryDelayMs: 100, concurrency: 2 } });
+  h = await startApi({
+    scheduler: { tickMs: 50, retryDelayMs: 100, concurrency: 2 },
+    onContractViolation: (violation) => violations.push(violation),
+  });
   demo = await startDemoApi(30);
   up = await new Upstream().start();
   up.reset((req, res) => {
@@ -691,5 +697,11 @@ describe('route forms as Nango clients send them', () => {
       expect({ path, status: response.status, code: body.error.code }).toEqual({ path, status, code });
       expect(body.error.message.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('the API contract', () => {
+  it('every answer above matched its route contract (GET /openapi.json)', () => {
+    expect(violations).toEqual([]);
   });
 });

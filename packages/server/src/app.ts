@@ -2,6 +2,8 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
+import { type ContractViolation, checkResponses } from './contract/check-responses.js';
+import { routeContracts } from './contract/routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import { loggerOptions } from './logger.js';
@@ -15,6 +17,7 @@ import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { notSupportedRoutes } from './routes/not-supported.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
 import { scriptRoutes } from './routes/scripts.js';
@@ -27,6 +30,8 @@ export interface BuildServerOptions {
   logStream?: NodeJS.WritableStream;
   /** @default 10 MiB */
   bodyLimit?: number;
+  /** Check every answer against its route contract and report mismatches (tests). */
+  onContractViolation?: (violation: ContractViolation) => void;
 }
 
 /** The Fastify app with every REST area registered; not listening yet. */
@@ -40,6 +45,13 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
     routerOptions: { ignoreTrailingSlash: true },
   });
   acceptEmptyJsonBodies(app);
+  // The route table as registered, for the test that compares it with the contracts.
+  const registered: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push({ method, url: route.url });
+  });
+  app.decorate('registeredRoutes', registered);
+  if (options.onContractViolation) checkResponses(app, routeContracts, options.onContractViolation);
   installErrorHandling(app);
   installAuthentication(app, ctx.pool);
   await app.register(formbody);
@@ -59,5 +71,6 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(dashboardRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(notSupportedRoutes);
+  await app.register(openApiRoutes(ctx));
   return app;
 }

@@ -50,3 +50,22 @@ export const reconnectSessionBody = z
 export const connectSessionResponse = z
   .object({ data: z.object({ token: z.string(), connect_link: z.string(), expires_at: timestamp }) })
   .meta({ id: 'ConnectSession' });
+
+export const credentialsParams = z.object({ key: z.string().min(1) });
+/** API key, basic or client-credentials connections, from the connect page (form) or JSON. */
+export const credentialsBody = z.looseObject({
+  connect_session_token: z.string(),
+  api_key: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  connection_config: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+});
+export const credentialsResponse = z.object({ connection_id: z.string(), provider_config_key: z.string() });
+export const connectPageQuery = z.object({ session: z.string().optional() });
+export const oauthConnectQuery = z.looseObject({ connect_session_token: z.string().optional() });
+export const oauthCallbackQuery = z.looseObject({
+  code: z.string().optional(),
+  state: z.string().optional(),
+  error: z.string().optional(),
+  error_description: z.string().optional(),
+});

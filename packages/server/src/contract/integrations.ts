@@ -89,6 +89,7 @@ export type IntegrationJson = z.output<typeof integration>;
 
 export const integrationResponse = z.object({ data: integration });
 export const listIntegrationsResponse = z.object({ data: z.array(integration) });
+export type IntegrationListJson = z.output<typeof listIntegrationsResponse>;
 export const deleteIntegrationResponse = successResponse;
 
 export const providersQuery = z.object({

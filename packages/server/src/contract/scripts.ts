@@ -57,6 +57,8 @@ export const scriptsConfigResponse = z.object({
   ),
 });
 
+export type ScriptsConfigJson = z.output<typeof scriptsConfigResponse>;
+
 const endpoint = z.object({ method: z.string(), path: z.string(), group: z.string().optional() });
 
 /** Nango's `NangoSyncConfig`. */
