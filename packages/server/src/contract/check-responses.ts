@@ -32,11 +32,11 @@ export function checkResponses(
       problem('no contract for this route');
       return payload;
     }
+    if (contract.method === 'ALL') return payload; // the proxy passes the provider's answer through
     const type = String(reply.getHeader('content-type') ?? '');
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
     if (status >= 400) {
-      if (contract.method === 'ALL') return payload; // the provider's own errors pass through
       if (body === undefined || !type.includes('json')) return payload;
       const parsed = errorResponse.safeParse(JSON.parse(body));
       if (!parsed.success) problem(`error body: ${parsed.error.message}`);
