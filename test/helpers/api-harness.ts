@@ -7,7 +7,7 @@ import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
-import { buildServer } from '@weft/server';
+import { type BuildServerOptions, buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -53,6 +53,8 @@ export interface ApiOptions {
   env?: Record<string, string>;
   /** Seal record payloads at rest (as WEFT_RECORDS_ENCRYPTION=on does), with keys derived from the box key. */
   recordsEncryption?: boolean;
+  /** Check every answer against its route contract; mismatches are reported here. */
+  onContractViolation?: BuildServerOptions['onContractViolation'];
 }
 
 const repoProviders = new URL('../../providers.yaml', import.meta.url).pathname;
@@ -122,7 +124,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       ...(scheduler ? { scheduler } : {}),
       ...(recordCipher ? { recordCipher } : {}),
     },
-    { logStream },
+    { logStream, ...(options.onContractViolation ? { onContractViolation: options.onContractViolation } : {}) },
   );
   await app.listen({ host: '127.0.0.1', port });
   await scheduler?.start();

@@ -78,12 +78,13 @@ describe('weft deploy / dryrun and the action API', () => {
     });
     expect(queued.status).toBe(202);
     const { statusUrl } = (await queued.json()) as { statusUrl: string };
-    let status: Body = { status: 'running' };
-    for (let i = 0; i < 200 && status.status === 'running'; i++) {
-      status = await h.get(statusUrl);
-      if (status.status === 'running') await new Promise((resolve) => setTimeout(resolve, 20));
+    // Nango's answer: 404 WEFT_API_ACTION_PENDING while it runs, then the action's output itself.
+    let result: Body = { error: { code: 'WEFT_API_ACTION_PENDING' } };
+    for (let i = 0; i < 200 && result?.error?.code === 'WEFT_API_ACTION_PENDING'; i++) {
+      result = await h.get(statusUrl);
+      if (result?.error?.code === 'WEFT_API_ACTION_PENDING') await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(status).toMatchObject({ status: 'success', output: { id: 'item-4', name: 'Item 4', size: 40 } });
+    expect(result).toEqual({ id: 'item-4', name: 'Item 4', size: 40 });
 
     // Every run, synchronous or not, is in the operation log; a failure ends with its error line.
     const missing = await h.api('/action/trigger', {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isWeftError, type SecretBox } from '@weft/core';
-import { type Pool, withTransaction } from '@weft/db';
+import { environmentName, type Pool, withTransaction } from '@weft/db';
 import pRetry, { AbortError } from 'p-retry';
 import { request } from 'undici';
 import { authRequestParts } from './auth-headers.js';
@@ -8,6 +8,7 @@ import type { AuthModeHandler, ModeResult } from './auth-modes/auth-mode.js';
 import { connectWithMode, finishModeFlow, startModeRedirect } from './auth-modes/connect-mode.js';
 import { refreshModeCredentials } from './auth-modes/refresh-mode.js';
 import { authModeFor, canRefresh, signRequest } from './auth-modes/registry.js';
+import { nangoAuthPayload } from './auth-webhook.js';
 import {
   assertIntegrationAllowed,
   type ConnectSession,
@@ -126,7 +127,9 @@ export function createAuthService(options: AuthServiceOptions) {
   const inFlight = new Map<number, Promise<ConnectionRecord>>();
 
   async function emit(event: AuthEvent): Promise<void> {
-    await options.onEvent?.(event).catch(() => {});
+    if (options.onEvent === undefined) return;
+    const environment = (await environmentName(pool, event.environmentId).catch(() => null)) ?? '';
+    await options.onEvent({ ...event, payload: nangoAuthPayload(event.payload, environment) }).catch(() => {});
   }
 
   // Event scripts around a connection's life (set by whoever builds the runner, which needs this
@@ -552,6 +555,8 @@ export function createAuthService(options: AuthServiceOptions) {
         organization?: Record<string, unknown>;
         allowedIntegrations?: string[];
         defaults?: Record<string, IntegrationDefaults>;
+        /** connections.id the session re-authorises (Nango's reconnect sessions). */
+        reconnectConnectionId?: number;
       },
     ) => createConnectSession(pool, environmentId, input),
     findConnectSession: (token: string | undefined) => findConnectSession(pool, token),

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { IntegrationListJson, ScriptsConfigJson } from '@weft/server';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
 
@@ -208,14 +209,15 @@ export function registerGenerateCommand(
     .action((o: ApiClientOptions & { out: string }) =>
       run(async () => {
         const call = apiClient(o);
-        const { data: integrations } = await call<{ data: Array<{ unique_key: string }> }>('GET', '/integrations');
+        const { data: integrations } = await call<IntegrationListJson>('GET', '/integrations');
         const deployed: Record<string, DeployedScriptInfo[]> = {};
         for (const integration of integrations) {
-          const { data } = await call<{ data: DeployedScriptInfo[] }>(
+          const { data } = await call<ScriptsConfigJson>(
             'GET',
             `/scripts/config?provider_config_key=${encodeURIComponent(integration.unique_key)}`,
           );
-          if (data.length > 0) deployed[integration.unique_key] = data;
+          // The definition is the runner's script description; this file reads its schemas.
+          if (data.length > 0) deployed[integration.unique_key] = data as unknown as DeployedScriptInfo[];
         }
         await writeFile(o.out, generateClientSource(deployed));
         const models = Object.values(deployed).flatMap((s) => s.filter((x) => x.type === 'sync')).length;

@@ -1,15 +1,6 @@
+import type { IntegrationJson } from '@weft/server';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
-
-interface IntegrationJson {
-  unique_key: string;
-  provider: string;
-  display_name: string;
-  auth_mode: string;
-  credentials: { client_id: string; client_secret?: string; scopes: string[] } | null;
-  client_secret_expires_at: string | null;
-  warnings: string[];
-}
 
 function describe(i: IntegrationJson): string[] {
   const lines = [
@@ -17,7 +8,7 @@ function describe(i: IntegrationJson): string[] {
     ...(i.credentials
       ? [
           `  client id: ${i.credentials.client_id}`,
-          `  scopes: ${i.credentials.scopes.join(' ') || '(provider defaults)'}`,
+          `  scopes: ${i.credentials.scopes?.split(',').join(' ') || '(provider defaults)'}`,
         ]
       : []),
     ...(i.client_secret_expires_at ? [`  client secret expires: ${i.client_secret_expires_at}`] : []),

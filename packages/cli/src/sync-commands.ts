@@ -1,16 +1,10 @@
+import type { SyncStatusJson } from '@weft/server';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
 import { createProgress } from './progress.js';
 
-interface SyncStatus {
-  connection_id: string;
-  name: string;
-  status: string;
-  nextScheduledSyncAt: string | null;
-  finishedAt: string | null;
-  latestResult: Record<string, { added: number; updated: number; deleted: number }>;
-  latestError: { code: string; message: string } | null;
-}
+/** The sync status answer, as the API contract declares it. */
+type SyncStatus = SyncStatusJson;
 
 /** `weft sync trigger|pause|start|status|frequency` — the /sync/* control API from a terminal. */
 export function registerSyncCommands(
@@ -124,6 +118,7 @@ function describe(s: SyncStatus): string {
     .map(([model, c]) => `${model} +${c.added} ~${c.updated} -${c.deleted}`)
     .join(', ');
   const next = s.nextScheduledSyncAt ? ` next ${s.nextScheduledSyncAt}` : '';
-  const error = s.latestError ? ` error ${s.latestError.code}: ${s.latestError.message}` : '';
+  const latest = s.latestError as { code?: string; message?: string } | null;
+  const error = latest ? ` error ${latest.code}: ${latest.message}` : '';
   return `${s.connection_id}  ${s.name}  ${s.status}${counts ? `  ${counts}` : ''}${next}${error}`;
 }

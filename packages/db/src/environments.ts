@@ -57,6 +57,12 @@ export async function findEnvironmentBySecretKey(pool: Pool, secretKey: string):
   return result.rows[0] ? fromRow(result.rows[0]) : null;
 }
 
+/** An environment's name (`dev`), e.g. for Nango's `environment` field of auth webhooks. */
+export async function environmentName(pool: Pool, id: number): Promise<string | null> {
+  const result = await pool.query<{ name: string }>(environmentSql.nameById.text, [id]);
+  return result.rows[0]?.name ?? null;
+}
+
 /** Decrypt and return the secret key of an environment (for `weft env show`). */
 export async function revealSecretKey(pool: Pool, box: SecretBox, name = 'dev'): Promise<string | null> {
   const result = await pool.query<{ secret_key_enc: string }>(environmentSql.sealedKeyByName.text, [name]);

@@ -13,6 +13,7 @@ export {
 export {
   type Environment,
   ensureEnvironment,
+  environmentName,
   findEnvironmentBySecretKey,
   generateSecretKey,
   hashSecretKey,

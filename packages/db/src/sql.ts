@@ -3,6 +3,7 @@ export const environmentSql = {
   findByName: { text: 'SELECT id, name, created_at FROM environments WHERE name = $1' },
   findByKeyHash: { text: 'SELECT id, name, created_at FROM environments WHERE secret_key_hash = $1' },
   sealedKeyByName: { text: 'SELECT secret_key_enc FROM environments WHERE name = $1' },
+  nameById: { text: 'SELECT name FROM environments WHERE id = $1' },
   insert: {
     text: `INSERT INTO environments (name, secret_key_hash, secret_key_enc) VALUES ($1, $2, $3)
            RETURNING id, name, created_at`,

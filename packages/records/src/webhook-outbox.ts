@@ -42,6 +42,12 @@ export interface SyncEventInput {
   connectionId: string;
   providerConfigKey: string;
   syncName: string;
+  /** Nango's variant name; Weft runs `base`. @default 'base' */
+  syncVariant?: string;
+  /**
+   * Nango's meaning: `INITIAL` for a run that fetched everything (the first one, or a full/reset
+   * resync), `INCREMENTAL` otherwise. `FULL` is Weft's older spelling of `INITIAL`.
+   */
   syncType: 'INCREMENTAL' | 'INITIAL' | 'FULL';
   runId: string;
   startedAt: string;
@@ -50,53 +56,87 @@ export interface SyncEventInput {
   /** Per model, for successful runs. */
   counts?: Record<string, { added: number; updated: number; deleted: number }>;
   error?: { code: string; message: string };
-  /** lastSyncDate the run started from (consumers fetch records modified after it). */
+  /**
+   * Since when to fetch this run's changes (`GET /records?modified_after=`): the run's start.
+   * @default startedAt
+   */
   modifiedAfter?: string | null;
   /** Records stored although they do not match their model (policy `warn`): count and the first ones. */
   invalidRecords?: { count: number; records: Array<{ model: string; recordId: string; path: string; reason: string }> };
+  /** The sync's models, so a failure names them as Nango's `model` does. */
+  models?: string[];
 }
 
 /**
- * One event per sync run: per-model counts on success, the error on failure. A successful run
- * that changed nothing sends no event unless the environment enabled `send_empty_sync_events`.
- * Returns the event id, or null when skipped. The event id is derived from the run, so calling
- * this twice for one run sends one event.
+ * Sync events with Nango's `NangoSyncWebhookBody` fields and meaning, plus Weft's per-run
+ * `models` map and `runId`. Nango sends one webhook per model, so a run that changed several
+ * models sends one event per changed model (each with `model` and `responseResults`); a failure
+ * sends one. A successful run that changed nothing sends no event unless the environment enabled
+ * `send_empty_sync_events`. Event ids derive from the run (and model), so calling this twice for
+ * one run sends nothing new. Returns the first event id, or null when skipped.
  */
 export async function enqueueSyncEvent(client: PoolClient | Pool, input: SyncEventInput): Promise<string | null> {
   const counts = input.counts ?? {};
-  const changed = Object.values(counts).some((c) => c.added + c.updated + c.deleted > 0);
-  if (input.success && !changed) {
+  const changedModels = Object.keys(counts).filter((m) => {
+    const c = counts[m];
+    return c !== undefined && c.added + c.updated + c.deleted > 0;
+  });
+  let models = changedModels;
+  if (input.success && changedModels.length === 0) {
     const { rows } = await client.query<{ send: boolean }>(
       'SELECT send_empty_sync_events AS send FROM webhook_settings WHERE environment_id = $1',
       [input.environmentId],
     );
     if (rows[0]?.send !== true) return null;
+    models = Object.keys(counts).length > 0 ? Object.keys(counts) : (input.models ?? []).slice(0, 1);
   }
-  const models = Object.keys(counts);
-  return enqueueWebhookEvent(client, {
-    environmentId: input.environmentId,
-    type: 'sync',
-    id: runEventId(input.runId),
-    payload: {
-      from: 'weft',
-      connectionId: input.connectionId,
-      providerConfigKey: input.providerConfigKey,
-      syncName: input.syncName,
-      syncType: input.syncType,
-      runId: input.runId,
-      success: input.success,
-      startedAt: input.startedAt,
-      finishedAt: input.finishedAt,
-      modifiedAfter: input.modifiedAfter ?? null,
-      // Nango sends `model` + `responseResults` for one model; keep them for single-model syncs.
-      ...(models.length === 1 && models[0] !== undefined
-        ? { model: models[0], responseResults: counts[models[0]] }
-        : {}),
-      models: counts,
-      ...(input.error ? { error: input.error } : {}),
-      ...(input.invalidRecords ? { invalidRecords: input.invalidRecords } : {}),
-    },
-  });
+  const modifiedAfter = input.modifiedAfter ?? input.startedAt;
+  const common = {
+    from: 'nango',
+    connectionId: input.connectionId,
+    providerConfigKey: input.providerConfigKey,
+    syncName: input.syncName,
+    syncVariant: input.syncVariant ?? 'base',
+    syncType: input.syncType === 'FULL' ? 'INITIAL' : input.syncType,
+    runId: input.runId,
+    success: input.success,
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    models: counts,
+    ...(input.invalidRecords ? { invalidRecords: input.invalidRecords } : {}),
+  };
+  if (!input.success) {
+    const error = input.error ?? { code: 'WEFT_CORE_INTERNAL', message: 'the run failed' };
+    return enqueueWebhookEvent(client, {
+      environmentId: input.environmentId,
+      type: 'sync',
+      id: runEventId(input.runId),
+      payload: {
+        ...common,
+        model: (input.models ?? Object.keys(counts)).join(','),
+        failedAt: input.finishedAt,
+        // Nango's ErrorPayload (`type`, `description`) beside Weft's code and message.
+        error: { type: error.code, description: error.message, ...error },
+      },
+    });
+  }
+  let first: string | null = null;
+  for (const [index, model] of (models.length > 0 ? models : ['']).entries()) {
+    const id = await enqueueWebhookEvent(client, {
+      environmentId: input.environmentId,
+      type: 'sync',
+      id: runEventId(index === 0 ? input.runId : `${input.runId}:${model}`),
+      payload: {
+        ...common,
+        model,
+        responseResults: counts[model] ?? { added: 0, updated: 0, deleted: 0 },
+        modifiedAfter,
+        queryTimeStamp: modifiedAfter,
+      },
+    });
+    first ??= id;
+  }
+  return first;
 }
 
 /** Deterministic UUID-shaped id for a run's event (v5-like from sha1; stable across retries). */

@@ -1,7 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'weft-signature';
 export const NANGO_SIGNATURE_HEADER = 'x-nango-hmac-sha256';
+/** Nango's older signature, for receivers still on `verifyWebhookSignature` (deprecated by Nango). */
+export const NANGO_LEGACY_SIGNATURE_HEADER = 'x-nango-signature';
 
 const hmac = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest('hex');
 
@@ -18,6 +20,9 @@ export function signWebhook(body: string, secrets: readonly string[], nowSeconds
   return {
     'Weft-Signature': `t=${t},${v1}`,
     'X-Nango-Hmac-Sha256': hmac(current, body),
+    // sha256(secret + body): what `verifyWebhookSignature` recomputes from the parsed body, which
+    // equals `body` because Weft's bodies are JSON.stringify output.
+    'X-Nango-Signature': createHash('sha256').update(`${current}${body}`).digest('hex'),
   };
 }
 

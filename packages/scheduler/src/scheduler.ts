@@ -206,6 +206,7 @@ export function createScheduler(options: SchedulerOptions) {
     let result: SyncRunResult;
     let externalId = '';
     let providerConfigKey = '';
+    let lastSuccess: string | undefined;
     try {
       const context = (
         await pool.query<{ provider_config_key: string; external_id: string }>(sql.RUN_CONTEXT, [run.connection_id])
@@ -215,6 +216,7 @@ export function createScheduler(options: SchedulerOptions) {
       const last = (
         await pool.query<{ started_at: string }>(sql.LAST_SUCCESS, [run.connection_id, run.sync_name, run.variant])
       ).rows[0];
+      lastSuccess = last?.started_at;
       result = await runner.runSync({
         runId: run.id,
         environmentId: run.environment_id,
@@ -245,6 +247,17 @@ export function createScheduler(options: SchedulerOptions) {
     const handedBack = result.status === 'cancelled' && stopped;
     const status = handedBack ? 'interrupted' : result.status;
     let counts: RunChangeCounts = result.counts;
+    // A failure's webhook names the sync's models (Nango's `model`); a success names each changed one.
+    const models =
+      status === 'failed'
+        ? await runner
+            .scriptsConfig(run.environment_id, providerConfigKey)
+            .then((scripts) => {
+              const definition = scripts.find((s) => s.kind === 'sync' && s.name === run.sync_name)?.definition;
+              return definition?.kind === 'sync' ? Object.keys(definition.models) : [];
+            })
+            .catch(() => [])
+        : [];
     const finished = await withTransaction(pool, async (client) => {
       // An interrupted run keeps its committed changes for the retry that adopts them.
       if (status !== 'interrupted') {
@@ -268,15 +281,20 @@ export function createScheduler(options: SchedulerOptions) {
       ]);
       if (rows.length === 0) throw REAPED_MEANWHILE; // its retry owns the outcome (and the counts)
       if (status === 'success' || status === 'failed') {
+        const startedAt = new Date(rows[0]?.started_at ?? Date.now() - result.durationMs).toISOString();
         await enqueueSyncEvent(client, {
           environmentId: run.environment_id,
           connectionId: externalId,
           providerConfigKey,
           syncName: run.sync_name,
-          syncType: run.mode === 'incremental' ? 'INCREMENTAL' : 'FULL',
+          syncVariant: run.variant,
+          // Nango's INITIAL: the run fetched everything (first run, or a full/reset resync).
+          syncType: run.mode === 'incremental' && lastSuccess !== undefined ? 'INCREMENTAL' : 'INITIAL',
           runId: run.id,
-          startedAt: new Date(Date.now() - result.durationMs).toISOString(),
+          startedAt,
           finishedAt: new Date().toISOString(),
+          modifiedAfter: startedAt,
+          models,
           success: status === 'success',
           counts,
           ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),

@@ -3,8 +3,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { startActionHeartbeats } from './action-heartbeats.js';
 import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
+import { type ContractViolation, checkResponses } from './contract/check-responses.js';
+import { routeContracts } from './contract/routes.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './error-handler.js';
 import { installInputGuards } from './input-guards.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
 import { loggerOptions } from './logger.js';
 import { collectRoutes } from './route-list.js';
 import { connectRoutes } from './routes/connect.js';
@@ -17,7 +20,9 @@ import { integrationRoutes } from './routes/integrations.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nangoCliRoutes } from './routes/nango-cli.js';
+import { notSupportedRoutes } from './routes/not-supported.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
 import { scriptRoutes } from './routes/scripts.js';
@@ -30,6 +35,8 @@ export interface BuildServerOptions {
   logStream?: NodeJS.WritableStream;
   /** @default 10 MiB */
   bodyLimit?: number;
+  /** Check every answer against its route contract and report mismatches (tests). */
+  onContractViolation?: (violation: ContractViolation) => void;
 }
 
 /** The Fastify app with every REST area registered; not listening yet. */
@@ -43,8 +50,18 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
     // Weft's error shape too, not Fastify's or Node's bare 414/431.
     frameworkErrors,
     clientErrorHandler,
+    // Nango's client calls `/records/?…`; Weft's own routes have no trailing slash.
+    routerOptions: { ignoreTrailingSlash: true },
   });
   collectRoutes(app);
+  acceptEmptyJsonBodies(app);
+  // The route table as registered, for the test that compares it with the contracts.
+  const registered: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.push({ method, url: route.url });
+  });
+  app.decorate('registeredRoutes', registered);
+  if (options.onContractViolation) checkResponses(app, routeContracts, options.onContractViolation);
   installErrorHandling(app);
   installInputGuards(app);
   installAuthentication(app, ctx.pool);
@@ -71,5 +88,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(logsRoutes(ctx));
   await app.register(dashboardRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register(notSupportedRoutes);
+  await app.register(openApiRoutes(ctx));
   return app;
 }

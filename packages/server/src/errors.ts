@@ -11,4 +11,14 @@ export const serverErrors = defineErrors('server', {
     message: 'Cannot listen on {host}:{port}: {reason}',
     fix: 'Check HOST and PORT (binding below 1024 needs privileges).',
   },
+  WEFT_API_ACTION_PENDING: {
+    status: 404,
+    message: 'Action {id} has not finished yet',
+    fix: 'The async action is still running: ask GET /action/:id again later, or wait for its async_action webhook.',
+  },
+  WEFT_NOT_SUPPORTED: {
+    status: 501,
+    message: '{feature} is not supported by Weft: {reason}',
+    fix: 'The call exists in Nango (and its client) but Weft does not have the feature; README "Coming from Nango" lists these calls and what to use instead.',
+  },
 });

@@ -1,5 +1,12 @@
 export { type BuildServerOptions, buildServer } from './app.js';
 export type { ServerContext } from './context.js';
+export type { ContractViolation } from './contract/check-responses.js';
+export type { IntegrationJson, IntegrationListJson } from './contract/integrations.js';
+export { buildOpenApi, openApiPath } from './contract/openapi.js';
+export type { RouteContract } from './contract/route-contract.js';
+export { routeContracts } from './contract/routes.js';
+export type { ScriptsConfigJson } from './contract/scripts.js';
+export type { SyncStatusJson } from './contract/syncs.js';
 export { serverErrors } from './errors.js';
 export { listen } from './listen.js';
 export { redactUrl } from './logger.js';

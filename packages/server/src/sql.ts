@@ -114,3 +114,14 @@ export const DASHBOARD_OPERATIONS = `${OPERATIONS_FILTERED}  AND ($10::text IS N
   AND ($11::timestamptz IS NULL OR (at, id) < ($11::timestamptz, $12::text))
 ORDER BY at DESC, id DESC
 LIMIT $9`;
+
+// Live (not deleted) records per model of each connection, for Nango's `recordCount` in sync status.
+// $1 connections.id[]
+export const RECORD_COUNTS = `
+SELECT connection_id, model, count(*)::int AS count FROM records
+WHERE connection_id = ANY($1::bigint[]) AND deleted_at IS NULL GROUP BY connection_id, model`;
+
+// The saved checkpoint of each (connection, sync, variant), for Nango's `checkpoint` in sync status.
+// $1 connections.id[]
+export const SYNC_CHECKPOINTS = `
+SELECT connection_id, sync_name, variant, checkpoint FROM sync_checkpoints WHERE connection_id = ANY($1::bigint[])`;

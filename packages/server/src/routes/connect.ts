@@ -1,31 +1,11 @@
-import { isWeftError } from '@weft/core';
+import { coreErrors, isWeftError } from '@weft/core';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { connectSessionBody, connectSessionResponse, reconnectSessionBody } from '../contract/connect.js';
+import { serialize } from '../contract/shared.js';
 import { connectedPage, connectPage, errorPage } from '../pages/connect-page.js';
 import { pageHeaders } from '../pages/html.js';
 import { parseRequest } from '../validate.js';
-
-const sessionBody = z
-  .object({
-    end_user: z.looseObject({
-      id: z.string({ error: 'end_user.id is required' }).min(1),
-      email: z.string().optional(),
-      display_name: z.string().optional(),
-    }),
-    organization: z.looseObject({ id: z.string().min(1), display_name: z.string().optional() }).optional(),
-    allowed_integrations: z.array(z.string().min(1)).optional(),
-    integrations_config_defaults: z
-      .record(
-        z.string(),
-        z.object({
-          connection_config: z.record(z.string(), z.string()).optional(),
-          authorization_params: z.record(z.string(), z.string()).optional(),
-        }),
-      )
-      .optional(),
-  })
-  .strict();
 
 /** `connection_config.x=…` form/query fields (or a JSON `connection_config`) → an object. */
 export function connectionConfigFrom(input: Record<string, unknown>): Record<string, string> {
@@ -73,21 +53,59 @@ export const connectRoutes =
     const auth = ctx.auth;
     if (auth === undefined) return;
 
-    app.post('/connect/sessions', async (request, reply) => {
-      const body = parseRequest(sessionBody, request.body, 'body');
-      const session = await auth.createConnectSession(request.environment.id, {
-        endUser: body.end_user,
-        ...(body.organization ? { organization: body.organization } : {}),
-        ...(body.allowed_integrations ? { allowedIntegrations: body.allowed_integrations } : {}),
-        ...(body.integrations_config_defaults ? { defaults: body.integrations_config_defaults } : {}),
-      });
-      return reply.status(201).send({
+    const sessionJson = (session: { token: string; expiresAt: string }) =>
+      serialize(connectSessionResponse, {
         data: {
           token: session.token,
           expires_at: session.expiresAt,
           connect_link: `${ctx.publicUrl}/connect?session=${encodeURIComponent(session.token)}`,
         },
       });
+
+    app.post('/connect/sessions', async (request, reply) => {
+      const body = parseRequest(connectSessionBody, request.body, 'body');
+      const tags = { ...body.end_user.tags, ...body.tags };
+      const session = await auth.createConnectSession(request.environment.id, {
+        // The organization travels with the end user so connections can be listed by it.
+        endUser: {
+          ...body.end_user,
+          ...(Object.keys(tags).length > 0 ? { tags } : {}),
+          ...(body.organization ? { organization: body.organization } : {}),
+        },
+        ...(body.organization ? { organization: body.organization } : {}),
+        ...(body.allowed_integrations ? { allowedIntegrations: body.allowed_integrations } : {}),
+        ...(body.integrations_config_defaults ? { defaults: body.integrations_config_defaults } : {}),
+      });
+      return reply.status(201).send(sessionJson(session));
+    });
+
+    // A session that re-authorises one existing connection (same connection id, new credentials).
+    app.post('/connect/sessions/reconnect', async (request, reply) => {
+      const body = parseRequest(reconnectSessionBody, request.body, 'body');
+      const connection = await auth.findConnectionRecord({
+        environmentId: request.environment.id,
+        providerConfigKey: body.integration_id,
+        connectionId: body.connection_id,
+      });
+      const stored = (connection.endUser ?? {}) as { id?: string };
+      const endUser = body.end_user ?? (typeof stored.id === 'string' ? { ...stored, id: stored.id } : undefined);
+      if (endUser === undefined)
+        throw coreErrors.create('WEFT_API_INVALID_REQUEST', {
+          problems: 'body.end_user: the connection has no end user; send end_user',
+        });
+      const tags = { ...(endUser as { tags?: Record<string, string> }).tags, ...body.tags };
+      const session = await auth.createConnectSession(request.environment.id, {
+        endUser: {
+          ...endUser,
+          ...(Object.keys(tags).length > 0 ? { tags } : {}),
+          ...(body.organization ? { organization: body.organization } : {}),
+        },
+        ...(body.organization ? { organization: body.organization } : {}),
+        allowedIntegrations: [body.integration_id],
+        ...(body.integrations_config_defaults ? { defaults: body.integrations_config_defaults } : {}),
+        reconnectConnectionId: connection.id,
+      });
+      return reply.status(201).send(sessionJson(session));
     });
 
     app.get('/connect', { config: { public: true } }, async (request, reply) => {

@@ -1,45 +1,43 @@
 import { authErrors, type Integration, type IntegrationInput, publicProvider } from '@weft/auth';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import {
+  createIntegrationBody,
+  deleteIntegrationResponse,
+  type IntegrationJson,
+  integrationParams,
+  integrationQuery,
+  integrationResponse,
+  listIntegrationsResponse,
+  listProvidersResponse,
+  providerParams,
+  providerResponse,
+  providersQuery,
+  updateIntegrationBody,
+} from '../contract/integrations.js';
+import { serialize } from '../contract/shared.js';
+import { serverErrors } from '../errors.js';
 import { parseRequest } from '../validate.js';
 
-const scopes = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : value.split(/[,\s]+/).filter(Boolean)));
+const createBody = createIntegrationBody;
+const updateBody = updateIntegrationBody;
+const keyParams = integrationParams;
+const includeQuery = integrationQuery;
 
-const credentialsBody = z.object({
-  type: z.string().optional(),
-  client_id: z.string().min(1).optional(),
-  client_secret: z.string().min(1).optional(),
-  scopes: scopes.optional(),
-});
-
-const stringMap = z.record(z.string(), z.string());
-
-const createBody = z
-  .object({
-    unique_key: z
-      .string({ error: 'unique_key is required' })
-      .regex(/^[a-zA-Z0-9][\w.-]{0,99}$/, { error: 'use letters, digits, - _ . (up to 100 characters)' }),
-    provider: z.string({ error: 'provider is required (a key of providers.yaml)' }).min(1),
-    display_name: z.string().min(1).optional(),
-    credentials: credentialsBody.optional(),
-    authorization_params: stringMap.optional(),
-    overrides: z.record(z.string(), z.unknown()).optional(),
-    client_secret_expires_at: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 timestamp' })
-      .nullable()
-      .optional(),
-  })
-  .strict();
-
-const updateBody = createBody.omit({ provider: true }).partial().strict();
-const keyParams = z.object({ key: z.string().min(1) });
-const includeQuery = z.object({ include: z.string().optional() });
+/** Nango's public logo for a provider key (the same URL Nango's API answers). */
+const logoOf = (provider: string) => `https://app.nango.dev/images/template-logos/${provider}.svg`;
 
 /** API body → the settings shared by create and update. */
 function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<IntegrationInput>, 'uniqueKey' | 'provider'> {
+  const unsupported = Object.entries({ integration_config: body.integration_config, custom: body.custom }).find(
+    ([, value]) => value !== undefined && Object.keys(value).length > 0,
+  );
+  if (unsupported)
+    throw serverErrors.create('WEFT_NOT_SUPPORTED', {
+      feature: `Integration field ${unsupported[0]}`,
+      reason: 'set provider URLs and parameters through `overrides` and `authorization_params`',
+    });
   return {
     ...(body.display_name ? { displayName: body.display_name } : {}),
     ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
@@ -51,11 +49,13 @@ function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<Integration
   };
 }
 
-export function integrationJson(integration: Integration, withSecret: boolean) {
+export function integrationJson(integration: Integration, withSecret: boolean): IntegrationJson {
   return {
     unique_key: integration.uniqueKey,
     provider: integration.provider,
     display_name: integration.displayName,
+    logo: logoOf(integration.provider),
+    forward_webhooks: false,
     auth_mode: integration.authMode,
     credentials:
       integration.clientId === null
@@ -63,8 +63,9 @@ export function integrationJson(integration: Integration, withSecret: boolean) {
         : {
             type: integration.authMode,
             client_id: integration.clientId,
-            ...(withSecret ? { client_secret: integration.clientSecret } : {}),
-            scopes: integration.scopes,
+            client_secret: withSecret ? integration.clientSecret : null,
+            scopes: integration.scopes.length === 0 ? null : integration.scopes.join(','),
+            webhook_secret: null,
           },
     authorization_params: integration.authorizationParams,
     overrides: integration.overrides,
@@ -83,24 +84,32 @@ export const integrationRoutes =
     if (auth === undefined) return;
 
     // Nango's GetPublicProviders / GetPublicProvider: whole entries, plus `weft.supported`.
-    const providersQuery = z.object({ search: z.string().optional(), connect_session_token: z.string().optional() });
+    const providerJson = (key: string) =>
+      publicProvider(auth.providers, key) as z.input<typeof providerResponse>['data'] | undefined;
+
     app.get('/providers', async (request) => {
       const { search } = parseRequest(providersQuery, request.query, 'query');
       const needle = search?.toLowerCase();
-      const keys = auth.providers.keys().filter((key) => needle === undefined || key.toLowerCase().includes(needle));
-      return { data: keys.map((key) => publicProvider(auth.providers, key)) };
+      const list = auth.providers.keys().flatMap((key) => providerJson(key) ?? []);
+      return serialize(listProvidersResponse, {
+        data: needle
+          ? list.filter((p) => p.name.toLowerCase().includes(needle) || p.display_name.toLowerCase().includes(needle))
+          : list,
+      });
     });
 
     app.get('/providers/:provider', async (request) => {
-      const { provider } = parseRequest(z.object({ provider: z.string().min(1) }), request.params, 'params');
-      const json = publicProvider(auth.providers, provider);
+      const { provider } = parseRequest(providerParams, request.params, 'params');
+      const json = providerJson(provider);
       if (json === undefined) throw authErrors.create('WEFT_AUTH_UNKNOWN_PROVIDER', { provider });
-      return { data: json };
+      return serialize(providerResponse, { data: json });
     });
 
-    app.get('/integrations', async (request) => ({
-      data: (await auth.listIntegrations(request.environment.id)).map((i) => integrationJson(i, false)),
-    }));
+    app.get('/integrations', async (request) =>
+      serialize(listIntegrationsResponse, {
+        data: (await auth.listIntegrations(request.environment.id)).map((i) => integrationJson(i, false)),
+      }),
+    );
 
     app.post('/integrations', async (request, reply) => {
       const body = parseRequest(createBody, request.body, 'body');
@@ -109,14 +118,17 @@ export const integrationRoutes =
         provider: body.provider,
         ...settingsOf(body),
       });
-      return reply.status(201).send({ data: integrationJson(integration, false) });
+      return reply.status(201).send(serialize(integrationResponse, { data: integrationJson(integration, false) }));
     });
 
     app.get('/integrations/:key', async (request) => {
       const { key } = parseRequest(keyParams, request.params, 'params');
       const { include } = parseRequest(includeQuery, request.query, 'query');
       const integration = await auth.getIntegration(request.environment.id, key);
-      return { data: integrationJson(integration, include?.split(',').includes('credentials') ?? false) };
+      const json = integrationJson(integration, include?.includes('credentials') ?? false);
+      return serialize(integrationResponse, {
+        data: { ...json, ...(include?.includes('webhook') ? { webhook_url: null } : {}) },
+      });
     });
 
     app.patch('/integrations/:key', async (request) => {
@@ -126,12 +138,12 @@ export const integrationRoutes =
         ...(body.unique_key ? { uniqueKey: body.unique_key } : {}),
         ...settingsOf(body),
       });
-      return { data: integrationJson(integration, false) };
+      return serialize(integrationResponse, { data: integrationJson(integration, false) });
     });
 
     app.delete('/integrations/:key', async (request) => {
       const { key } = parseRequest(keyParams, request.params, 'params');
       await auth.deleteIntegration(request.environment.id, key);
-      return { success: true };
+      return serialize(deleteIntegrationResponse, { success: true });
     });
   };

@@ -1,25 +1,11 @@
 import type { Readable } from 'node:stream';
 import { type HttpMethod, listProxyRequests, ProxyHttpError } from '@weft/proxy';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { logQuery, proxyHeaders, proxyLogResponse } from '../contract/proxy.js';
+import { serialize } from '../contract/shared.js';
 import { parseRequest } from '../validate.js';
-
-const proxyHeaders = z.object({
-  'connection-id': z.string({ error: 'header Connection-Id is required' }).min(1),
-  'provider-config-key': z.string({ error: 'header Provider-Config-Key is required' }).min(1),
-  // @nangohq/node always sends the header, empty when the script set no override.
-  'base-url-override': z.union([z.literal(''), z.url({ error: 'must be an absolute URL' })]).optional(),
-  retries: z.coerce.number().int().min(0).max(10).optional(),
-});
-
-const logQuery = z.object({
-  connection_id: z.coerce.number().int().optional(),
-  run_id: z.string().optional(),
-  provider_config_key: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().optional(),
-});
 
 const PREFIXES = ['weft-proxy-', 'nango-proxy-'];
 const PASS_THROUGH = new Set(['content-type', 'accept', 'if-match', 'if-none-match', 'range']);
@@ -45,7 +31,7 @@ export const proxyRoutes =
         ...(query.provider_config_key === undefined ? {} : { providerConfigKey: query.provider_config_key }),
         ...(query.before === undefined ? {} : { beforeId: query.before }),
       });
-      return { requests: rows };
+      return serialize(proxyLogResponse, { requests: rows as z.input<typeof proxyLogResponse>['requests'] });
     });
 
     await app.register(async (scope) => {
@@ -81,6 +67,7 @@ export const proxyRoutes =
               ...(hasBody ? { data: request.body as Readable } : {}),
               ...(headers['base-url-override'] ? { baseUrlOverride: headers['base-url-override'] } : {}),
               ...(headers.retries === undefined ? {} : { retries: headers.retries }),
+              ...(headers['retry-on'] === undefined ? {} : { retryOn: headers['retry-on'] }),
             },
             // The caller holds the secret key and could read the credentials anyway.
             { trustBaseUrlOverride: true },

@@ -1,55 +1,118 @@
 import { randomUUID } from 'node:crypto';
-import { isWeftError } from '@weft/core';
-import { type CompiledScript, type RunLog, runnerErrors, scriptDefinitionSchema } from '@weft/runner';
+import { isWeftError, registeredErrorCatalogs } from '@weft/core';
+import { withTransaction } from '@weft/db';
+import { enqueueWebhookEvent } from '@weft/records';
+import { type CompiledScript, type RunLog, runnerErrors, type ScriptDefinition } from '@weft/runner';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import {
+  actionBody,
+  actionHeaders,
+  actionIdParams,
+  asyncActionResponse,
+  type compiledScript,
+  deployBody,
+  deploymentsQuery,
+  deploymentsResponse,
+  deployResponse,
+  dryrunBody,
+  dryrunResponse,
+  type nangoScriptConfig,
+  nangoScriptsConfigResponse,
+  openAiScriptsConfigResponse,
+  rollbackBody,
+  rollbackResponse,
+  scriptsConfigQuery,
+  scriptsConfigResponse,
+} from '../contract/scripts.js';
+import { serialize } from '../contract/shared.js';
+import { serverErrors } from '../errors.js';
 import * as sql from '../sql.js';
 import { parseRequest } from '../validate.js';
 
-const compiledScript = z.object({
-  name: z.string().regex(/^[a-zA-Z0-9][\w-]*$/, { error: 'script names use letters, digits, - and _' }),
-  kind: z.enum(['sync', 'action', 'on-event']),
-  file: z.string().min(1),
-  bundle: z.string().min(1),
-  source_map: z.string(),
-  sources: z.record(z.string(), z.string()).default({}),
-  // Never trusted: checked with the compiler's own schema (models, frequency minimum, …).
-  definition: scriptDefinitionSchema,
-});
+const connectionHeaders = actionHeaders;
 
-const deployBody = z.object({
-  provider_config_key: z.string().min(1),
-  scripts: z.array(compiledScript).min(1, { error: 'at least one script' }),
-  force: z.boolean().default(false),
-  dry_run: z.boolean().default(false),
-});
+/** A deployed script as Nango's `NangoSyncConfig`. */
+function nangoConfigOf(
+  name: string,
+  definition: Exclude<ScriptDefinition, { kind: 'on-event' }>,
+): z.input<typeof nangoScriptConfig> {
+  const common = {
+    name,
+    type: definition.kind,
+    description: definition.description,
+    version: definition.version || null,
+    scopes: definition.scopes,
+    sdk_version: null,
+    features: [],
+    enabled: true,
+  };
+  if (definition.kind === 'sync') {
+    return {
+      ...common,
+      runs: definition.frequency,
+      auto_start: definition.autoStart,
+      sync_type: definition.syncType,
+      track_deletes: definition.trackDeletes,
+      returns: Object.keys(definition.models),
+      endpoints: definition.endpoints,
+      json_schema: Object.keys(definition.models).length === 0 ? null : { definitions: definition.models },
+    };
+  }
+  return {
+    ...common,
+    runs: null,
+    auto_start: false,
+    track_deletes: false,
+    returns: definition.outputSchema === null ? [] : [`${name}-output`],
+    ...(definition.inputSchema === null ? {} : { input: `${name}-input` }),
+    endpoints: definition.endpoint === null ? [] : [definition.endpoint],
+    json_schema:
+      definition.inputSchema === null && definition.outputSchema === null
+        ? null
+        : {
+            definitions: {
+              ...(definition.inputSchema === null ? {} : { [`${name}-input`]: definition.inputSchema }),
+              ...(definition.outputSchema === null ? {} : { [`${name}-output`]: definition.outputSchema }),
+            },
+          },
+  };
+}
 
-const connectionHeaders = z.object({
-  'connection-id': z.string({ error: 'header Connection-Id is required' }).min(1),
-  'provider-config-key': z.string({ error: 'header Provider-Config-Key is required' }).min(1),
-  'x-async': z.enum(['true', 'false']).optional(),
-});
+/** An action as an OpenAI function: the top-level properties of its input schema. */
+function openAiFunctionOf(name: string, definition: ScriptDefinition) {
+  const input = (definition.kind === 'action' ? definition.inputSchema : null) as {
+    properties?: Record<string, { type?: unknown; description?: unknown }>;
+    required?: string[];
+  } | null;
+  return {
+    name,
+    description: definition.description,
+    parameters: {
+      type: 'object',
+      properties: Object.fromEntries(
+        Object.entries(input?.properties ?? {}).map(([key, value]) => [
+          key,
+          {
+            type: typeof value.type === 'string' ? value.type : 'string',
+            description: typeof value.description === 'string' ? value.description : '',
+          },
+        ]),
+      ),
+      required: input?.required ?? [],
+    },
+  };
+}
 
-const actionBody = z.object({
-  action_name: z.string().min(1, { error: 'action_name is required' }),
-  input: z.unknown().optional(),
-});
-
-const dryrunBody = z.object({
-  provider_config_key: z.string().min(1),
-  connection_id: z.string().min(1),
-  script: compiledScript,
-  input: z.unknown().optional(),
-  save: z.boolean().default(false),
-  last_sync_date: z.iso.datetime({ offset: true }).nullable().default(null),
-  // Nango's dryrun flags: --variant, --metadata and --checkpoint stubs, --validation.
-  variant: z.string().min(1).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  checkpoint: z.record(z.string(), z.unknown()).optional(),
-  /** true = Nango's `--validation`: an invalid record fails the run; otherwise it is reported and kept. */
-  validation: z.boolean().default(false),
-});
+/** The HTTP status a stored error code stands for (its catalog's), 500 when unknown. */
+function statusOfCode(code: unknown): number {
+  for (const catalog of registeredErrorCatalogs()) {
+    const spec = (catalog.specs as Record<string, { status: number } | undefined>)[String(code)];
+    if (spec !== undefined) return spec.status;
+  }
+  return 500;
+}
 
 const toCompiled = (s: z.output<typeof compiledScript>): CompiledScript =>
   ({
@@ -95,44 +158,74 @@ export const scriptRoutes =
         ].join(', ');
         throw runnerErrors.create('WEFT_RUNNER_DESTRUCTIVE_DEPLOY', { what }, { diff: result.diff });
       }
-      return { version: result.version, applied: result.applied, diff: result.diff };
+      return serialize(deployResponse, {
+        version: result.version,
+        applied: result.applied,
+        diff: { ...result.diff },
+      });
     });
 
     app.post('/deploy/rollback', async (request) => {
-      const body = parseRequest(z.object({ provider_config_key: z.string().min(1) }), request.body, 'body');
-      return { version: await runner.rollback(request.environment.id, body.provider_config_key) };
+      const body = parseRequest(rollbackBody, request.body, 'body');
+      return serialize(rollbackResponse, {
+        version: await runner.rollback(request.environment.id, body.provider_config_key),
+      });
     });
 
     app.get('/deployments', async (request) => {
-      const { provider_config_key } = parseRequest(
-        z.object({ provider_config_key: z.string().min(1) }),
-        request.query,
-        'query',
-      );
+      const { provider_config_key } = parseRequest(deploymentsQuery, request.query, 'query');
       const { rows } = await ctx.pool.query(
         `SELECT d.version, d.active, d.summary, d.created_at FROM deployments d JOIN integrations i ON i.id = d.integration_id
          WHERE i.environment_id = $1 AND i.unique_key = $2 ORDER BY d.version DESC LIMIT 100`,
         [request.environment.id, provider_config_key],
       );
-      return { deployments: rows };
+      return serialize(deploymentsResponse, { deployments: rows });
     });
 
     app.get('/scripts/config', async (request) => {
-      const { provider_config_key } = parseRequest(
-        z.object({ provider_config_key: z.string().min(1) }),
-        request.query,
-        'query',
-      );
-      const scripts = await runner.scriptsConfig(request.environment.id, provider_config_key);
-      return {
-        data: scripts.map((s) => ({
-          name: s.name,
-          type: s.kind,
-          version: s.version,
-          file: s.file,
-          definition: s.definition,
+      const { provider_config_key, format } = parseRequest(scriptsConfigQuery, request.query, 'query');
+      if (provider_config_key !== undefined) {
+        const scripts = await runner.scriptsConfig(request.environment.id, provider_config_key);
+        return serialize(scriptsConfigResponse, {
+          data: scripts.map((s) => ({
+            name: s.name,
+            type: s.kind,
+            version: s.version,
+            file: s.file,
+            definition: s.definition as unknown as Record<string, unknown>,
+          })),
+        });
+      }
+      // Nango's client form: every integration of the environment.
+      const integrations = await auth.listIntegrations(request.environment.id);
+      const configs = await Promise.all(
+        integrations.map(async (integration) => ({
+          integration,
+          scripts: await runner.scriptsConfig(request.environment.id, integration.uniqueKey),
         })),
-      };
+      );
+      if (format === 'openai') {
+        return serialize(openAiScriptsConfigResponse, {
+          data: configs.flatMap(({ scripts }) =>
+            scripts.filter((s) => s.kind === 'action').map((s) => openAiFunctionOf(s.name, s.definition)),
+          ),
+        });
+      }
+      return serialize(
+        nangoScriptsConfigResponse,
+        configs
+          .filter(({ scripts }) => scripts.length > 0)
+          .map(({ integration, scripts }) => ({
+            providerConfigKey: integration.uniqueKey,
+            provider: integration.provider,
+            syncs: scripts.flatMap((s) => (s.definition.kind === 'sync' ? [nangoConfigOf(s.name, s.definition)] : [])),
+            actions: scripts.flatMap((s) =>
+              s.definition.kind === 'action' ? [nangoConfigOf(s.name, s.definition)] : [],
+            ),
+            // Nango lists event scripts in its own shape; Weft's are listed by `?provider_config_key=`.
+            'on-events': [],
+          })),
+      );
     });
 
     app.post('/action/trigger', async (request, reply) => {
@@ -165,22 +258,29 @@ export const scriptRoutes =
           startedAt,
         ]);
         const untrack = ctx.actionHeartbeats?.track(id);
+        // The outcome and Nango's `async_action` webhook commit together.
+        const finish = (values: unknown[]) =>
+          withTransaction(ctx.pool, async (client) => {
+            await client.query(sql.FINISH_ACTION_RUN, values);
+            await enqueueWebhookEvent(client, {
+              environmentId: request.environment.id,
+              type: 'async_action',
+              payload: {
+                from: 'nango',
+                connectionId: connection.connectionId,
+                providerConfigKey: connection.providerConfigKey,
+                payload: { id, statusUrl: `/action/${id}` },
+              },
+            });
+          });
         run()
           .finally(() => untrack?.())
           .then(
-            (result) =>
-              ctx.pool.query(sql.FINISH_ACTION_RUN, [
-                id,
-                'success',
-                JSON.stringify(result.output ?? null),
-                null,
-                JSON.stringify(logs),
-              ]),
-            (error: unknown) =>
-              ctx.pool.query(sql.FINISH_ACTION_RUN, [id, 'failed', null, errorJson(error), JSON.stringify(logs)]),
+            (result) => finish([id, 'success', JSON.stringify(result.output ?? null), null, JSON.stringify(logs)]),
+            (error: unknown) => finish([id, 'failed', null, errorJson(error), JSON.stringify(logs)]),
           )
           .catch((error: unknown) => request.log.error({ err: error }, 'async action bookkeeping failed'));
-        return reply.status(202).send({ id, statusUrl: `/action/${id}` });
+        return reply.status(202).send(serialize(asyncActionResponse, { id, statusUrl: `/action/${id}` }));
       }
       // Synchronous runs are logged once, when they end (the operation log shows them; GET /action/:id does not).
       const record = (status: 'success' | 'failed', error: string | null) =>
@@ -206,8 +306,10 @@ export const scriptRoutes =
       }
     });
 
-    app.get('/action/:id', async (request) => {
-      const { id } = parseRequest(z.object({ id: z.uuid({ error: 'not an action id' }) }), request.params, 'params');
+    // Nango's answer: the action's output once it succeeded; its error (with the status the
+    // synchronous call would have had) once it failed; 404 WEFT_API_ACTION_PENDING meanwhile.
+    app.get('/action/:id', async (request, reply) => {
+      const { id } = parseRequest(actionIdParams, request.params, 'params');
       const { rows } = await ctx.pool.query<{
         id: string;
         action_name: string;
@@ -227,7 +329,12 @@ export const scriptRoutes =
           name: id,
           providerConfigKey: '-',
         });
-      return row;
+      if (row.status === 'running') throw serverErrors.create('WEFT_API_ACTION_PENDING', { id });
+      if (row.status === 'failed') {
+        const error = (row.error ?? {}) as { code?: unknown };
+        return reply.status(statusOfCode(error.code)).send({ error: row.error });
+      }
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(row.output ?? null));
     });
 
     app.post('/dryrun', { bodyLimit: 50 * 1024 * 1024 }, async (request) => {
@@ -240,7 +347,7 @@ export const scriptRoutes =
           { environmentId: request.environment.id, connection, actionName: script.name, input: body.input ?? {} },
           script,
         );
-        return { output: result.output, logs: result.logs };
+        return serialize(dryrunResponse, { output: result.output, logs: result.logs });
       }
       const result = await runner.dryrunSync(
         {
@@ -263,7 +370,7 @@ export const scriptRoutes =
         script,
         body.save,
       );
-      return {
+      return serialize(dryrunResponse, {
         status: result.status,
         counts: result.counts,
         error: result.error ?? null,
@@ -271,6 +378,6 @@ export const scriptRoutes =
         records: result.records,
         invalid_records: result.invalidRecords ?? null,
         duration_ms: Math.round(result.durationMs),
-      };
+      });
     });
   };

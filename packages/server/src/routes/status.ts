@@ -1,6 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { serialize } from '../contract/shared.js';
+import {
+  connectionHealth,
+  connectionStatusParams,
+  connectionStatusQuery,
+  integrationStatus,
+  integrationStatusParams,
+} from '../contract/status.js';
 import { parseRequest } from '../validate.js';
 
 interface SyncHealth {
@@ -71,7 +78,10 @@ function health(
   return {
     connection_id: connection.connectionId,
     provider_config_key: connection.providerConfigKey,
-    health: connection.authState === 'needs_reauth' ? 'needs_reauth' : failing ? 'failing' : 'ok',
+    health: (connection.authState === 'needs_reauth' ? 'needs_reauth' : failing ? 'failing' : 'ok') as
+      | 'needs_reauth'
+      | 'failing'
+      | 'ok',
     auth: {
       state: connection.authState,
       last_refresh_at: connection.lastRefreshAt,
@@ -90,23 +100,19 @@ export const statusRoutes =
     if (auth === undefined) return;
 
     app.get('/connections/:connectionId/status', async (request) => {
-      const { connectionId } = parseRequest(z.object({ connectionId: z.string().min(1) }), request.params, 'params');
-      const { provider_config_key } = parseRequest(
-        z.object({ provider_config_key: z.string({ error: 'provider_config_key is required' }).min(1) }),
-        request.query,
-        'query',
-      );
+      const { connectionId } = parseRequest(connectionStatusParams, request.params, 'params');
+      const { provider_config_key } = parseRequest(connectionStatusQuery, request.query, 'query');
       const record = await auth.findConnectionRecord({
         environmentId: request.environment.id,
         providerConfigKey: provider_config_key,
         connectionId,
       });
       const { rows } = await ctx.pool.query<HealthRow>(SYNC_HEALTH, [[record.id]]);
-      return health(record, rows.map(syncHealth));
+      return serialize(connectionHealth, health(record, rows.map(syncHealth)));
     });
 
     app.get('/integrations/:key/status', async (request) => {
-      const { key } = parseRequest(z.object({ key: z.string().min(1) }), request.params, 'params');
+      const { key } = parseRequest(integrationStatusParams, request.params, 'params');
       const integration = await auth.getIntegration(request.environment.id, key);
       const connections = await auth.listConnections(request.environment.id, { providerConfigKey: key });
       const { rows } = await ctx.pool.query<HealthRow>(SYNC_HEALTH, [connections.map((c) => c.id)]);
@@ -115,7 +121,7 @@ export const statusRoutes =
         byConnection.set(row.connection_id, [...(byConnection.get(row.connection_id) ?? []), syncHealth(row)]);
       const list = connections.map((c) => health(c, byConnection.get(c.id) ?? []));
       const count = (state: string) => list.filter((c) => c.health === state).length;
-      return {
+      return serialize(integrationStatus, {
         unique_key: integration.uniqueKey,
         provider: integration.provider,
         warnings: integration.warnings,
@@ -127,6 +133,6 @@ export const statusRoutes =
           needs_reauth: count('needs_reauth'),
         },
         items: list,
-      };
+      });
     });
   };

@@ -1,52 +1,56 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { serialize } from '../contract/shared.js';
+import {
+  frequencyBody,
+  frequencyResponse,
+  frequencyText,
+  pauseSyncResponse,
+  type SyncStatusJson,
+  startSyncResponse,
+  syncRunsQuery,
+  syncRunsResponse,
+  syncSelectorBody,
+  syncStatusQuery,
+  syncStatusResponse,
+  triggerSyncBody,
+  triggerSyncResponse,
+} from '../contract/syncs.js';
+import { serverErrors } from '../errors.js';
+import * as sql from '../sql.js';
 import { parseRequest } from '../validate.js';
 
-const syncsField = z.union([z.array(z.string().min(1)), z.string()]).transform((value) =>
-  Array.isArray(value)
-    ? value
-    : value === '*'
-      ? []
-      : value
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-);
+const selectorBody = syncSelectorBody;
+const triggerBody = triggerSyncBody;
+const statusQuery = syncStatusQuery;
+const runsQuery = syncRunsQuery;
 
-const selectorBody = z.object({
-  provider_config_key: z.string({ error: 'provider_config_key is required' }).min(1),
-  syncs: syncsField.optional(),
-  connection_id: z.string().min(1).optional(),
-});
+type ExecutionStatus = NonNullable<SyncStatusJson['latestExecutionStatus']>;
+const EXECUTION_STATUS: Record<string, ExecutionStatus> = {
+  running: 'RUNNING',
+  success: 'SUCCESS',
+  failed: 'ERROR',
+  interrupted: 'ERROR',
+  cancelled: 'STOPPED',
+};
 
-const triggerBody = selectorBody.extend({
-  sync_mode: z.enum(['incremental', 'full_refresh', 'full_refresh_and_clear_cache']).optional(),
-  full_resync: z.boolean().optional(),
-});
+/** Weft runs each sync once per connection: Nango's variant `base`. */
+function assertBaseVariants(syncs: Array<{ variant: string }> | undefined, variant?: string): void {
+  const other = [...(syncs ?? []).map((s) => s.variant), ...(variant === undefined ? [] : [variant])].find(
+    (v) => v !== 'base',
+  );
+  if (other !== undefined)
+    throw serverErrors.create('WEFT_NOT_SUPPORTED', {
+      feature: `Sync variant ${JSON.stringify(other)}`,
+      reason: 'each sync runs once per connection (variant "base")',
+    });
+}
 
-const statusQuery = z.object({
-  provider_config_key: z.string({ error: 'provider_config_key is required' }).min(1),
-  syncs: syncsField.optional(),
-  connection_id: z.string().min(1).optional(),
-});
-
-const frequencyBody = z.object({
-  provider_config_key: z.string().min(1),
-  connection_id: z.string().min(1),
-  sync_name: z.string().min(1),
-  sync_variant: z.string().optional(),
-  frequency: z.string().nullable(),
-});
-
-const runsQuery = z.object({
-  provider_config_key: z.string().min(1),
-  sync_name: z.string().optional(),
-  connection_id: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-
-function statusJson(row: Record<string, unknown>) {
+function statusJson(
+  row: Record<string, unknown>,
+  extra: { recordCount: Record<string, number>; checkpoint: Record<string, unknown> | null },
+): SyncStatusJson {
   const state = row.state as string;
   const runStatus = row.run_status as string | null;
   const active = Number(row.active_runs ?? 0) > 0;
@@ -60,21 +64,27 @@ function statusJson(row: Record<string, unknown>) {
           : runStatus === 'success'
             ? 'SUCCESS'
             : 'STOPPED';
+  const seconds = Number(row.frequency_override_seconds ?? row.frequency_seconds);
+  const execution = runStatus === null ? undefined : EXECUTION_STATUS[runStatus];
   return {
     id: String(row.id),
-    connection_id: row.external_id,
-    name: row.sync_name,
-    variant: row.variant,
+    connection_id: row.external_id as string,
+    name: row.sync_name as string,
+    variant: row.variant as string,
+    type: runStatus === null ? 'INITIAL' : 'INCREMENTAL',
     status,
-    frequency_seconds: row.frequency_override_seconds ?? row.frequency_seconds,
-    nextScheduledSyncAt: state === 'paused' ? null : row.next_run_at,
-    finishedAt: row.ended_at ?? null,
-    latestResult: row.counts ?? {},
+    frequency: frequencyText(seconds),
+    frequency_seconds: seconds,
+    nextScheduledSyncAt: state === 'paused' ? null : ((row.next_run_at as string | null) ?? null),
+    finishedAt: (row.ended_at as string | null) ?? null,
+    latestResult: (row.counts as SyncStatusJson['latestResult'] | null) ?? {},
+    ...(execution === undefined ? {} : { latestExecutionStatus: execution }),
     // Records the last run stored although they do not match their model (validation policy `warn`).
-    invalidRecords: row.invalid_records ?? null,
-    latestExecutionStatus: runStatus,
+    invalidRecords: (row.invalid_records as SyncStatusJson['invalidRecords'] | undefined) ?? null,
+    recordCount: extra.recordCount,
+    checkpoint: extra.checkpoint,
     latestError: row.error ?? null,
-    attempt: row.attempt ?? null,
+    attempt: (row.attempt as number | null) ?? null,
   };
 }
 
@@ -84,46 +94,91 @@ export const syncRoutes =
   async (app) => {
     const scheduler = ctx.scheduler;
     if (scheduler === undefined) return;
-    const selector = (environmentId: number, body: z.output<typeof selectorBody>) => ({
-      environmentId,
-      providerConfigKey: body.provider_config_key,
-      ...(body.syncs ? { syncs: body.syncs } : {}),
-      ...(body.connection_id ? { connectionId: body.connection_id } : {}),
-    });
+    const selector = (environmentId: number, body: z.output<typeof selectorBody>) => {
+      assertBaseVariants(body.syncs);
+      return {
+        environmentId,
+        providerConfigKey: body.provider_config_key,
+        ...(body.syncs && body.syncs.length > 0 ? { syncs: body.syncs.map((s) => s.name) } : {}),
+        ...(body.connection_id ? { connectionId: body.connection_id } : {}),
+      };
+    };
 
     app.post('/sync/trigger', async (request) => {
       const body = parseRequest(triggerBody, request.body, 'body');
       // Nango's modes: full_refresh clears the checkpoint; full_refresh_and_clear_cache also
       // replaces the records, which Weft does without a gap: the successful run's records become
       // the whole set and the rest are tombstoned (a failed run deletes nothing).
+      // The client's `opts`: `reset` is a full resync, `emptyCache` with it also replaces the records.
       const mode =
-        body.sync_mode === 'full_refresh_and_clear_cache'
+        body.sync_mode === 'full_refresh_and_clear_cache' ||
+        (body.opts?.reset === true && body.opts.emptyCache === true)
           ? 'reset'
-          : body.sync_mode === 'full_refresh' || (body.sync_mode === undefined && body.full_resync === true)
+          : body.sync_mode === 'full_refresh' ||
+              body.opts?.reset === true ||
+              (body.sync_mode === undefined && body.full_resync === true)
             ? 'full'
             : 'incremental';
       const runs = await scheduler.trigger(selector(request.environment.id, body), mode);
-      return { success: true, runs };
+      return serialize(triggerSyncResponse, { success: true, runs });
     });
 
     app.post('/sync/pause', async (request) => {
       const body = parseRequest(selectorBody, request.body, 'body');
-      return { success: true, paused: await scheduler.pause(selector(request.environment.id, body)) };
+      return serialize(pauseSyncResponse, {
+        success: true,
+        paused: await scheduler.pause(selector(request.environment.id, body)),
+      });
     });
 
     app.post('/sync/start', async (request) => {
       const body = parseRequest(selectorBody, request.body, 'body');
-      return { success: true, started: await scheduler.resume(selector(request.environment.id, body)) };
+      return serialize(startSyncResponse, {
+        success: true,
+        started: await scheduler.resume(selector(request.environment.id, body)),
+      });
     });
 
     app.get('/sync/status', async (request) => {
       const query = parseRequest(statusQuery, request.query, 'query');
-      const rows = await scheduler.status(selector(request.environment.id, query));
-      return { syncs: rows.map(statusJson) };
+      const rows = (await scheduler.status(selector(request.environment.id, query))) as Array<Record<string, unknown>>;
+      // Record counts and checkpoints are keyed by the internal connection id.
+      const internal = new Map<string, number>();
+      if (ctx.auth !== undefined && rows.length > 0)
+        for (const c of await ctx.auth.listConnections(request.environment.id, {
+          providerConfigKey: query.provider_config_key,
+        }))
+          internal.set(c.connectionId, c.id);
+      const ids = [...new Set(rows.map((r) => internal.get(r.external_id as string)).filter((id) => id !== undefined))];
+      const counts = (
+        await ctx.pool.query<{ connection_id: string; model: string; count: number }>(sql.RECORD_COUNTS, [ids])
+      ).rows;
+      const checkpoints = (
+        await ctx.pool.query<{
+          connection_id: string;
+          sync_name: string;
+          variant: string;
+          checkpoint: Record<string, unknown>;
+        }>(sql.SYNC_CHECKPOINTS, [ids])
+      ).rows;
+      return serialize(syncStatusResponse, {
+        syncs: rows.map((row) => {
+          const id = internal.get(row.external_id as string);
+          const models = Object.keys((row.counts as Record<string, unknown> | null) ?? {});
+          const recordCount: Record<string, number> = Object.fromEntries(models.map((m) => [m, 0]));
+          for (const c of counts) if (Number(c.connection_id) === id) recordCount[c.model] = c.count;
+          const checkpoint =
+            checkpoints.find(
+              (c) => Number(c.connection_id) === id && c.sync_name === row.sync_name && c.variant === row.variant,
+            )?.checkpoint ?? null;
+          return statusJson(row, { recordCount, checkpoint });
+        }),
+      });
     });
 
     app.put('/sync/update-connection-frequency', async (request) => {
       const body = parseRequest(frequencyBody, request.body, 'body');
+      assertBaseVariants(undefined, body.sync_variant);
       const seconds = await scheduler.updateFrequency(
         {
           environmentId: request.environment.id,
@@ -133,7 +188,19 @@ export const syncRoutes =
         },
         body.frequency,
       );
-      return { frequency: body.frequency, frequency_seconds: seconds };
+      // Reverting (`null`) answers the script's own frequency, as Nango does.
+      const effective =
+        body.frequency ??
+        (
+          (await scheduler.status({
+            environmentId: request.environment.id,
+            providerConfigKey: body.provider_config_key,
+            syncs: [body.sync_name],
+            connectionId: body.connection_id,
+          })) as Array<Record<string, unknown>>
+        ).map((row) => frequencyText(Number(row.frequency_override_seconds ?? row.frequency_seconds)))[0] ??
+        '';
+      return serialize(frequencyResponse, { frequency: effective, frequency_seconds: seconds });
     });
 
     app.get('/sync/runs', async (request) => {
@@ -145,6 +212,6 @@ export const syncRoutes =
         ...(query.sync_name ? { syncName: query.sync_name } : {}),
         ...(query.connection_id ? { connectionId: query.connection_id } : {}),
       });
-      return { runs };
+      return serialize(syncRunsResponse, { runs: runs as z.input<typeof syncRunsResponse>['runs'] });
     });
   };

@@ -9,40 +9,18 @@ import {
   type WebhookSettings,
 } from '@weft/records';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import { serialize } from '../contract/shared.js';
+import {
+  deliveriesQuery,
+  deliveriesResponse,
+  deliveryResponse,
+  idParams,
+  rotateBody,
+  settingsBody,
+  webhookSettingsResponse,
+} from '../contract/webhooks.js';
 import { parseRequest } from '../validate.js';
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
-
-const settingsBody = z
-  .object({
-    primary_url: httpUrl.nullable().optional(),
-    secondary_url: httpUrl.nullable().optional(),
-    send_empty_sync_events: z.boolean().optional(),
-  })
-  .strict();
-
-const rotateBody = z
-  .object({
-    grace_period_seconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(30 * 86_400)
-      .optional(),
-  })
-  .strict()
-  .optional();
-
-const deliveriesQuery = z.object({
-  event_id: z.uuid({ error: 'must be an event id (uuid)' }).optional(),
-  state: z.enum(['pending', 'delivered', 'exhausted']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.coerce.number().int().min(1).optional(),
-});
-
-const idParams = z.object({ id: z.coerce.number({ error: 'must be a delivery id' }).int().min(1) });
 
 function settingsJson(settings: WebhookSettings) {
   return {
@@ -83,7 +61,10 @@ export const webhookRoutes =
   (ctx: ServerContext): FastifyPluginAsync =>
   async (app) => {
     app.get('/webhooks/settings', async (request) =>
-      settingsJson(await getWebhookSettings(ctx.pool, ctx.box, request.environment.id)),
+      serialize(
+        webhookSettingsResponse,
+        settingsJson(await getWebhookSettings(ctx.pool, ctx.box, request.environment.id)),
+      ),
     );
 
     app.put('/webhooks/settings', async (request) => {
@@ -93,7 +74,7 @@ export const webhookRoutes =
         ...(body.secondary_url === undefined ? {} : { secondaryUrl: body.secondary_url }),
         ...(body.send_empty_sync_events === undefined ? {} : { sendEmptySyncEvents: body.send_empty_sync_events }),
       });
-      return settingsJson(settings);
+      return serialize(webhookSettingsResponse, settingsJson(settings));
     });
 
     app.post('/webhooks/settings/rotate-secret', async (request) => {
@@ -104,7 +85,7 @@ export const webhookRoutes =
         request.environment.id,
         body?.grace_period_seconds ?? 86_400,
       );
-      return settingsJson(settings);
+      return serialize(webhookSettingsResponse, settingsJson(settings));
     });
 
     app.get('/webhooks/deliveries', async (request) => {
@@ -116,20 +97,22 @@ export const webhookRoutes =
         ...(query.before === undefined ? {} : { beforeId: query.before }),
       });
       const last = deliveries[deliveries.length - 1];
-      return {
+      return serialize(deliveriesResponse, {
         deliveries: deliveries.map(deliveryJson),
         next_before: deliveries.length === query.limit && last !== undefined ? last.id : null,
-      };
+      });
     });
 
     app.get('/webhooks/deliveries/:id', async (request) => {
       const { id } = parseRequest(idParams, request.params, 'params');
-      return { delivery: deliveryJson(await getDelivery(ctx.pool, request.environment.id, id)) };
+      return serialize(deliveryResponse, {
+        delivery: deliveryJson(await getDelivery(ctx.pool, request.environment.id, id)),
+      });
     });
 
     app.post('/webhooks/deliveries/:id/replay', async (request, reply) => {
       const { id } = parseRequest(idParams, request.params, 'params');
       const delivery = await replayDelivery(ctx.pool, request.environment.id, id);
-      return reply.status(202).send({ delivery: deliveryJson(delivery) });
+      return reply.status(202).send(serialize(deliveryResponse, { delivery: deliveryJson(delivery) }));
     });
   };
