@@ -39,6 +39,8 @@ export function createServices(
     proxy,
     records: createRecordStore({ pool }),
     auth,
+    actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
+    actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();
