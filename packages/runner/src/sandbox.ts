@@ -100,7 +100,8 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
   // A script filling its heap makes V8 collect over and over before it gives up; that can use
   // the CPU budget first, but the run was stopped by its memory, and says so. The heap is sampled
   // asynchronously with the CPU check: a synchronous query would wait on the main thread for the
-  // isolate to pause, which a busy script may not do for seconds.
+  // isolate to pause, which a busy script may not do for seconds. (Best effort: a busy isolate
+  // may not answer the sample either, and then the CPU limit is what is reported.)
   let heapBytes = 0;
   let heapQuery = false;
   const sampleHeap = () => {
@@ -116,7 +117,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
       },
     );
   };
-  const nearMemoryLimit = () => heapBytes >= 0.85 * limits.memoryMb * 1048576;
+  const nearMemoryLimit = () => heapBytes >= 0.8 * limits.memoryMb * 1048576;
   const onAbort = () => stop('cancelled');
   if (options.signal?.aborted) stop('cancelled');
   options.signal?.addEventListener('abort', onAbort, { once: true });
