@@ -165,6 +165,11 @@ describe('floods from a script do not reach the host', () => {
     expect(seen.fired).toBe(10_000);
   });
 
+  it('a timer spinning after the run finished does not hold the run', async () => {
+    const result = await run('late-loop');
+    expect(result.status, JSON.stringify(result.error)).toBe('success');
+  });
+
   it('the honest sync saved its records after all of it', async () => {
     const page = await readRecords(h.db.pool, { connectionId: connection.id, model: 'Thing' });
     expect(page.records.length).toBe(5);

@@ -267,10 +267,14 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     clearInterval(cpuTimer);
     wake();
     if (stats && !isolate.isDisposed && options.onLogsDropped) {
-      const seen = await stats
-        .apply(undefined, [], { result: { copy: true }, timeout: 1_000 })
-        .then((raw) => JSON.parse(String(raw)) as { logsDropped: number })
-        .catch(() => ({ logsDropped: 0 }));
+      // A timer callback may still keep the isolate busy after the run settled: never wait on it long.
+      const seen = await Promise.race([
+        stats
+          .apply(undefined, [], { result: { copy: true }, timeout: 100 })
+          .then((raw) => JSON.parse(String(raw)) as { logsDropped: number })
+          .catch(() => ({ logsDropped: 0 })),
+        new Promise<{ logsDropped: number }>((resolve) => setTimeout(() => resolve({ logsDropped: 0 }), 250)),
+      ]);
       if (seen.logsDropped > 0) options.onLogsDropped(seen.logsDropped);
     }
     options.signal?.removeEventListener('abort', onAbort);
