@@ -77,6 +77,9 @@ export async function describeArtifact(
   try {
     const context = await isolate.createContext();
     await context.global.set('globalThis', context.global.derefInto());
+    // WebAssembly memory is outside the 128 MB limit (see sandbox-guards.ts); a bundle's top level
+    // must not get it at deploy time either.
+    await context.eval('delete globalThis.WebAssembly');
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
     const described = JSON.parse(raw) as Partial<ScriptDefinition> & { legacy: boolean; frequency?: string };
