@@ -45,8 +45,9 @@ export function createServices(
     records,
     auth,
     validation: config.WEFT_RECORDS_VALIDATION,
-
     environmentVariables: (environmentId) => listEnvironmentVariables(pool, box, environmentId),
+    actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
+    actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();

@@ -112,6 +112,18 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number ≥ 0' })
     .min(0, { error: 'must be a whole number ≥ 0' })
     .default(0),
+  /** Actions (and dryruns) executed at once by this process; more wait in line. @default 4 */
+  WEFT_ACTION_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number ≥ 1' })
+    .int({ error: 'must be a whole number ≥ 1' })
+    .min(1, { error: 'must be a whole number ≥ 1' })
+    .default(4),
+  /** Actions that may wait for a free slot; more are refused with WEFT_RUNNER_ACTIONS_BUSY (429). @default 100 */
+  WEFT_ACTION_QUEUE_LIMIT: z.coerce
+    .number({ error: 'must be a whole number ≥ 0' })
+    .int({ error: 'must be a whole number ≥ 0' })
+    .min(0, { error: 'must be a whole number ≥ 0' })
+    .default(100),
   /** A running sync whose worker has not sent a heartbeat for this long is interrupted and retried. @default 30 */
   WEFT_HEARTBEAT_TIMEOUT_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds ≥ 1' })

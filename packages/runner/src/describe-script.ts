@@ -115,6 +115,10 @@ export async function describeArtifact(
     // The sandbox's globals, so a script using URL or Buffer at module level loads here too.
     await context.eval(SANDBOX_GLOBALS, { filename: 'weft-globals.js', timeout: 5_000 });
     await context.eval(SANDBOX_CRYPTO, { filename: 'weft-crypto.js', timeout: 5_000 });
+
+    // WebAssembly memory is outside the 128 MB limit (see sandbox-guards.ts); a bundle's top level
+    // must not get it at deploy time either.
+    await context.eval('delete globalThis.WebAssembly');
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
     const described = JSON.parse(raw) as Partial<ScriptDefinition> & { legacy: boolean; frequency?: string };

@@ -81,4 +81,14 @@ export const runnerErrors = defineErrors('runner', {
     message: 'Action {name} returned output that does not match its schema: {reason}',
     fix: 'Make the action return what its `output` schema declares.',
   },
+  WEFT_RUNNER_WASM_DISABLED: {
+    status: 400,
+    message: '{name} used WebAssembly, which the sandbox does not offer',
+    fix: "WebAssembly memory lives outside the run's memory limit, so it is disabled in the sandbox; use a pure JavaScript library instead.",
+  },
+  WEFT_RUNNER_ACTIONS_BUSY: {
+    status: 429,
+    message: '{running} actions are running and {waiting} are waiting; try again shortly',
+    fix: 'This process runs at most WEFT_ACTION_CONCURRENCY actions at once and queues up to WEFT_ACTION_QUEUE_LIMIT more. Retry after a moment, or raise the limits.',
+  },
 });

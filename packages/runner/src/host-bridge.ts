@@ -340,16 +340,16 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
         });
       case 'sleep': {
         const ms = Math.max(0, Math.min(Number(args[0]) || 0, 60_000));
+        // The listener goes when the timer fires: one left per sleep made every later
+        // addEventListener slower (EventTarget scans its listeners), quadratic over a run.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          ctx.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            { once: true },
-          );
+          const done = () => {
+            clearTimeout(timer);
+            ctx.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          ctx.signal.addEventListener('abort', done, { once: true });
         });
         return null;
       }

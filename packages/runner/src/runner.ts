@@ -17,6 +17,7 @@ import {
 } from './deploy-store.js';
 import { createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
 import { runMetrics } from './run-metrics.js';
+import { RunSlots } from './run-slots.js';
 import { runInSandbox, type SandboxLimits } from './sandbox.js';
 
 export interface RunLog {
@@ -94,12 +95,21 @@ export interface RunnerOptions {
 
   /** The variables scripts read with nango.getEnvironmentVariables(), per environment. @default none */
   environmentVariables?: (environmentId: number) => Promise<Array<{ name: string; value: string }>>;
+
+  /** Actions (and dryruns) executed at once by this process; more wait in line. @default 4 */
+  actionConcurrency?: number;
+  /** Actions that may wait for a slot; beyond it they are refused with WEFT_RUNNER_ACTIONS_BUSY. @default 100 */
+  actionQueueLimit?: number;
   /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
   onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
 }
 
 const MAX_LOGS = 2_000;
 const MAX_INVALID_SAMPLES = 100;
+
+const MAX_LOG_CHARS = 10_000;
+// The same caps are applied inside the isolate, before a line is copied out (sandbox-guards.ts).
+const LOG_GUARDS = { maxLogLines: MAX_LOGS, maxLogChars: MAX_LOG_CHARS };
 
 // Errors of the script's own making: retrying the same code on the same data will not help.
 const NOT_RETRYABLE = new Set([
@@ -109,6 +119,7 @@ const NOT_RETRYABLE = new Set([
   'WEFT_RUNNER_FORBIDDEN',
   'WEFT_RUNNER_PAYLOAD_TOO_LARGE',
   'WEFT_RUNNER_MEMORY_LIMIT',
+  'WEFT_RUNNER_WASM_DISABLED',
   'WEFT_AUTH_NEEDS_REAUTH',
 ]);
 
@@ -117,6 +128,7 @@ export type Runner = ReturnType<typeof createRunner>;
 /** Compile-free execution of deployed scripts: syncs, actions, dryruns; and the deploy entry point. */
 export function createRunner(options: RunnerOptions) {
   const { pool } = options;
+  const onDemand = new RunSlots(options.actionConcurrency ?? 4, options.actionQueueLimit ?? 100);
 
   function logger(sink?: (entry: RunLog) => void) {
     const logs: RunLog[] = [];
@@ -128,9 +140,13 @@ export function createRunner(options: RunnerOptions) {
           dropped += 1;
           return;
         }
-        const entry = { level, message: message.slice(0, 10_000), at: new Date().toISOString() };
+        const entry = { level, message: message.slice(0, MAX_LOG_CHARS), at: new Date().toISOString() };
         logs.push(entry);
         sink?.(entry);
+      },
+      /** Lines the isolate dropped over the cap without copying them out. */
+      droppedInSandbox(count: number) {
+        dropped += count;
       },
       /** The failure as the run's last line, with the script's own file:line when the stack has one. */
       failed(error: unknown) {
@@ -284,6 +300,8 @@ export function createRunner(options: RunnerOptions) {
         },
         host: bridge,
         onLog: log.onLog,
+        guards: LOG_GUARDS,
+        onLogsDropped: log.droppedInSandbox,
         ...(options.limits ? { limits: options.limits } : {}),
         signal,
       });
@@ -346,6 +364,9 @@ export function createRunner(options: RunnerOptions) {
       });
     },
 
+    /** Actions and dryruns running and waiting for a slot in this process. */
+    onDemandLoad: () => onDemand.load,
+
     scriptsConfig: (environmentId: number, providerConfigKey: string) =>
       activeScripts(pool, environmentId, providerConfigKey),
 
@@ -370,8 +391,13 @@ export function createRunner(options: RunnerOptions) {
       save = false,
     ): Promise<SyncRunResult & { records: Record<string, unknown[]> }> {
       const records: Record<string, unknown[]> = {};
-      const result = await executeSync(request, script, save ? undefined : records);
-      return { ...result, records };
+      const release = await onDemand.acquire();
+      try {
+        const result = await executeSync(request, script, save ? undefined : records);
+        return { ...result, records };
+      } finally {
+        release();
+      }
     },
 
     runAction(request: ActionRunRequest, compiled?: CompiledScript): Promise<{ output: unknown; logs: RunLog[] }> {
@@ -383,13 +409,16 @@ export function createRunner(options: RunnerOptions) {
       return tracer.startActiveSpan('action.run', { attributes }, async (span) => {
         const started = performance.now();
         let status = 'success';
+        let release: (() => void) | undefined;
         try {
+          release = await onDemand.acquire();
           return await runActionUntraced(request, compiled);
         } catch (error) {
           status = 'failed';
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
           throw error;
         } finally {
+          release?.();
           span.end();
           if (!compiled) {
             const labels = {
@@ -454,6 +483,8 @@ export function createRunner(options: RunnerOptions) {
       },
       host: bridge,
       onLog: log.onLog,
+      guards: LOG_GUARDS,
+      onLogsDropped: log.droppedInSandbox,
       ...(options.limits ? { limits: options.limits } : {}),
       signal,
     }).catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
 import { runnerErrors } from './errors.js';
+import { defaultGuardLimits, MAX_TIMER_MS, SANDBOX_GUARDS, type SandboxGuardLimits } from './sandbox-guards.js';
 import { SANDBOX_PRELUDE } from './sandbox-prelude.js';
 import { mapStack, withoutHostFrames } from './source-maps.js';
 
@@ -31,6 +32,10 @@ export interface SandboxRunOptions {
   signal?: AbortSignal;
   /** Largest single bridge call (JSON bytes), e.g. a huge batchSave. @default 32 MiB */
   maxPayloadBytes?: number;
+  /** Limits enforced inside the isolate before anything crosses to the host (sandbox-guards.ts). */
+  guards?: Partial<SandboxGuardLimits>;
+  /** Told how many log lines the isolate dropped over its line limit (never copied out). */
+  onLogsDropped?: (count: number) => void;
 }
 
 export interface SandboxResult {
@@ -87,18 +92,51 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
   const limits = { ...defaultLimits, ...options.limits };
   const started = performance.now();
   const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
-  let stopReason: 'timeout' | 'cpu' | 'cancelled' | null = null;
+  let stopReason: 'timeout' | 'cpu' | 'memory' | 'cancelled' | null = null;
   const stop = (reason: 'timeout' | 'cpu' | 'cancelled') => {
-    if (stopReason === null) stopReason = reason;
+    if (stopReason === null) stopReason = reason === 'cpu' && nearMemoryLimit() ? 'memory' : reason;
     if (!isolate.isDisposed) isolate.dispose();
   };
+  // A script filling its heap makes V8 collect over and over before it gives up; that can use
+  // the CPU budget first, but the run was stopped by its memory, and says so. The heap is sampled
+  // asynchronously with the CPU check: a synchronous query would wait on the main thread for the
+  // isolate to pause, which a busy script may not do for seconds. (Best effort: a busy isolate
+  // may not answer the sample either, and then the CPU limit is what is reported.)
+  let heapBytes = 0;
+  let heapQuery = false;
+  const sampleHeap = () => {
+    if (heapQuery || isolate.isDisposed) return;
+    heapQuery = true;
+    isolate.getHeapStatistics().then(
+      (heap) => {
+        heapBytes = heap.used_heap_size + heap.externally_allocated_size;
+        heapQuery = false;
+      },
+      () => {
+        heapQuery = false;
+      },
+    );
+  };
+  const nearMemoryLimit = () => heapBytes >= 0.8 * limits.memoryMb * 1048576;
   const onAbort = () => stop('cancelled');
   if (options.signal?.aborted) stop('cancelled');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const wallTimer = setTimeout(() => stop('timeout'), limits.wallMs);
   const cpuTimer = setInterval(() => {
     if (!isolate.isDisposed && Number(isolate.cpuTime) / 1e6 > limits.cpuMs) stop('cpu');
+    else sampleHeap();
   }, 50);
+  // The run's only host timer (sandbox-guards.ts keeps every script timer in the isolate): arming
+  // it again settles the previous one at once, so a timer flood never piles up host timers.
+  let hostTimer: NodeJS.Timeout | undefined;
+  let hostTimerDone: (() => void) | undefined;
+  const wake = () => {
+    clearTimeout(hostTimer);
+    const done = hostTimerDone;
+    hostTimerDone = undefined;
+    done?.();
+  };
+  let stats: ivm.Reference<() => string> | undefined;
   try {
     const context = await isolate.createContext();
     const jail = context.global;
@@ -127,6 +165,22 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
       '__hostLog',
       new ivm.Reference((level: string, message: string) => options.onLog?.(String(level), String(message))),
     );
+    await jail.set(
+      '__hostTimer',
+      new ivm.Reference(
+        (ms: number) =>
+          new Promise<void>((resolve) => {
+            wake();
+            hostTimerDone = resolve;
+            hostTimer = setTimeout(wake, Math.max(0, Math.min(Number(ms) || 0, MAX_TIMER_MS)));
+          }),
+      ),
+    );
+    stats = (await context.evalClosure(SANDBOX_GUARDS, [{ ...defaultGuardLimits, ...options.guards }], {
+      filename: 'weft-guards.js',
+      arguments: { copy: true },
+      result: { reference: true },
+    })) as ivm.Reference<() => string>;
     await context.eval(SANDBOX_PRELUDE, { filename: 'weft-prelude.js' });
     const run = (await jail.get('__weft_run', { reference: true })) as ivm.Reference<
       (kind: string, input?: string, env?: string) => Promise<string>
@@ -168,6 +222,8 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
         { name: options.name, message: error.message },
         { payload: error.payload ?? {}, stack },
       );
+    if (error.code === 'WEFT_RUNNER_WASM_DISABLED')
+      throw runnerErrors.create('WEFT_RUNNER_WASM_DISABLED', { name: options.name }, { stack });
     // Errors raised by Weft itself (validation, forbidden calls) keep their code.
     if (error.code?.startsWith('WEFT_')) {
       throw Object.assign(
@@ -185,12 +241,14 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
       { stack, ...(error.response ? { response: error.response } : {}) },
     );
   } catch (error) {
-    const reason = stopReason as 'timeout' | 'cpu' | 'cancelled' | null;
+    const reason = stopReason as 'timeout' | 'cpu' | 'memory' | 'cancelled' | null;
     if (reason === 'cancelled') throw runnerErrors.create('WEFT_RUNNER_CANCELLED', { name: options.name });
     if (reason === 'timeout')
       throw runnerErrors.create('WEFT_RUNNER_TIMEOUT', { name: options.name, limit: `${limits.wallMs} ms wall-clock` });
     if (reason === 'cpu')
       throw runnerErrors.create('WEFT_RUNNER_TIMEOUT', { name: options.name, limit: `${limits.cpuMs} ms CPU` });
+    if (reason === 'memory')
+      throw runnerErrors.create('WEFT_RUNNER_MEMORY_LIMIT', { name: options.name, limit: limits.memoryMb });
     const message = (error as Error).message ?? '';
     if (
       /memory limit|Array buffer allocation failed|disposed/i.test(message) &&
@@ -207,6 +265,18 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
   } finally {
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
+    wake();
+    if (stats && !isolate.isDisposed && options.onLogsDropped) {
+      // A timer callback may still keep the isolate busy after the run settled: never wait on it long.
+      const seen = await Promise.race([
+        stats
+          .apply(undefined, [], { result: { copy: true }, timeout: 100 })
+          .then((raw) => JSON.parse(String(raw)) as { logsDropped: number })
+          .catch(() => ({ logsDropped: 0 })),
+        new Promise<{ logsDropped: number }>((resolve) => setTimeout(() => resolve({ logsDropped: 0 }), 250)),
+      ]);
+      if (seen.logsDropped > 0) options.onLogsDropped(seen.logsDropped);
+    }
     options.signal?.removeEventListener('abort', onAbort);
     if (!isolate.isDisposed) isolate.dispose();
   }
