@@ -50,6 +50,8 @@ export interface RecordCipher {
   seal(json: string): string;
   /** Stored JSON text → the record's JSON text; plain (unsealed) payloads are returned as they are. */
   open(stored: string): string;
+  /** A sealed payload's JSON as UTF-8 bytes (the records API copies them into its response as is). */
+  openBytes(stored: string): Buffer;
   /** Content hash of canonical JSON text, keyed (SHA-256 over a secret prefix and the text). */
   hash(json: string): string;
 }
@@ -85,6 +87,28 @@ export function createRecordCipher(keys: RecordCipherKeys): RecordCipher {
   // The keyed content hash: SHA-256 over a secret prefix and the text, one native call per record
   // (an HMAC object per record costs twice as much). Only equality is ever compared.
   const hashPrefix = keys.hashKey.toString('base64');
+  function openBytes(stored: string): Buffer {
+    const id = stored.slice(1 + PREFIX.length, 1 + PREFIX.length + 8);
+    const key = byId.get(id);
+    if (!stored.startsWith(PREFIX, 1) || key === undefined)
+      throw recordsErrors.create('WEFT_RECORDS_ENCRYPTION_KEY', {
+        reason: `a record payload is sealed with key ${id}, which is not configured (WEFT_RECORDS_ENCRYPTION_KEY / _PREVIOUS_KEYS)`,
+      });
+    const ivEnd = HEAD_CHARS + IV_CHARS;
+    const tagEnd = ivEnd + TAG_CHARS;
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.slice(HEAD_CHARS, ivEnd), 'base64'));
+    decipher.setAuthTag(Buffer.from(stored.slice(ivEnd, tagEnd), 'base64'));
+    try {
+      const text = decipher.update(Buffer.from(stored.slice(tagEnd, -1), 'base64'));
+      decipher.final();
+      return text;
+    } catch {
+      throw recordsErrors.create('WEFT_RECORDS_ENCRYPTION_KEY', {
+        reason: `a record payload sealed with key ${id} fails authentication (tampered, or the key is wrong)`,
+      });
+    }
+  }
+
   return {
     keyId,
     seal(json) {
@@ -96,27 +120,9 @@ export function createRecordCipher(keys: RecordCipherKeys): RecordCipher {
       return `${head}${iv.toString('base64')}${cipher.getAuthTag().toString('base64')}${body.toString('base64')}"`;
     },
     open(stored) {
-      if (stored.charCodeAt(0) !== 0x22) return stored;
-      const id = stored.slice(1 + PREFIX.length, 1 + PREFIX.length + 8);
-      const key = byId.get(id);
-      if (!stored.startsWith(PREFIX, 1) || key === undefined)
-        throw recordsErrors.create('WEFT_RECORDS_ENCRYPTION_KEY', {
-          reason: `a record payload is sealed with key ${id}, which is not configured (WEFT_RECORDS_ENCRYPTION_KEY / _PREVIOUS_KEYS)`,
-        });
-      const ivEnd = HEAD_CHARS + IV_CHARS;
-      const tagEnd = ivEnd + TAG_CHARS;
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.slice(HEAD_CHARS, ivEnd), 'base64'));
-      decipher.setAuthTag(Buffer.from(stored.slice(ivEnd, tagEnd), 'base64'));
-      try {
-        const text = decipher.update(Buffer.from(stored.slice(tagEnd, -1), 'base64'));
-        decipher.final();
-        return text.toString('utf8');
-      } catch {
-        throw recordsErrors.create('WEFT_RECORDS_ENCRYPTION_KEY', {
-          reason: `a record payload sealed with key ${id} fails authentication (tampered, or the key is wrong)`,
-        });
-      }
+      return stored.charCodeAt(0) !== 0x22 ? stored : openBytes(stored).toString('utf8');
     },
+    openBytes,
     hash(json) {
       return oneShotHash('sha256', hashPrefix + json, 'base64');
     },
@@ -129,9 +135,18 @@ export function createRecordCipher(keys: RecordCipherKeys): RecordCipher {
  */
 export function openPayload(stored: string, cipher: RecordCipher | undefined): string {
   if (stored.charCodeAt(0) !== 0x22) return stored;
+  return requireCipher(cipher).open(stored);
+}
+
+/** Like {@link openPayload} for a payload known to be sealed, as UTF-8 bytes. */
+export function openPayloadBytes(stored: string, cipher: RecordCipher | undefined): Buffer {
+  return requireCipher(cipher).openBytes(stored);
+}
+
+function requireCipher(cipher: RecordCipher | undefined): RecordCipher {
   if (cipher === undefined)
     throw recordsErrors.create('WEFT_RECORDS_ENCRYPTION_KEY', {
       reason: 'record payloads are encrypted but this process has no records key (set WEFT_RECORDS_ENCRYPTION=on)',
     });
-  return cipher.open(stored);
+  return cipher;
 }
