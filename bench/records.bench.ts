@@ -5,7 +5,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createSecretBox } from '@weft/core';
 import { ensureEnvironment, type Pool } from '@weft/db';
-import { createRecordStore, type RecordScope, registerModels } from '@weft/records';
+import {
+  createRecordCipher,
+  createRecordStore,
+  deriveRecordsKey,
+  type RecordScope,
+  registerModels,
+} from '@weft/records';
 import { from as copyFrom } from 'pg-copy-streams';
 import { request } from 'undici';
 import { z } from 'zod';
@@ -113,6 +119,23 @@ export default defineBench({
       await db.pool.query(RAW_TABLE);
       const store = createRecordStore({ pool: db.pool });
       const scope: RecordScope = { environmentId: environment.id, connectionId, model: 'File' };
+      // WEFT_RECORDS_ENCRYPTION=on: the same records sealed, on a connection of their own.
+      const masterKey = randomBytes(32);
+      const cipher = createRecordCipher({
+        current: deriveRecordsKey(masterKey, 'records-encryption'),
+        hashKey: deriveRecordsKey(masterKey, 'records-hash'),
+      });
+      const sealedStore = createRecordStore({ pool: db.pool, cipher });
+      const { rows: sealedConn } = await db.pool.query<{ id: number }>(
+        `INSERT INTO connections (environment_id, integration_id, connection_id, provider_config_key)
+         VALUES ($1, $2, 'sealed', 'drive') RETURNING id`,
+        [environment.id, integrationId],
+      );
+      const sealedScope: RecordScope = {
+        environmentId: environment.id,
+        connectionId: sealedConn[0]?.id ?? 0,
+        model: 'File',
+      };
 
       const v1 = makeRecords(0);
       const v2 = makeRecords(1, 10); // every 10th record changes
@@ -154,6 +177,24 @@ export default defineBench({
         ours.fresh.push(await timed(saveAll(v1, 'reject')));
         await saveAll(v2, 'reject')();
       }
+      // Encryption cost, same run: fresh validated upserts, plain and sealed, alternating.
+      const saveSealed = (records: FileRecord[]) => async () => {
+        for (let start = 0; start < records.length; start += CHUNK) {
+          await sealedStore.batchSave(sealedScope, records.slice(start, start + CHUNK), {
+            jsonSchema,
+            validation: 'reject',
+          });
+        }
+      };
+      const encryption = { plain: [] as number[], sealed: [] as number[] };
+      for (let round = 0; round < ROUNDS; round++) {
+        await db.pool.query('DELETE FROM records');
+        await db.pool.query('VACUUM ANALYZE records');
+        await db.pool.query('CHECKPOINT');
+        encryption.plain.push(await timed(saveAll(v1, 'reject')));
+        await db.pool.query('CHECKPOINT');
+        encryption.sealed.push(await timed(saveSealed(v1)));
+      }
       const rate = (seconds: number[]) => COUNT / median(seconds);
       report({
         metric: 'upsert_new',
@@ -172,6 +213,15 @@ export default defineBench({
         higherIsBetter: true,
         target: 0.85,
         baselineLabel: 'raw COPY+merge',
+      });
+      report({
+        metric: 'upsert_new_encrypted',
+        value: rate(encryption.sealed),
+        baseline: rate(encryption.plain),
+        unit: 'rows/s',
+        higherIsBetter: true,
+        target: 0.75,
+        baselineLabel: 'same store, encryption off',
       });
       report({
         metric: 'validation_cost',
@@ -193,6 +243,7 @@ export default defineBench({
           'tsx',
           fileURLToPath(new URL('./api-server-process.ts', import.meta.url)),
           db.url,
+          masterKey.toString('hex'),
         ],
         { stdio: ['pipe', 'pipe', 'inherit'] },
       );
@@ -210,12 +261,14 @@ export default defineBench({
         'connection-id': 'bench',
         'provider-config-key': 'drive',
       };
-      const readApi = async () => {
+      const readApi = async (connection = 'bench') => {
         let cursor: string | null = null;
         let n = 0;
         do {
           const qs: string = `model=File&limit=1000${cursor ? `&cursor=${cursor}` : ''}`;
-          const response = await request(`${url}/records?${qs}`, { headers });
+          const response = await request(`${url}/records?${qs}`, {
+            headers: { ...headers, 'connection-id': connection },
+          });
           const body = (await response.body.json()) as { records: unknown[]; next_cursor: string | null };
           n += body.records.length;
           cursor = body.next_cursor;
@@ -240,11 +293,14 @@ export default defineBench({
       };
       await readApi();
       await readSql();
+      await readApi('sealed');
       const api: number[] = [];
       const sqlRead: number[] = [];
+      const sealedApi: number[] = [];
       for (let round = 0; round < 5; round++) {
         sqlRead.push(await timed(readSql));
-        api.push(await timed(readApi));
+        api.push(await timed(() => readApi()));
+        sealedApi.push(await timed(() => readApi('sealed')));
       }
       server.stdin.end();
       await once(server, 'exit');
@@ -256,6 +312,15 @@ export default defineBench({
         higherIsBetter: true,
         target: 0.7,
         baselineLabel: 'SQL keyset, pg parsing jsonb',
+      });
+      report({
+        metric: 'read_api_encrypted',
+        value: rate(sealedApi),
+        baseline: rate(api),
+        unit: 'rows/s',
+        higherIsBetter: true,
+        target: 0.75,
+        baselineLabel: 'same API, payloads not encrypted',
       });
     } finally {
       await db.stop();

@@ -5,6 +5,7 @@ import { envCommand } from './env-command.js';
 import { registerGenerateCommand } from './generate-client.js';
 import { registerIntegrationCommands } from './integration-command.js';
 import { registerLogsCommand } from './logs-command.js';
+import { resealCommand } from './records-command.js';
 import { registerScriptCommands } from './script-commands.js';
 import { startWeft } from './start.js';
 import { registerSyncCommands } from './sync-commands.js';
@@ -110,6 +111,21 @@ env
   .action(async () => {
     try {
       await envCommand(resolveConfig(process.env), 'rotate-key', (line) => process.stdout.write(`${line}\n`));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('records')
+  .description('Record store maintenance')
+  .command('reseal')
+  .description(
+    'Seal every stored record payload with the current records key (after WEFT_RECORDS_ENCRYPTION=on or a key rotation)',
+  )
+  .action(async () => {
+    try {
+      await resealCommand(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
     } catch (error) {
       fail(error);
     }

@@ -12,7 +12,11 @@ export function recordCipherFor(config: WeftConfig, masterKey: Buffer): RecordCi
   const current = explicit ?? deriveRecordsKey(masterKey, 'records-encryption');
   return createRecordCipher({
     current,
-    previous: config.WEFT_RECORDS_ENCRYPTION_PREVIOUS_KEYS.flatMap((k) => parseEncryptionKey(k) ?? []),
+    // With an explicit key, the derived one stays readable: moving off it needs no extra setting.
+    previous: [
+      ...config.WEFT_RECORDS_ENCRYPTION_PREVIOUS_KEYS.flatMap((k) => parseEncryptionKey(k) ?? []),
+      ...(explicit ? [deriveRecordsKey(masterKey, 'records-encryption')] : []),
+    ],
     hashKey: deriveRecordsKey(masterKey, 'records-hash'),
   });
 }

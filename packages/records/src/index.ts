@@ -36,6 +36,7 @@ export {
   type RecordsReaderOptions,
 } from './records-reader.js';
 export { type RecordsTarget, resolveRecordsTarget } from './records-target.js';
+export { resealRecords } from './reseal-records.js';
 export { type RunChangeCounts, takeRunChanges } from './run-changes.js';
 export {
   compileModelSchema,

@@ -1,6 +1,6 @@
 import type { Pool } from '@weft/db';
 import { pgTimestampToIso } from './pg-timestamp.js';
-import { openPayload, type RecordCipher } from './record-cipher.js';
+import { openPayload, openPayloadBytes, type RecordCipher } from './record-cipher.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
 import * as sql from './sql.js';
 
@@ -35,6 +35,8 @@ export interface RecordsBody {
 
 interface Row {
   payload: string;
+  /** A sealed payload, opened: its JSON as UTF-8 (readRecordsBody copies it without decoding). */
+  bytes?: Buffer;
   seq: number;
   /** first_seen_at|updated_at|last_action|deleted_at|pruned_at (empty when null) */
   meta: string;
@@ -44,6 +46,7 @@ async function queryPage(
   pool: Pool,
   query: ReadRecordsQuery,
   cipher: RecordCipher | undefined,
+  asBytes = false,
 ): Promise<{ rows: Row[]; nextCursor: string | null }> {
   const limit = query.limit ?? 100;
   const after = query.cursor === undefined ? 0 : decodeCursor(query.cursor);
@@ -57,7 +60,11 @@ async function queryPage(
     limit + 1,
   ]);
   // Sealed payloads (a JSON string, not an object) are opened here; plain ones cost one char test.
-  for (const row of rows) if (row.payload.charCodeAt(0) === 0x22) row.payload = openPayload(row.payload, cipher);
+  for (const row of rows) {
+    if (row.payload.charCodeAt(0) !== 0x22) continue;
+    if (asBytes) row.bytes = openPayloadBytes(row.payload, cipher);
+    else row.payload = openPayload(row.payload, cipher);
+  }
   if (rows.length <= limit) return { rows, nextCursor: null };
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: encodeCursor((page[page.length - 1] as Row).seq) };
@@ -119,17 +126,35 @@ export async function readRecordsBody(
   query: ReadRecordsQuery,
   options: { cipher?: RecordCipher } = {},
 ): Promise<RecordsBody> {
-  const { rows, nextCursor } = await queryPage(pool, query, options.cipher);
+  const { rows, nextCursor } = await queryPage(pool, query, options.cipher, true);
   const metadata = metadataRenderer();
   const tail = `],"next_cursor":${nextCursor === null ? 'null' : `"${nextCursor}"`}}`;
   // Sized for ASCII payloads (the common case); grown when a row might not fit, since UTF-8
   // needs up to 3 bytes per UTF-16 unit.
   let size = HEAD.length + tail.length;
-  for (const row of rows) size += row.payload.length + METADATA_BYTES;
+  for (const row of rows) size += (row.bytes ?? row.payload).length + METADATA_BYTES;
   let out = Buffer.allocUnsafe(size);
   let at = out.write(HEAD, 0, 'latin1');
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as Row;
+    const bytes = row.bytes;
+    if (bytes !== undefined) {
+      // A sealed payload, already UTF-8: copied in, never decoded to a string and encoded again.
+      if (out.length - at < bytes.length + METADATA_BYTES + tail.length) {
+        const grown = Buffer.allocUnsafe(Math.max(out.length * 2, at + bytes.length + METADATA_BYTES + tail.length));
+        out.copy(grown, 0, 0, at);
+        out = grown;
+      }
+      if (i > 0) at = out.writeUInt8(0x2c, at); // ,
+      if (bytes.length > 2) {
+        at += bytes.copy(out, at, 0, bytes.length - 1); // drop the closing brace
+        at += out.write(', ', at, 'latin1');
+      } else {
+        at = out.writeUInt8(0x7b, at); // {
+      }
+      at += out.write(metadata(row), at, 'latin1');
+      continue;
+    }
     // Exact bytes are only counted when the room left might not hold the worst case.
     if (out.length - at < row.payload.length * 3 + METADATA_BYTES + tail.length) {
       const needed = Buffer.byteLength(row.payload) + METADATA_BYTES + tail.length;

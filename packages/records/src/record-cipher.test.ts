@@ -5,6 +5,7 @@ import { type SeededConnection, seedConnection } from '../../../test/helpers/fix
 import { readRecords, readRecordsBody } from './read-records.js';
 import { createRecordCipher, deriveRecordsKey } from './record-cipher.js';
 import { createRecordStore, type RecordScope } from './record-store.js';
+import { resealRecords } from './reseal-records.js';
 
 const master = randomBytes(32);
 const hashKey = deriveRecordsKey(master, 'records-hash');
@@ -103,5 +104,36 @@ describe('record payloads encrypted at rest', () => {
     ).rejects.toMatchObject({
       code: 'WEFT_RECORDS_ENCRYPTION_KEY',
     });
+  });
+
+  it('reseal: plain payloads (encryption just turned on) and old-key ones become sealed with the current key, invisibly to consumers', async () => {
+    const s = scope();
+    const records = Array.from({ length: 30 }, (_, i) => ({ id: `p${i}`, secret: `plain-${i}` }));
+    await createRecordStore({ pool: db.pool }).batchSave(s, records);
+    const seqBefore = await db.pool.query<{ seq: string }>(
+      'SELECT seq FROM records WHERE connection_id = $1 AND model = $2 ORDER BY external_id',
+      [s.connectionId, s.model],
+    );
+    // (Other tests of this file left payloads sealed with key B in the table: A's cipher must read them.)
+    await resealRecords(db.pool, createRecordCipher({ current: keyA, previous: [keyB], hashKey }), { batchSize: 7 });
+    for (const row of await stored(s)) expect(row.payload.startsWith(`"weft:r1:${cipherA.keyId}:`)).toBe(true);
+    const seqAfter = await db.pool.query<{ seq: string }>(
+      'SELECT seq FROM records WHERE connection_id = $1 AND model = $2 ORDER BY external_id',
+      [s.connectionId, s.model],
+    );
+    expect(seqAfter.rows).toEqual(seqBefore.rows);
+    // The keyed hash was written too: saving the same records again changes nothing.
+    expect(await createRecordStore({ pool: db.pool, cipher: cipherA }).batchSave(s, records)).toMatchObject({
+      added: 0,
+      updated: 0,
+      unchanged: 30,
+    });
+    const rotated = createRecordCipher({ current: keyB, previous: [keyA], hashKey });
+    const result = await resealRecords(db.pool, rotated);
+    expect(result.resealed).toBeGreaterThanOrEqual(30);
+    const onlyB = createRecordCipher({ current: keyB, hashKey });
+    const page = await readRecords(db.pool, { connectionId: conn.id, model: s.model, limit: 100 }, { cipher: onlyB });
+    expect(page.records).toHaveLength(30);
+    expect(page.records.join()).toContain('plain-29');
   });
 });

@@ -157,3 +157,20 @@ SELECT model, count(*) FILTER (WHERE deleted_at IS NULL)::bigint AS live,
        count(*) FILTER (WHERE deleted_at IS NOT NULL)::bigint AS deleted,
        max(updated_at) AS last_modified_at
 FROM records WHERE connection_id = $1 GROUP BY model ORDER BY model`;
+
+/** Reseal: the next slice of records in key order after ($1, $2, $3), $4 rows. */
+export const RESEAL_SLICE = `
+SELECT connection_id, model, external_id, payload::text AS payload, data_hash FROM records
+WHERE (connection_id, model, external_id) > ($1::bigint, $2::text, $3::text)
+ORDER BY connection_id, model, external_id LIMIT $4`;
+
+/**
+ * Reseal: new payload and hash, only where the hash is still the one read (a save in between
+ * already wrote a sealed payload). seq and updated_at stay: consumers see no change.
+ */
+export const RESEAL_UPDATE = `
+UPDATE records r SET payload = v.payload::json, data_hash = v.new_hash
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+  AS v (connection_id, model, external_id, old_hash, payload, new_hash)
+WHERE r.connection_id = v.connection_id AND r.model = v.model AND r.external_id = v.external_id
+  AND r.data_hash = v.old_hash`;
