@@ -1,4 +1,5 @@
 import type { Pool } from '@weft/db';
+import { HOUR_MS, rawRanges, rolledUpHours } from './run-rollups.js';
 import { RECORD_CHANGE_STATS, RUN_STATS } from './sql.js';
 
 /** A dashboard time window: `buckets` consecutive buckets of `bucketSeconds` starting at `since`. */
@@ -86,18 +87,33 @@ const toBucket = (t: Tally): RunBucket => ({
   p95Ms: percentile(t.durations, 0.95),
 });
 
+export interface RunStatsOptions {
+  /** Read closed hours from the hourly rollups (default); false = every run raw (tests compare). */
+  rollups?: boolean;
+}
+
 /**
  * Sync runs of a window for the dashboard overview, aggregated in Postgres (index-only range
- * scans and hash aggregates, so the cost follows the window's runs, not the table's).
+ * scans and hash aggregates, so the cost follows the window's runs, not the table's). With
+ * whole-hour buckets (24 h, 7 d) the closed hours come from hourly rollups, filled here on first
+ * use (run-rollups.ts), and only the rest (the open hours) from the runs themselves; the counts
+ * merge exactly (outcomes and duration classes add up), so the answer is the raw one.
  */
-export async function runStats(pool: Pool, window: StatsWindow): Promise<RunStats> {
-  const params = [window.environmentId, window.integration, window.since.toISOString(), window.bucketSeconds];
+export async function runStats(pool: Pool, window: StatsWindow, options: RunStatsOptions = {}): Promise<RunStats> {
+  const hourly = window.bucketSeconds % 3600 === 0 && window.since.getTime() % HOUR_MS === 0;
+  const hours =
+    (options.rollups ?? true) && hourly ? await rolledUpHours(pool, window.environmentId, window.since) : [];
+  const ranges = rawRanges(window.since, hours);
+  const hourList = hours.map((ms) => new Date(ms).toISOString());
+  const params = [window.environmentId, window.integration, window.since.toISOString()];
   const [runs, records] = await Promise.all([
-    pool.query<Row>(RUN_STATS, params),
-    pool.query<{ model: string; added: string; updated: string; deleted: string }>(
-      RECORD_CHANGE_STATS,
-      params.slice(0, 3),
-    ),
+    pool.query<Row>(RUN_STATS, [...params, window.bucketSeconds, ranges.from, ranges.to, hourList]),
+    pool.query<{ model: string; added: string; updated: string; deleted: string }>(RECORD_CHANGE_STATS, [
+      ...params,
+      ranges.from,
+      ranges.to,
+      hourList,
+    ]),
   ]);
   const tallies = Array.from({ length: window.buckets }, tally);
   const total = tally();

@@ -150,37 +150,112 @@ WHERE r.environment_id = $1 AND c.provider_config_key = $2
   AND ($3::text IS NULL OR r.sync_name = $3) AND ($4::text IS NULL OR c.connection_id = $4)
 ORDER BY r.created_at DESC LIMIT $5`;
 
-// Dashboard overview: runs of the window counted by time bucket, status and duration class (a
-// 10 % wide logarithmic class: floor(ln(ms) / ln(1.1))), from the covering sync_runs_overview_idx.
+// A run's 10 % wide logarithmic duration class: floor(ln(ms) / ln(1.1)); null until it has ended.
+// One expression for the raw query and the hourly rollups, so both classify a run alike.
+const DURATION_CLASS = `floor(ln(greatest(date_part('epoch', r.ended_at - r.started_at) * 1000, 1)) / ln(1.1))::int`;
+
+// Runs of an integration ($2, NULL = all): the schedule carries the integration's key.
+const OF_INTEGRATION = `($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))`;
+
+// Dashboard overview: runs of the window counted by time bucket, status and duration class, from
+// the covering sync_runs_overview_idx for the parts of the window not rolled up (the ranges
+// [$5[i], $6[i]), usually just the open hours) plus the hourly rollups of the hours $7.
 // Percentiles come from these counts (run-stats.ts): a hash aggregate over few groups instead of
 // sorting every duration. Arithmetic is float8 (date_part), not numeric (extract), which costs
 // ~20× more per row. `bucket` is the bucket's index from the window start. $1 environment,
-// $2 integration key or NULL, $3 window start (bucket-aligned), $4 bucket seconds.
+// $2 integration key or NULL, $3 window start (bucket-aligned), $4 bucket seconds (a rollup hour
+// lies in one bucket: run-stats.ts uses rollups only for whole-hour buckets).
 export const RUN_STATS = `
 SELECT floor(date_part('epoch', r.created_at - $3::timestamptz) / $4::int)::int AS bucket,
-       r.status,
-       floor(ln(greatest(date_part('epoch', r.ended_at - r.started_at) * 1000, 1)) / ln(1.1))::int AS class,
-       count(*)::int AS runs
-FROM sync_runs r
-WHERE r.environment_id = $1 AND r.created_at >= $3::timestamptz
-  AND ($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))
+       r.status, ${DURATION_CLASS} AS class, count(*)::int AS runs
+FROM unnest($5::timestamptz[], $6::timestamptz[]) g(lo, hi)
+JOIN sync_runs r ON r.environment_id = $1 AND r.created_at >= g.lo AND r.created_at < g.hi
+WHERE r.created_at >= $3::timestamptz AND ${OF_INTEGRATION}
+GROUP BY 1, 2, 3
+UNION ALL
+SELECT floor(date_part('epoch', h.hour - $3::timestamptz) / $4::int)::int, h.status, h.class, sum(h.runs)::int
+FROM sync_run_hourly h
+WHERE h.environment_id = $1 AND h.hour = ANY($7::timestamptz[]) AND ($2::text IS NULL OR h.provider_config_key = $2)
 GROUP BY 1, 2, 3`;
 
-// Records added/updated/deleted per model by the runs of the window (each run's counts). Runs are
-// grouped by their counts first (a hash on the jsonb, from the covering index): far fewer distinct
-// counts than runs, so the per-model JSON is unpacked once per distinct value, not per run. Same
-// parameters as RUN_STATS minus the bucket size.
+// Records added/updated/deleted per model by the runs of the window (each run's counts). Raw runs
+// are grouped by their counts first (a hash on the jsonb, from the covering index): far fewer
+// distinct counts than runs, so the per-model JSON is unpacked once per distinct value, not per
+// run. $1 environment, $2 integration or NULL, $3 window start, [$4[i], $5[i]) the raw ranges,
+// $6 the rolled-up hours.
 export const RECORD_CHANGE_STATS = `
 WITH distinct_counts AS (
   SELECT r.counts, count(*) AS runs
-  FROM sync_runs r
-  WHERE r.environment_id = $1 AND r.created_at >= $3::timestamptz AND r.counts <> '{}'::jsonb
-    AND ($2::text IS NULL OR r.schedule_id IN (SELECT s.id FROM schedules s WHERE s.environment_id = $1 AND s.provider_config_key = $2))
+  FROM unnest($4::timestamptz[], $5::timestamptz[]) g(lo, hi)
+  JOIN sync_runs r ON r.environment_id = $1 AND r.created_at >= g.lo AND r.created_at < g.hi
+  WHERE r.created_at >= $3::timestamptz AND r.counts <> '{}'::jsonb AND ${OF_INTEGRATION}
   GROUP BY r.counts
+), changes AS (
+  SELECT m.key AS model, d.runs * (m.value->>'added')::bigint AS added,
+         d.runs * (m.value->>'updated')::bigint AS updated, d.runs * (m.value->>'deleted')::bigint AS deleted
+  FROM distinct_counts d CROSS JOIN LATERAL jsonb_each(d.counts) m
+  UNION ALL
+  SELECT h.model, h.added, h.updated, h.deleted FROM sync_run_hourly_records h
+  WHERE h.environment_id = $1 AND h.hour = ANY($6::timestamptz[]) AND ($2::text IS NULL OR h.provider_config_key = $2)
 )
-SELECT m.key AS model,
-       sum(d.runs * (m.value->>'added')::bigint)::bigint AS added,
-       sum(d.runs * (m.value->>'updated')::bigint)::bigint AS updated,
-       sum(d.runs * (m.value->>'deleted')::bigint)::bigint AS deleted
-FROM distinct_counts d CROSS JOIN LATERAL jsonb_each(d.counts) m
-GROUP BY m.key ORDER BY m.key`;
+SELECT model, coalesce(sum(added), 0)::bigint AS added, coalesce(sum(updated), 0)::bigint AS updated,
+       coalesce(sum(deleted), 0)::bigint AS deleted
+FROM changes GROUP BY model ORDER BY model`;
+
+// Rolls up the environment's ($1) closed hours from $2 (hour-aligned) that are not rolled up yet,
+// in one statement (one snapshot): an hour qualifies once it ended more than $3 seconds ago by the
+// database's clock and none of its runs is still queued or running (see run-rollups.ts for why
+// that is exact). The markers are claimed with ON CONFLICT DO NOTHING, so a concurrent filler
+// never writes an hour's counts twice. Returns the hours rolled up.
+export const ROLLUP_RUN_HOURS = `
+WITH candidate AS (
+  SELECT h.hour FROM generate_series($2::timestamptz, now() - make_interval(secs => $3::float8) - interval '1 hour', interval '1 hour') h(hour)
+  WHERE NOT EXISTS (SELECT 1 FROM sync_run_rollup_hours m WHERE m.environment_id = $1 AND m.hour = h.hour)
+    AND NOT EXISTS (
+      SELECT 1 FROM sync_runs r
+      WHERE r.environment_id = $1 AND r.created_at >= h.hour AND r.created_at < h.hour + interval '1 hour'
+        AND r.status IN ('queued', 'running'))
+), claimed AS (
+  INSERT INTO sync_run_rollup_hours (environment_id, hour) SELECT $1, hour FROM candidate
+  ON CONFLICT DO NOTHING RETURNING hour
+), hour_runs AS (
+  SELECT c.hour, s.provider_config_key, r.status, r.started_at, r.ended_at, r.counts
+  FROM claimed c
+  JOIN sync_runs r ON r.environment_id = $1 AND r.created_at >= c.hour AND r.created_at < c.hour + interval '1 hour'
+  JOIN schedules s ON s.id = r.schedule_id
+), run_counts AS (
+  INSERT INTO sync_run_hourly (environment_id, hour, provider_config_key, status, class, runs)
+  SELECT $1, r.hour, r.provider_config_key, r.status, ${DURATION_CLASS}, count(*)::int
+  FROM hour_runs r GROUP BY 2, 3, 4, 5
+), distinct_counts AS (
+  SELECT hour, provider_config_key, counts, count(*) AS runs FROM hour_runs
+  WHERE counts <> '{}'::jsonb GROUP BY 1, 2, 3
+), record_counts AS (
+  INSERT INTO sync_run_hourly_records (environment_id, hour, provider_config_key, model, added, updated, deleted)
+  SELECT $1, d.hour, d.provider_config_key, m.key, coalesce(sum(d.runs * (m.value->>'added')::bigint), 0),
+         coalesce(sum(d.runs * (m.value->>'updated')::bigint), 0), coalesce(sum(d.runs * (m.value->>'deleted')::bigint), 0)
+  FROM distinct_counts d CROSS JOIN LATERAL jsonb_each(d.counts) m GROUP BY 2, 3, 4
+)
+SELECT hour FROM claimed`;
+
+// The rolled-up hours of a window whose counts are kept ($1 environment, $2 window start), as
+// epoch milliseconds (the pool keeps timestamps as text).
+export const ROLLED_UP_HOURS = `
+SELECT (date_part('epoch', hour) * 1000)::float8 AS ms FROM sync_run_rollup_hours WHERE environment_id = $1 AND hour >= $2::timestamptz AND NOT pruned ORDER BY hour`;
+
+// Log retention: hours that began before the cutoff ($1) may have lost runs; their counts go and
+// they are read from the surviving rows from now on (the marker stays, so they are never rolled
+// up again from a partly pruned hour).
+export const PRUNE_RUN_ROLLUPS = `
+WITH gone AS (
+  UPDATE sync_run_rollup_hours SET pruned = true WHERE hour < $1::timestamptz AND NOT pruned
+  RETURNING environment_id, hour
+), runs AS (
+  DELETE FROM sync_run_hourly h USING gone WHERE h.environment_id = gone.environment_id AND h.hour = gone.hour
+), records AS (
+  DELETE FROM sync_run_hourly_records h USING gone WHERE h.environment_id = gone.environment_id AND h.hour = gone.hour
+)
+SELECT count(*)::int AS hours FROM gone`;
+
+// One rollup filler per environment at a time; others go on without waiting (run-rollups.ts).
+export const TRY_ROLLUP_LOCK = `SELECT pg_try_advisory_xact_lock(hashtext('weft:sync-run-rollups'), $1) AS locked`;

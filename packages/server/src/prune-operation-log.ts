@@ -1,4 +1,5 @@
 import type { Pool } from '@weft/db';
+import { pruneRunRollups } from '@weft/scheduler';
 import * as sql from './sql.js';
 
 const SLICE = 5_000;
@@ -28,6 +29,8 @@ export async function pruneOperationLog(pool: Pool, days: number, now = new Date
     }
   };
   pruned.syncRuns = await drain(sql.PRUNE_SYNC_RUNS);
+  // The dashboard's hourly rollups go with the runs they counted (read from what is left instead).
+  await pruneRunRollups(pool, new Date(cutoff));
   // Event-script runs are counted with the action runs they resemble.
   pruned.actionRuns = (await drain(sql.PRUNE_ACTION_RUNS)) + (await drain(sql.PRUNE_ON_EVENT_RUNS));
   pruned.proxyRequests = await drain(sql.PRUNE_PROXY_REQUESTS);
