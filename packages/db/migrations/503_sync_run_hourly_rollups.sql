@@ -3,6 +3,9 @@
 -- why that is exact). An hour is keyed by the runs' created_at (the overview's bucketing column,
 -- set once at insert). One marker row per rolled-up hour; its counts are written in the same
 -- transaction, so a reader that sees the marker sees all of them.
+-- Runs of a connection deleted later (its schedules and runs cascade away) stay counted in the
+-- hours already rolled up: the overview keeps showing what ran; only a deleted environment takes
+-- its rollups along.
 CREATE TABLE sync_run_rollup_hours (
   environment_id integer NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
   hour timestamptz NOT NULL,

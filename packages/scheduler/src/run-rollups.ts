@@ -1,5 +1,5 @@
 import { type Pool, withTransaction } from '@weft/db';
-import { PRUNE_RUN_ROLLUPS, ROLLED_UP_HOURS, ROLLUP_RUN_HOURS, TRY_ROLLUP_LOCK } from './sql.js';
+import { PRUNE_RUN_ROLLUPS, ROLLABLE_HOURS, ROLLED_UP_HOURS, ROLLUP_RUN_HOURS, TRY_ROLLUP_LOCK } from './sql.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -28,11 +28,24 @@ export const ROLLUP_SAFETY_MARGIN_SECONDS = 600;
  * its counts; an hour rolled up by someone else after this read is simply read raw this time.
  */
 export async function rolledUpHours(pool: Pool, environmentId: number, since: Date): Promise<number[]> {
-  await withTransaction(pool, async (client) => {
-    const lock = await client.query<{ locked: boolean }>(TRY_ROLLUP_LOCK, [environmentId]);
-    if (lock.rows[0]?.locked !== true) return;
-    await client.query(ROLLUP_RUN_HOURS, [environmentId, since.toISOString(), ROLLUP_SAFETY_MARGIN_SECONDS]);
-  });
+  const rollable = await pool.query<{ ms: number }>(ROLLABLE_HOURS, [
+    environmentId,
+    since.toISOString(),
+    ROLLUP_SAFETY_MARGIN_SECONDS,
+  ]);
+  const todo = rollable.rows.map((r) => r.ms);
+  if (todo.length > 0) {
+    await withTransaction(pool, async (client) => {
+      const lock = await client.query<{ locked: boolean }>(TRY_ROLLUP_LOCK, [environmentId]);
+      if (lock.rows[0]?.locked !== true) return;
+      await client.query(ROLLUP_RUN_HOURS, [
+        environmentId,
+        todo.map((ms) => new Date(ms).toISOString()),
+        new Date(Math.min(...todo)).toISOString(),
+        new Date(Math.max(...todo) + HOUR_MS).toISOString(),
+      ]);
+    });
+  }
   const { rows } = await pool.query<{ ms: number }>(ROLLED_UP_HOURS, [environmentId, since.toISOString()]);
   return rows.map((r) => r.ms);
 }
