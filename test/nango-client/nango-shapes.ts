@@ -173,6 +173,9 @@ export const OpenAIFunction = z.object({
   }),
 });
 
+/** `GetPublicEnvironmentVariables['Success']` (getEnvironmentVariables) */
+export const EnvironmentVariables = z.array(z.object({ name: z.string(), value: z.string() }).strict());
+
 /** Parse and return, so a failing field shows its path in the test output. */
 export function shape<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);

@@ -13,6 +13,7 @@ import {
   ApiPublicConnectionFull,
   ApiPublicIntegration,
   ConnectSession,
+  EnvironmentVariables,
   ListRecords,
   MetadataChangeResponse,
   OAuth2Credentials,
@@ -597,6 +598,28 @@ describe('deleteConnection', () => {
   });
 });
 
+describe('getEnvironmentVariables', () => {
+  it('returns the variables set with PUT /environment-variables as { name, value }[]', async () => {
+    expect(shape(EnvironmentVariables, await nango.getEnvironmentVariables())).toEqual([]);
+    const variables = [
+      { name: 'API_REGION', value: 'eu' },
+      { name: 'FEATURE_FLAGS', value: 'a,b' },
+    ];
+    const put = await h.api('/environment-variables', { method: 'PUT', json: variables });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual(variables);
+    expect(shape(EnvironmentVariables, await nango.getEnvironmentVariables())).toEqual(variables);
+    // A bad list is refused whole: the stored variables stay as they were.
+    const bad = await h.api('/environment-variables', {
+      method: 'PUT',
+      json: [...variables, { name: 'API_REGION', value: 'us' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('WEFT_API_INVALID_REQUEST');
+    expect(await nango.getEnvironmentVariables()).toEqual(variables);
+  });
+});
+
 describe('methods whose feature Weft does not have', () => {
   it('answer 501 WEFT_NOT_SUPPORTED naming the feature', async () => {
     const calls: Array<[string, () => Promise<unknown>, string]> = [
@@ -631,7 +654,6 @@ describe('methods whose feature Weft does not have', () => {
           nango.deleteSyncVariant({ provider_config_key: 'demo', connection_id: 'c1', name: 'items', variant: 'eu' }),
         'variants',
       ],
-      ['getEnvironmentVariables', () => nango.getEnvironmentVariables(), 'Environment variables'],
     ];
     for (const [method, call, feature] of calls) {
       const result = await failure(call());

@@ -1,3 +1,4 @@
+import type { ContractViolation } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 
@@ -7,13 +8,15 @@ import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 let h: ApiHarness;
 let c1: number;
 let c2: number;
+/** Answers their route contract (GET /openapi.json) does not describe (checked last). */
+const violations: ContractViolation[] = [];
 
 async function seed(sql: string, values: unknown[] = []) {
   await h.db.pool.query(sql, values);
 }
 
 beforeAll(async () => {
-  h = await startApi();
+  h = await startApi({ onContractViolation: (violation) => violations.push(violation) });
   for (const key of ['alpha', 'beta']) {
     await h.api('/integrations', { method: 'POST', json: { unique_key: key, provider: 'github-pat' } });
   }
@@ -179,5 +182,11 @@ describe('GET /dashboard/api/connection', () => {
   it('answers an unknown connection with the auth package’s not-found code', async () => {
     const response = await h.api('/dashboard/api/connection?provider_config_key=alpha&connection_id=nope');
     expect(response.status).toBe(404);
+  });
+});
+
+describe('the API contract', () => {
+  it('every answer above matched its route contract', () => {
+    expect(violations).toEqual([]);
   });
 });

@@ -58,7 +58,11 @@ export function buildOpenApi(contracts: readonly RouteContract[], serverUrl: str
     for (const [status, response] of Object.entries(contract.responses)) {
       responses[status] = {
         description: response.description,
-        content: { [response.contentType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } },
+        content: Object.fromEntries(
+          [response.contentType ?? 'application/json']
+            .flat()
+            .map((type) => [type, { schema: jsonSchema(response.schema, 'output') }]),
+        ),
       };
     }
     responses.default = {

@@ -5,8 +5,8 @@ import type { z } from 'zod';
 export interface ResponseContract {
   description: string;
   schema: z.ZodType;
-  /** @default application/json */
-  contentType?: string;
+  /** Several when the route serves files of different types. @default application/json */
+  contentType?: string | readonly string[];
 }
 
 /**

@@ -25,6 +25,18 @@ import {
   metadataResponse,
 } from './connections.js';
 import {
+  dashboardAsset,
+  dashboardAssetTypes,
+  dashboardConnectionQuery,
+  dashboardConnectionResponse,
+  dashboardFileParams,
+  dashboardLogsQuery,
+  dashboardLogsResponse,
+  overviewQuery,
+  overviewResponse,
+} from './dashboard.js';
+import { environmentVariablesBody, environmentVariablesResponse } from './environment-variables.js';
+import {
   createIntegrationBody,
   deleteIntegrationResponse,
   integrationParams,
@@ -37,6 +49,7 @@ import {
   providersQuery,
   updateIntegrationBody,
 } from './integrations.js';
+import { nangoCliDeployBody, nangoCliDeployPlan, nangoCliDeployResponse } from './nango-cli.js';
 import {
   environmentResponse,
   healthResponse,
@@ -99,6 +112,7 @@ import {
 
 const ok = (schema: z.ZodType, description = 'OK') => ({ 200: { description, schema } });
 const html = { description: 'An HTML page', schema: htmlPage, contentType: 'text/html' };
+const dashboardFile = { description: 'The file', schema: dashboardAsset, contentType: dashboardAssetTypes };
 /** Both spellings Nango's API and clients use (`/connection…` and `/connections…`). */
 const bothForms = (contract: RouteContract): RouteContract[] => [
   contract,
@@ -147,27 +161,63 @@ export const routeContracts: RouteContract[] = [
   },
   {
     method: 'GET',
-    url: '/dashboard',
-    summary: 'The dashboard page',
-    tag: 'operations',
-    public: true,
-    responses: { 200: html },
-  },
-  {
-    method: 'GET',
-    url: '/dashboard/app.js',
-    summary: 'The dashboard script',
-    tag: 'operations',
-    public: true,
-    responses: { 200: { description: 'JavaScript', schema: z.string(), contentType: 'text/javascript' } },
-  },
-  {
-    method: 'GET',
     url: '/openapi.json',
     summary: 'This document',
     tag: 'operations',
     public: true,
     responses: ok(z.record(z.string(), z.unknown()), 'OpenAPI 3.1'),
+  },
+
+  // --- dashboard (static page and modules are public; its data needs the secret key) ---
+  {
+    method: 'GET',
+    url: '/dashboard',
+    summary: 'The dashboard page',
+    tag: 'dashboard',
+    public: true,
+    responses: { 200: html },
+  },
+  {
+    method: 'GET',
+    url: '/dashboard/:file',
+    summary: "One of the dashboard's modules or stylesheets",
+    tag: 'dashboard',
+    public: true,
+    params: dashboardFileParams,
+    responses: { 200: dashboardFile },
+  },
+  {
+    method: 'GET',
+    url: '/dashboard/vendor/:file',
+    summary: 'The chart library (uPlot) the dashboard loads',
+    tag: 'dashboard',
+    public: true,
+    params: dashboardFileParams,
+    responses: { 200: dashboardFile },
+  },
+  {
+    method: 'GET',
+    url: '/dashboard/api/overview',
+    summary: 'Runs, records, proxy calls, webhooks and connections of a time range, in buckets',
+    tag: 'dashboard',
+    query: overviewQuery,
+    responses: ok(overviewResponse),
+  },
+  {
+    method: 'GET',
+    url: '/dashboard/api/logs',
+    summary: 'The operation log with search and keyset paging',
+    tag: 'dashboard',
+    query: dashboardLogsQuery,
+    responses: ok(dashboardLogsResponse),
+  },
+  {
+    method: 'GET',
+    url: '/dashboard/api/connection',
+    summary: 'One connection without its credentials, with its record counts',
+    tag: 'dashboard',
+    query: dashboardConnectionQuery,
+    responses: ok(dashboardConnectionResponse),
   },
 
   // --- providers and integrations ---
@@ -470,6 +520,38 @@ export const routeContracts: RouteContract[] = [
     nangoClient: 'getAsyncActionResult',
     params: actionIdParams,
     responses: { 200: { description: "The action's output", schema: actionOutput } },
+  },
+  {
+    method: 'POST',
+    url: '/sync/deploy/confirmation',
+    summary: 'The plan of a Nango CLI deployment (`nango deploy` prints it before deploying)',
+    tag: 'scripts',
+    body: nangoCliDeployBody,
+    responses: ok(nangoCliDeployPlan),
+  },
+  {
+    method: 'POST',
+    url: '/sync/deploy',
+    summary: 'Deploy the Nango CLI’s builds (`nango deploy`)',
+    tag: 'scripts',
+    body: nangoCliDeployBody,
+    responses: ok(nangoCliDeployResponse),
+  },
+  {
+    method: 'GET',
+    url: '/environment-variables',
+    summary: "The environment's script variables",
+    tag: 'scripts',
+    nangoClient: 'getEnvironmentVariables',
+    responses: ok(environmentVariablesResponse),
+  },
+  {
+    method: 'PUT',
+    url: '/environment-variables',
+    summary: "Replace the environment's script variables (values stored encrypted)",
+    tag: 'scripts',
+    body: environmentVariablesBody,
+    responses: ok(environmentVariablesResponse),
   },
   {
     method: 'POST',

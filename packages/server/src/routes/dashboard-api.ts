@@ -4,8 +4,16 @@ import { proxyStats } from '@weft/proxy';
 import { countRecordsByModel, webhookStats } from '@weft/records';
 import { runStats } from '@weft/scheduler';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
 import type { ServerContext } from '../context.js';
+import {
+  dashboardConnectionQuery,
+  dashboardConnectionResponse,
+  dashboardLogsQuery,
+  dashboardLogsResponse,
+  overviewQuery,
+  overviewResponse,
+} from '../contract/dashboard.js';
+import { serialize } from '../contract/shared.js';
 import * as sql from '../sql.js';
 import { parseRequest } from '../validate.js';
 
@@ -15,40 +23,6 @@ export const OVERVIEW_RANGES = {
   '24h': { buckets: 24, bucketSeconds: 3600 },
   '7d': { buckets: 28, bucketSeconds: 6 * 3600 },
 } as const;
-
-const overviewQuery = z.object({
-  range: z.enum(['1h', '24h', '7d'], { error: 'range is 1h, 24h or 7d' }).default('24h'),
-  integration: z.string().min(1).optional(),
-});
-
-const logsQuery = z.object({
-  connection_id: z.string().min(1).optional(),
-  integration: z.string().min(1).optional(),
-  name: z.string().min(1).optional(),
-  state: z.enum(['success', 'failed', 'running', 'queued', 'interrupted', 'cancelled', 'pending']).optional(),
-  type: z
-    .string()
-    .transform((v) => v.split(',').map((t) => t.trim()))
-    .pipe(
-      z.array(
-        z.enum(['sync', 'action', 'proxy', 'webhook', 'auth'], {
-          error: 'types are sync, action, proxy, webhook, auth',
-        }),
-      ),
-    )
-    .optional(),
-  since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
-  q: z.string().min(1).max(200).optional(),
-  /** Keyset cursor: the `at` and `id` of the last row of the previous page. */
-  before_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 timestamp' }).optional(),
-  before_id: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
-const connectionQuery = z.object({
-  provider_config_key: z.string().min(1),
-  connection_id: z.string().min(1),
-});
 
 /**
  * Bucket-aligned start of a range ending with the current bucket: `buckets` whole buckets, the
@@ -84,7 +58,7 @@ export const dashboardApiRoutes =
         webhookStats(ctx.pool, window),
         connectionStats(ctx.pool, window.environmentId, window.integration),
       ]);
-      return {
+      return serialize(overviewResponse, {
         range: q.range,
         integration: q.integration ?? null,
         since: since.toISOString(),
@@ -96,11 +70,11 @@ export const dashboardApiRoutes =
         proxy,
         webhooks,
         connections,
-      };
+      });
     });
 
     app.get('/dashboard/api/logs', async (request) => {
-      const q = parseRequest(logsQuery, request.query, 'query');
+      const q = parseRequest(dashboardLogsQuery, request.query, 'query');
       if ((q.before_at === undefined) !== (q.before_id === undefined)) {
         throw coreErrors.create(
           'WEFT_API_INVALID_REQUEST',
@@ -123,20 +97,20 @@ export const dashboardApiRoutes =
         q.before_at ?? null,
         q.before_id ?? null,
       ]);
-      return { operations: rows.slice(0, q.limit), has_more: rows.length > q.limit };
+      return serialize(dashboardLogsResponse, { operations: rows.slice(0, q.limit), has_more: rows.length > q.limit });
     });
 
     // What the connection page shows about a connection, never its credentials.
     app.get('/dashboard/api/connection', async (request) => {
       const auth = ctx.auth;
       if (auth === undefined) throw coreErrors.create('WEFT_API_NOT_FOUND', { method: 'GET', url: request.url });
-      const q = parseRequest(connectionQuery, request.query, 'query');
+      const q = parseRequest(dashboardConnectionQuery, request.query, 'query');
       const c = await auth.findConnectionRecord({
         environmentId: request.environment.id,
         providerConfigKey: q.provider_config_key,
         connectionId: q.connection_id,
       });
-      return {
+      return serialize(dashboardConnectionResponse, {
         connection_id: c.connectionId,
         provider_config_key: c.providerConfigKey,
         auth_state: c.authState,
@@ -153,6 +127,6 @@ export const dashboardApiRoutes =
           deleted: m.deleted,
           last_modified_at: m.lastModifiedAt,
         })),
-      };
+      });
     });
   };

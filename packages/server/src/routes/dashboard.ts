@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { dashboardFileParams } from '../contract/dashboard.js';
 import { escapeHtml } from '../pages/html.js';
+import { parseRequest } from '../validate.js';
 import { dashboardApiRoutes } from './dashboard-api.js';
 
 const headers = {
@@ -67,14 +69,14 @@ export const dashboardRoutes =
     app.get('/dashboard', { config: { public: true } }, async (_request, reply) => reply.headers(headers).send(page));
     const serve = (name: string) => assets.get(name);
     app.get('/dashboard/vendor/:file', { config: { public: true } }, async (request, reply) => {
-      const asset = serve(`vendor/${(request.params as { file: string }).file}`);
+      const asset = serve(`vendor/${parseRequest(dashboardFileParams, request.params, 'params').file}`);
       if (!asset) return reply.callNotFound();
       return reply
         .headers({ 'content-type': asset.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
         .send(asset.body);
     });
     app.get('/dashboard/:file', { config: { public: true } }, async (request, reply) => {
-      const asset = serve((request.params as { file: string }).file);
+      const asset = serve(parseRequest(dashboardFileParams, request.params, 'params').file);
       if (!asset) return reply.callNotFound();
       return reply
         .headers({ 'content-type': asset.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
