@@ -78,13 +78,6 @@ export const notSupportedCalls: ReadonlyArray<{
     feature: 'Sync variants',
     reason: 'each sync runs once per connection (variant "base")',
   },
-  {
-    method: 'GET',
-    url: '/environment-variables',
-    clientMethod: 'getEnvironmentVariables',
-    feature: 'Environment variables',
-    reason: 'pass configuration to scripts through connection metadata (setMetadata)',
-  },
 ];
 
 export const notSupportedRoutes: FastifyPluginAsync = async (app) => {
