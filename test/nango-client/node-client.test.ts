@@ -631,7 +631,6 @@ describe('methods whose feature Weft does not have', () => {
           nango.deleteSyncVariant({ provider_config_key: 'demo', connection_id: 'c1', name: 'items', variant: 'eu' }),
         'variants',
       ],
-      ['getEnvironmentVariables', () => nango.getEnvironmentVariables(), 'Environment variables'],
     ];
     for (const [method, call, feature] of calls) {
       const result = await failure(call());
