@@ -128,13 +128,21 @@ describe("Weft with Nango's whole catalogue", () => {
     });
     const modes = new Set(supportedAuthModes as readonly string[]);
     const usable = body.data.filter((p: Body) => p.weft.supported);
-    // Usable = the auth mode is implemented (one registry) and no other blocker: 894 with the five
-    // original modes, 975 once TWO_STEP, APP, OAUTH1, JWT, SIGNATURE, BILL, TBA, AWS_SIGV4, CUSTOM are in.
+    // Usable = the auth mode is implemented (one registry) and no other blocker. Every mode but MCP_*
+    // and INSTALL_PLUGIN is in (CUSTOM last): 1,013 - 32 MCP_* - 1 INSTALL_PLUGIN - ADP's 5 (mutual TLS).
     const blocked = ['adp', 'adp-lyric', 'adp-run', 'adp-workforce-now', 'adp-workforce-now-next-gen'];
     expect(usable.length).toBe(
       body.data.filter((p: Body) => modes.has(p.auth_mode) && !blocked.includes(p.name)).length,
     );
-    expect(usable.length).toBeGreaterThanOrEqual(894);
+    expect(usable.length).toBe(975);
+    expect(usable.length).toBeGreaterThanOrEqual(975);
+    expect(
+      body.data.filter((p: Body) => !p.weft.supported && !blocked.includes(p.name)).map((p: Body) => p.auth_mode),
+    ).toEqual(
+      body.data
+        .filter((p: Body) => p.auth_mode.startsWith('MCP_') || p.auth_mode === 'INSTALL_PLUGIN')
+        .map((p: Body) => p.auth_mode),
+    );
     for (const p of body.data.filter((e: Body) => e.auth_mode.startsWith('MCP_') || e.auth_mode === 'INSTALL_PLUGIN'))
       expect(p.weft, p.name).toMatchObject({ supported: false, reason: expect.stringContaining(p.auth_mode) });
   });

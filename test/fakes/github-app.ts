@@ -13,6 +13,12 @@ import { jwtVerify } from 'jose';
  * JWT with `iss` = the App ID and a lifetime of at most 10 minutes, and answers 201
  * `{ token, expires_at }`; `GET /installation/repositories` needs a live installation token.
  * Uninstalling makes the token endpoint answer 404 and the tokens 401.
+ *
+ * With `oauth` (an app that requests user authorization during installation, github-app-oauth),
+ * the redirect also carries an OAuth `code`; `POST /login/oauth/access_token` (form, client id +
+ * secret) trades it, or a refresh token, for an expiring user token (`ghu_…`, `ghr_…`) and, as
+ * GitHub does, answers HTTP 200 `{ error: 'bad_verification_code' | 'bad_refresh_token' }` on
+ * refusal; `GET /user` needs a live user token.
  */
 export interface GitHubAppFake {
   url: string;
@@ -24,13 +30,27 @@ export interface GitHubAppFake {
   /** Lifetime (seconds) of the next installation token. */
   nextLifetimeSeconds: number;
   uninstall(): void;
+  /** User tokens issued (access tokens), in order (oauth only). */
+  userIssued: string[];
+  /** Lifetime (seconds) of the next user token (GitHub's default: 8 hours). */
+  nextUserLifetimeSeconds: number;
+  /** Form bodies the OAuth token endpoint received. */
+  tokenRequests: URLSearchParams[];
+  /** The end user revokes the app's authorization: user and refresh tokens stop working. */
+  revokeUser(): void;
   close(): Promise<void>;
 }
 
-export async function startGitHubAppFake(options: { setupUrl: () => string }): Promise<GitHubAppFake> {
+export async function startGitHubAppFake(options: {
+  setupUrl: () => string;
+  oauth?: { clientId: string; clientSecret: string };
+}): Promise<GitHubAppFake> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const installationId = String(40_000_000 + Math.floor(Math.random() * 1_000_000));
   const live = new Set<string>();
+  const liveUsers = new Set<string>();
+  const refreshTokens = new Set<string>();
+  const codes = new Set<string>();
   let installed = false;
   const fake: GitHubAppFake = {
     url: '',
@@ -43,7 +63,31 @@ export async function startGitHubAppFake(options: { setupUrl: () => string }): P
       installed = false;
       live.clear();
     },
+    userIssued: [],
+    nextUserLifetimeSeconds: 28_800,
+    tokenRequests: [],
+    revokeUser: () => {
+      liveUsers.clear();
+      refreshTokens.clear();
+    },
     close: async () => {},
+  };
+  const issueUserToken = () => {
+    const token = `ghu_${randomBytes(18).toString('hex')}`;
+    const refresh = `ghr_${randomBytes(18).toString('hex')}`;
+    liveUsers.add(token);
+    refreshTokens.add(refresh);
+    fake.userIssued.push(token);
+    const expiresIn = fake.nextUserLifetimeSeconds;
+    fake.nextUserLifetimeSeconds = 28_800;
+    return {
+      access_token: token,
+      expires_in: expiresIn,
+      refresh_token: refresh,
+      refresh_token_expires_in: 15_811_200,
+      scope: '',
+      token_type: 'bearer',
+    };
   };
   const server: Server = createServer(async (req, res) => {
     const json = (status: number, body: unknown) =>
@@ -55,7 +99,39 @@ export async function startGitHubAppFake(options: { setupUrl: () => string }): P
       back.searchParams.set('installation_id', installationId);
       back.searchParams.set('setup_action', 'install');
       if (url.searchParams.has('state')) back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      if (options.oauth) {
+        const code = randomBytes(10).toString('hex');
+        codes.add(code);
+        back.searchParams.set('code', code);
+      }
       return res.writeHead(302, { location: back.toString() }).end();
+    }
+    if (req.method === 'POST' && url.pathname === '/login/oauth/access_token' && options.oauth) {
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      const form = new URLSearchParams(text);
+      fake.tokenRequests.push(form);
+      if (form.get('client_id') !== options.oauth.clientId || form.get('client_secret') !== options.oauth.clientSecret)
+        return json(200, {
+          error: 'incorrect_client_credentials',
+          error_description: 'The client_id and/or client_secret passed are incorrect.',
+        });
+      if (form.get('grant_type') === 'refresh_token') {
+        const refresh = form.get('refresh_token') ?? '';
+        if (!refreshTokens.delete(refresh))
+          return json(200, {
+            error: 'bad_refresh_token',
+            error_description: 'The refresh token passed is incorrect or expired.',
+          });
+        return json(200, issueUserToken());
+      }
+      const code = form.get('code') ?? '';
+      if (!codes.delete(code))
+        return json(200, {
+          error: 'bad_verification_code',
+          error_description: 'The code passed is incorrect or expired.',
+        });
+      return json(200, issueUserToken());
     }
     const bearer = /^(?:Bearer|token) (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const tokenPath = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
@@ -83,6 +159,10 @@ export async function startGitHubAppFake(options: { setupUrl: () => string }): P
     if (req.method === 'GET' && url.pathname === '/installation/repositories') {
       if (!live.has(bearer)) return json(401, { message: 'Bad credentials' });
       return json(200, { total_count: 1, repositories: [{ id: 1, full_name: 'acme/app' }], token_used: bearer });
+    }
+    if (req.method === 'GET' && url.pathname === '/user') {
+      if (!liveUsers.has(bearer)) return json(401, { message: 'Bad credentials' });
+      return json(200, { login: 'octocat', id: 1, token_used: bearer });
     }
     json(404, { message: 'Not Found' });
   });

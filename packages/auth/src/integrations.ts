@@ -24,10 +24,24 @@ export interface Integration {
   /** Deep-merged over the provider entry (URLs for national clouds, tests, …). */
   overrides: Record<string, unknown>;
   clientSecretExpiresAt: string | null;
+  /**
+   * Nango's `custom` integration credentials, decrypted (sealed at rest like the client secret):
+   * CUSTOM (github-app-oauth) keeps the GitHub App's `app_id`, `private_key` and `app_link` here,
+   * next to the app's OAuth client id/secret. `null` when none.
+   */
+  custom: IntegrationCustomCredentials | null;
   createdAt: string;
   updatedAt: string;
   /** Things the developer should act on (secret expiry, missing offline_access). */
   warnings: string[];
+}
+
+/** The app secrets CUSTOM needs besides the OAuth client (Nango's names). */
+export interface IntegrationCustomCredentials {
+  app_id?: string;
+  private_key?: string;
+  /** `https://github.com/apps/<slug>`: where the end user installs the app. */
+  app_link?: string;
 }
 
 export interface IntegrationInput {
@@ -40,6 +54,8 @@ export interface IntegrationInput {
   authorizationParams?: Record<string, string>;
   overrides?: Record<string, unknown>;
   clientSecretExpiresAt?: string | null;
+  /** Merged key by key over the stored ones on update. */
+  custom?: IntegrationCustomCredentials;
 }
 
 interface Row {
@@ -54,13 +70,14 @@ interface Row {
   authorization_params: Record<string, string>;
   overrides: Record<string, unknown>;
   client_secret_expires_at: string | null;
+  custom_credentials_enc: string | null;
   secret_expires_in_days: number | null;
   created_at: string;
   updated_at: string;
 }
 
 const COLUMNS = `id, environment_id, unique_key, provider, display_name, client_id, client_secret_enc, scopes,
-  authorization_params, overrides, client_secret_expires_at, created_at, updated_at,
+  authorization_params, overrides, client_secret_expires_at, custom_credentials_enc, created_at, updated_at,
   floor(extract(epoch FROM client_secret_expires_at - now()) / 86400)::int AS secret_expires_in_days`;
 
 /** Days before client_secret_expires_at when status output starts warning. */
@@ -75,6 +92,12 @@ export function effectiveProvider(
   if (base === undefined) throw authErrors.create('WEFT_AUTH_UNKNOWN_PROVIDER', { provider: integration.provider });
   if (Object.keys(integration.overrides).length === 0) return base;
   return providerSchema.parse(mergeProvider(base, integration.overrides));
+}
+
+/** Sealed JSON of the custom credentials, or null when there are none. */
+function sealCustom(box: SecretBox, custom: IntegrationCustomCredentials | null | undefined): string | null {
+  const entries = Object.entries(custom ?? {}).filter(([, value]) => typeof value === 'string' && value !== '');
+  return entries.length === 0 ? null : box.seal(JSON.stringify(Object.fromEntries(entries)));
 }
 
 function toIntegration(row: Row, box: SecretBox, catalog: ProviderCatalog): Integration {
@@ -109,6 +132,10 @@ function toIntegration(row: Row, box: SecretBox, catalog: ProviderCatalog): Inte
     authorizationParams: row.authorization_params,
     overrides: row.overrides,
     clientSecretExpiresAt: row.client_secret_expires_at,
+    custom:
+      row.custom_credentials_enc === null
+        ? null
+        : (JSON.parse(box.open(row.custom_credentials_enc)) as IntegrationCustomCredentials),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     warnings,
@@ -117,7 +144,13 @@ function toIntegration(row: Row, box: SecretBox, catalog: ProviderCatalog): Inte
 
 function checkProvider(
   catalog: ProviderCatalog,
-  input: { provider: string; uniqueKey: string; clientId?: string | null; clientSecret?: string | null },
+  input: {
+    provider: string;
+    uniqueKey: string;
+    clientId?: string | null;
+    clientSecret?: string | null;
+    custom?: IntegrationCustomCredentials | null;
+  },
 ): ProviderDefinition {
   const provider = catalog.get(input.provider);
   if (provider === undefined)
@@ -138,8 +171,14 @@ function checkProvider(
   }
   // OAuth apps, and the modes that sign with the integration's own key: OAuth 1.0a and TBA
   // consumers, the GitHub App id + private key, the AWS key that calls STS.
-  if (['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'TBA', 'APP', 'AWS_SIGV4'].includes(provider.auth_mode)) {
-    const missing = [!input.clientId ? 'client_id' : '', !input.clientSecret ? 'client_secret' : ''].filter(Boolean);
+  // CUSTOM (github-app-oauth) needs both: the app's OAuth client and the app id + private key.
+  if (['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'TBA', 'APP', 'AWS_SIGV4', 'CUSTOM'].includes(provider.auth_mode)) {
+    const missing = [
+      !input.clientId ? 'client_id' : '',
+      !input.clientSecret ? 'client_secret' : '',
+      provider.auth_mode === 'CUSTOM' && !input.custom?.app_id ? 'app_id' : '',
+      provider.auth_mode === 'CUSTOM' && !input.custom?.private_key ? 'private_key' : '',
+    ].filter(Boolean);
     if (missing.length > 0) {
       throw authErrors.create('WEFT_AUTH_MISSING_CLIENT_CREDENTIALS', {
         uniqueKey: input.uniqueKey,
@@ -164,8 +203,8 @@ export async function createIntegration(
   try {
     const { rows } = await pool.query<Row>(
       `INSERT INTO integrations (environment_id, unique_key, provider, display_name, client_id, client_secret_enc, scopes,
-         authorization_params, overrides, client_secret_expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+         authorization_params, overrides, client_secret_expires_at, custom_credentials_enc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
       [
         environmentId,
         input.uniqueKey,
@@ -177,6 +216,7 @@ export async function createIntegration(
         JSON.stringify(input.authorizationParams ?? {}),
         JSON.stringify(input.overrides ?? {}),
         input.clientSecretExpiresAt ?? null,
+        sealCustom(box, input.custom),
       ],
     );
     return toIntegration(rows[0] as Row, box, catalog);
@@ -235,13 +275,14 @@ export async function updateIntegration(
     overrides: patch.overrides ?? current.overrides,
     clientSecretExpiresAt:
       patch.clientSecretExpiresAt === undefined ? current.clientSecretExpiresAt : patch.clientSecretExpiresAt,
+    custom: patch.custom === undefined ? current.custom : { ...(current.custom ?? {}), ...patch.custom },
   };
   checkProvider(catalog, { ...next, provider: current.provider });
   effectiveProvider(catalog, { provider: current.provider, overrides: next.overrides });
   try {
     const { rows } = await pool.query<Row>(
       `UPDATE integrations SET unique_key = $3, display_name = $4, client_id = $5, client_secret_enc = $6, scopes = $7,
-         authorization_params = $8, overrides = $9, client_secret_expires_at = $10, updated_at = now()
+         authorization_params = $8, overrides = $9, client_secret_expires_at = $10, custom_credentials_enc = $11, updated_at = now()
        WHERE environment_id = $1 AND unique_key = $2 RETURNING ${COLUMNS}`,
       [
         environmentId,
@@ -254,6 +295,7 @@ export async function updateIntegration(
         JSON.stringify(next.authorizationParams),
         JSON.stringify(next.overrides),
         next.clientSecretExpiresAt,
+        sealCustom(box, next.custom),
       ],
     );
     if (next.uniqueKey !== uniqueKey) {

@@ -36,9 +36,15 @@ describe("Nango's whole providers catalogue", async () => {
     ]);
     const inRegistry = catalog.keys().filter((key) => modes.has(catalog.get(key)?.auth_mode ?? ''));
     expect(usable).toHaveLength(inRegistry.length - blockedOtherwise.length);
-    // The registry today (OAUTH2, OAUTH2_CC, API_KEY, BASIC, NONE) covers 894 usable entries; every
-    // mode implemented later (TWO_STEP, APP, …) adds its entries here through the same registry.
-    if (modes.size === 5) expect(usable).toHaveLength(894);
+    // Every auth mode of the catalogue except MCP_* and INSTALL_PLUGIN is in the registry (CUSTOM,
+    // github-app-oauth, was the last): 1,013 - 32 MCP_* - 1 INSTALL_PLUGIN - ADP's 5 (mutual TLS).
+    const modesLeftOut = new Set(
+      catalog
+        .keys()
+        .map((key) => catalog.get(key)?.auth_mode ?? '')
+        .filter((mode) => !modes.has(mode)),
+    );
+    expect([...modesLeftOut].sort()).toEqual([...excludedForGood].sort());
     // Never usable: MCP servers and installed plugins.
     for (const key of catalog.keys()) {
       if (excludedForGood.includes(catalog.get(key)?.auth_mode ?? '')) {
@@ -50,6 +56,9 @@ describe("Nango's whole providers catalogue", async () => {
       .filter((key) => !excludedForGood.includes(catalog.get(key)?.auth_mode ?? ''))
       .filter((key) => !blockedOtherwise.includes(key));
     expect(usableOnceAllModes).toHaveLength(975);
+    expect(usable).toEqual(usableOnceAllModes);
+    expect(usable.length).toBe(975);
+    expect(usable.length).toBeGreaterThanOrEqual(975);
   });
 
   it('warns per entry with file:line for fields Nango acts on and Weft does not', () => {

@@ -15,6 +15,7 @@ export const supportedAuthModes = [
   'TBA',
   'AWS_SIGV4',
   'APP',
+  'CUSTOM',
 ] as const;
 export type SupportedAuthMode = (typeof supportedAuthModes)[number];
 

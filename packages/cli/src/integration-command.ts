@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { IntegrationJson } from '@weft/server';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
@@ -9,6 +10,7 @@ function describe(i: IntegrationJson): string[] {
       ? [
           `  client id: ${i.credentials.client_id}`,
           `  scopes: ${i.credentials.scopes?.split(',').join(' ') || '(provider defaults)'}`,
+          ...(i.credentials.app_id ? [`  app id: ${i.credentials.app_id}`] : []),
         ]
       : []),
     ...(i.client_secret_expires_at ? [`  client secret expires: ${i.client_secret_expires_at}`] : []),
@@ -36,6 +38,11 @@ function optionsBody(o: Record<string, string | string[] | undefined>): Record<s
     ...(str('clientId') ? { client_id: str('clientId') } : {}),
     ...(str('clientSecret') ? { client_secret: str('clientSecret') } : {}),
     ...(str('scopes') ? { scopes: str('scopes') } : {}),
+    // CUSTOM (github-app-oauth): the GitHub App besides its OAuth client. The key is read from a
+    // file so it never sits in shell history or the process list.
+    ...(str('appId') ? { app_id: str('appId') } : {}),
+    ...(str('privateKeyFile') ? { private_key: readFileSync(str('privateKeyFile') as string, 'utf8') } : {}),
+    ...(str('appLink') ? { app_link: str('appLink') } : {}),
   };
   const params = keyValues(Array.isArray(o.authorizationParam) ? o.authorizationParam : undefined);
   return {
@@ -69,6 +76,9 @@ export function registerIntegrationCommands(
     .option('--scopes <scopes>', 'comma or space separated (default: the provider defaults)')
     .option('--display-name <name>')
     .option('--secret-expires-at <iso>', 'client secret expiry, to be warned 30 days ahead')
+    .option('--app-id <id>', 'GitHub App id (github-app-oauth, with the app OAuth --client-id/--client-secret)')
+    .option('--private-key-file <path>', 'GitHub App private key, PEM file (github-app-oauth)')
+    .option('--app-link <url>', 'https://github.com/apps/<slug> (github-app-oauth)')
     .option(
       '--authorization-param <key=value>',
       'extra authorization parameter (repeatable), e.g. prompt=consent',
@@ -111,6 +121,9 @@ export function registerIntegrationCommands(
     .option('--scopes <scopes>')
     .option('--display-name <name>')
     .option('--secret-expires-at <iso>')
+    .option('--app-id <id>')
+    .option('--private-key-file <path>')
+    .option('--app-link <url>')
     .action((uniqueKey: string, o: Record<string, string | string[] | undefined>) =>
       run(async () => {
         const body = optionsBody(o);

@@ -25,9 +25,12 @@ function appOf(ctx: ModeContext): { appId: string; privateKey: string } {
   return { appId: clientId, privateKey: clientSecret };
 }
 
-/** Where the app's public page is: the entry's `app_link` (integration override) or connection_config.appPublicLink. */
-function appLink(ctx: ModeContext): string {
-  const link = (ctx.provider as { app_link?: unknown }).app_link;
+/**
+ * Where the app's public page is: the entry's `app_link` (integration override), the integration's
+ * custom `app_link` (CUSTOM, as Nango stores it) or connection_config.appPublicLink.
+ */
+export function appLink(ctx: ModeContext): string {
+  const link = (ctx.provider as { app_link?: unknown }).app_link ?? ctx.integration.custom?.app_link;
   const value = typeof link === 'string' ? link : ctx.connectionConfig.appPublicLink;
   if (typeof value !== 'string' || !/^https?:\/\//.test(value))
     throw invalidInput(
@@ -44,8 +47,9 @@ function appLink(ctx: ModeContext): string {
 export async function installationToken(
   ctx: ModeContext,
   installationId: string,
+  app: { appId: string; privateKey: string } = appOf(ctx),
 ): Promise<{ credentials: ModeCredentials; connectionConfig: Record<string, unknown> }> {
-  const { appId, privateKey } = appOf(ctx);
+  const { appId, privateKey } = app;
   const template =
     typeof ctx.provider.token_url === 'string' ? ctx.provider.token_url : (ctx.provider.token_url?.APP ?? undefined);
   const connectionConfig = { ...ctx.connectionConfig, installation_id: installationId };

@@ -4,6 +4,7 @@ import { appMode } from './app.js';
 import type { AuthModeHandler, RequestToSign, SigningConnection } from './auth-mode.js';
 import { awsSigV4Mode } from './aws-sigv4.js';
 import { billMode } from './bill.js';
+import { customMode } from './custom.js';
 import { jwtMode } from './jwt.js';
 import { oauth1Mode } from './oauth1.js';
 import { signatureMode } from './signature.js';
@@ -23,6 +24,7 @@ const handlers: Partial<Record<ModeName, AuthModeHandler>> = {
   TBA: tbaMode,
   AWS_SIGV4: awsSigV4Mode,
   APP: appMode,
+  CUSTOM: customMode,
 };
 
 export function authModeFor(mode: string): AuthModeHandler | undefined {

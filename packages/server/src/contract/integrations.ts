@@ -16,6 +16,17 @@ const credentialsBody = z.object({
   client_id: z.string().min(1).optional(),
   client_secret: z.string().min(1).optional(),
   scopes: scopes.optional(),
+  /** CUSTOM (github-app-oauth): the GitHub App's id, private key (PEM) and public page, as in Nango. */
+  app_id: z.string().min(1).max(255).optional(),
+  private_key: z
+    .string()
+    .regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----\s*$/, {
+      error: 'must be a PEM private key (-----BEGIN … PRIVATE KEY-----)',
+    })
+    .optional(),
+  app_link: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://github.com/apps/<slug>' })
+    .optional(),
   /** Nango verifies inbound provider webhooks with it; Weft accepts and ignores it. */
   webhook_secret: z.string().optional(),
 });
@@ -41,6 +52,7 @@ export const createIntegrationBody = z
       .literal(false, { error: 'Weft does not forward provider webhooks; omit it or send false' })
       .optional(),
     integration_config: stringMap.optional(),
+    /** Nango's older spelling of the CUSTOM app credentials (`app_id`, `private_key`, `app_link`). */
     custom: stringMap.optional(),
   })
   .strict();
@@ -76,6 +88,11 @@ export const integration = z
         /** Comma-separated, as in Nango. */
         scopes: z.string().nullable(),
         webhook_secret: z.string().nullable(),
+        /** CUSTOM only: the GitHub App id and public link. */
+        app_id: z.string().optional(),
+        app_link: z.string().optional(),
+        /** CUSTOM only, and only with `include=credentials` (null otherwise). */
+        private_key: z.string().nullable().optional(),
       })
       .nullable(),
     auth_mode: z.string(),

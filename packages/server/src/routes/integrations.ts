@@ -28,9 +28,24 @@ const includeQuery = integrationQuery;
 /** Nango's public logo for a provider key (the same URL Nango's API answers). */
 const logoOf = (provider: string) => `https://app.nango.dev/images/template-logos/${provider}.svg`;
 
+/** CUSTOM's app credentials from `credentials` (Nango's API) or the older top-level `custom` map. */
+function customOf(body: z.output<typeof updateBody>): Pick<IntegrationInput, 'custom'> {
+  const custom = {
+    ...(body.custom?.app_id ? { app_id: body.custom.app_id } : {}),
+    ...(body.custom?.private_key ? { private_key: body.custom.private_key } : {}),
+    ...(body.custom?.app_link ? { app_link: body.custom.app_link } : {}),
+    ...(body.credentials?.app_id ? { app_id: body.credentials.app_id } : {}),
+    ...(body.credentials?.private_key ? { private_key: body.credentials.private_key } : {}),
+    ...(body.credentials?.app_link ? { app_link: body.credentials.app_link } : {}),
+  };
+  return Object.keys(custom).length === 0 ? {} : { custom };
+}
+
 /** API body → the settings shared by create and update. */
 function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<IntegrationInput>, 'uniqueKey' | 'provider'> {
-  const unsupported = Object.entries({ integration_config: body.integration_config, custom: body.custom }).find(
+  const customKeys = ['app_id', 'private_key', 'app_link'];
+  const unknownCustom = Object.fromEntries(Object.entries(body.custom ?? {}).filter(([k]) => !customKeys.includes(k)));
+  const unsupported = Object.entries({ integration_config: body.integration_config, custom: unknownCustom }).find(
     ([, value]) => value !== undefined && Object.keys(value).length > 0,
   );
   if (unsupported)
@@ -43,6 +58,7 @@ function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<Integration
     ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
     ...(body.credentials?.client_secret ? { clientSecret: body.credentials.client_secret } : {}),
     ...(body.credentials?.scopes ? { scopes: body.credentials.scopes } : {}),
+    ...customOf(body),
     ...(body.authorization_params ? { authorizationParams: body.authorization_params } : {}),
     ...(body.overrides ? { overrides: body.overrides } : {}),
     ...(body.client_secret_expires_at !== undefined ? { clientSecretExpiresAt: body.client_secret_expires_at } : {}),
@@ -66,6 +82,14 @@ export function integrationJson(integration: Integration, withSecret: boolean): 
             client_secret: withSecret ? integration.clientSecret : null,
             scopes: integration.scopes.length === 0 ? null : integration.scopes.join(','),
             webhook_secret: null,
+            ...(integration.custom === null
+              ? {}
+              : {
+                  ...(integration.custom.app_id ? { app_id: integration.custom.app_id } : {}),
+                  ...(integration.custom.app_link ? { app_link: integration.custom.app_link } : {}),
+                  // The app's private key signs for every installation: only on explicit request.
+                  private_key: withSecret ? (integration.custom.private_key ?? null) : null,
+                }),
           },
     authorization_params: integration.authorizationParams,
     overrides: integration.overrides,
