@@ -90,7 +90,8 @@ describe('async actions whose process dies', () => {
     expect(reaped.error).toMatchObject({ code: 'WEFT_RUNNER_ACTION_LOST' });
     expect(reaped.error?.message).toContain('get-item');
     const polled = await h.get(`/action/${lost}`);
-    expect(polled).toMatchObject({ status: 'failed', error: { code: 'WEFT_RUNNER_ACTION_LOST' } });
+    // As Nango's getAsyncActionResult: the failed action's error, not the run row.
+    expect(polled).toMatchObject({ error: { code: 'WEFT_RUNNER_ACTION_LOST' } });
     expect(await actionRun(alive)).toMatchObject({ status: 'running' });
     liveHeld.release();
     const done = await eventually(

@@ -56,7 +56,7 @@ describe('validation policy: Nango keeps invalid records, Weft reports them', ()
     const status = await eventually(
       async () => {
         const body = (await h.get('/sync/status?provider_config_key=validation&syncs=people')) as Body;
-        return body.syncs?.[0]?.latestExecutionStatus === 'success' ? body.syncs[0] : undefined;
+        return body.syncs?.[0]?.latestExecutionStatus === 'SUCCESS' ? body.syncs[0] : undefined;
       },
       30_000,
       'the first scheduled run of people',
