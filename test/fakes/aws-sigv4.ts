@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-loopback.js';
 
 /**
  * AWS Signature Version 4 checked from the public spec (docs.aws.amazon.com/IAM/latest/UserGuide/
@@ -150,13 +149,6 @@ export async function startAwsFake(): Promise<AwsFake> {
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ items: [{ id: 'i1' }], key: check.accessKeyId }));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  };
+  Object.assign(fake, await listenOnLoopback(server));
   return fake;
 }

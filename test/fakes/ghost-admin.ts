@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { listenOnLoopback } from './listen-loopback.js';
 
 /**
  * A fake of Ghost's Admin API token authentication, following the public docs
@@ -68,13 +67,6 @@ export async function startGhostAdminFake(keys: Record<string, string>): Promise
       .writeHead(404, { 'content-type': 'application/json' })
       .end(JSON.stringify({ errors: [{ type: 'NotFoundError' }] }));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  };
+  Object.assign(fake, await listenOnLoopback(server));
   return fake;
 }

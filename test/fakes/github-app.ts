@@ -1,8 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
+import { listenOnLoopback } from './listen-loopback.js';
 
 /**
  * A fake of GitHub's App installation flow and installation tokens, following the public docs
@@ -166,13 +165,6 @@ export async function startGitHubAppFake(options: {
     }
     json(404, { message: 'Not Found' });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  };
+  Object.assign(fake, await listenOnLoopback(server));
   return fake;
 }

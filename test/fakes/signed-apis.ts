@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-loopback.js';
 import { expectedSignature, parseAuthorization } from './trello-oauth1.js';
 
 /** A loopback server around one handler; closes with its connections. */
@@ -13,16 +12,7 @@ async function serve(
     for await (const chunk of req) chunks.push(chunk as Buffer);
     handler(req, res, Buffer.concat(chunks).toString('utf8'));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  return listenOnLoopback(server);
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) =>

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-loopback.js';
 
 /**
  * A fake of Tailscale's API as far as OAuth clients go, following the public docs
@@ -103,13 +102,6 @@ export async function startTailscaleFake(client: {
     }
     json(404, { message: 'not found' });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  };
+  Object.assign(fake, await listenOnLoopback(server));
   return fake;
 }

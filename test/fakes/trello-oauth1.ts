@@ -1,7 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-loopback.js';
 
 /**
  * A fake of Trello's OAuth 1.0a endpoints and a corner of its REST API, following the public
@@ -158,13 +157,6 @@ export async function startTrelloFake(): Promise<TrelloFake> {
       return text(200, JSON.stringify({ id: 'c1', name: form.name, idList: form.idList }), 'application/json');
     text(404, 'not found');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  };
+  Object.assign(fake, await listenOnLoopback(server));
   return fake;
 }

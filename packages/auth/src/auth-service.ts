@@ -494,6 +494,30 @@ export function createAuthService(options: AuthServiceOptions) {
     }
     const connectionConfig = { ...pending.connection_config, ...(result.connectionConfig ?? {}) };
     await verify(provider, integration.provider, result.credentials, connectionConfig, clientOf(integration));
+    return storeRedirectedConnection({
+      pending,
+      integration,
+      provider,
+      credentials: result.credentials,
+      connectionConfig,
+      warnings: [],
+    });
+  }
+
+  /**
+   * The end of every redirect flow (OAuth2, OAuth 1.0a, GitHub App): store the connection for the
+   * pending session's end user, let validate-connection refuse it, then announce it — `override`
+   * when the flow re-authorised an existing connection.
+   */
+  async function storeRedirectedConnection(input: {
+    pending: { environment_id: number; connect_session_id: number | null; connection_id: string };
+    integration: Integration;
+    provider: ProviderDefinition;
+    credentials: Credentials;
+    connectionConfig: Record<string, unknown>;
+    warnings: unknown[];
+  }): Promise<ConnectionRecord> {
+    const { pending, integration, provider } = input;
     const session =
       pending.connect_session_id === null
         ? null
@@ -503,29 +527,36 @@ export function createAuthService(options: AuthServiceOptions) {
               [pending.connect_session_id],
             )
           ).rows[0];
+    const existed =
+      (
+        await pool.query(
+          'SELECT 1 FROM connections WHERE environment_id = $1 AND provider_config_key = $2 AND connection_id = $3',
+          [pending.environment_id, integration.uniqueKey, pending.connection_id],
+        )
+      ).rowCount === 1;
     const connection = await upsertConnection(pool, box, {
       environmentId: pending.environment_id,
       integrationId: integration.id,
       providerConfigKey: integration.uniqueKey,
       connectionId: pending.connection_id,
-      connectionConfig,
+      connectionConfig: input.connectionConfig,
       endUser: session?.end_user ?? null,
-      credentials: result.credentials,
+      credentials: input.credentials,
       secretConfigKeys: secretConfigKeysOf(provider),
     });
-    // Event scripts see mode connections (OAuth 1.0a, GitHub App) exactly like OAuth2 ones.
     await validateStored(connection);
     await emit({
       environmentId: connection.environmentId,
       type: 'auth',
       payload: {
-        operation: 'creation',
+        operation: existed ? 'override' : 'creation',
         success: true,
         authMode: provider.auth_mode,
         connectionId: connection.connectionId,
         providerConfigKey: connection.providerConfigKey,
         provider: integration.provider,
         endUser: connection.endUser,
+        ...(input.warnings.length > 0 ? { warnings: input.warnings } : {}),
       },
     });
     await announceCreated(connection);
@@ -778,49 +809,7 @@ export function createAuthService(options: AuthServiceOptions) {
       const post = await runPostConnectionSteps({ provider, credentials, connectionConfig, tokenResponse: token });
       connectionConfig = { ...connectionConfig, ...post.connectionConfig };
       const warnings = [...secondary.errors, ...post.errors];
-      const session =
-        pending.connect_session_id === null
-          ? null
-          : (
-              await pool.query<{ end_user: Record<string, unknown> }>(
-                'SELECT end_user FROM connect_sessions WHERE id = $1',
-                [pending.connect_session_id],
-              )
-            ).rows[0];
-      const existed =
-        (
-          await pool.query(
-            'SELECT 1 FROM connections WHERE environment_id = $1 AND provider_config_key = $2 AND connection_id = $3',
-            [pending.environment_id, integration.uniqueKey, pending.connection_id],
-          )
-        ).rowCount === 1;
-      const connection = await upsertConnection(pool, box, {
-        environmentId: pending.environment_id,
-        integrationId: integration.id,
-        providerConfigKey: integration.uniqueKey,
-        connectionId: pending.connection_id,
-        connectionConfig,
-        endUser: session?.end_user ?? null,
-        credentials,
-        secretConfigKeys: secretConfigKeysOf(provider),
-      });
-      await validateStored(connection);
-      await emit({
-        environmentId: connection.environmentId,
-        type: 'auth',
-        payload: {
-          operation: existed ? 'override' : 'creation',
-          success: true,
-          authMode: 'OAUTH2',
-          connectionId: connection.connectionId,
-          providerConfigKey: connection.providerConfigKey,
-          provider: integration.provider,
-          endUser: connection.endUser,
-          ...(warnings.length > 0 ? { warnings } : {}),
-        },
-      });
-      await announceCreated(connection);
-      return connection;
+      return storeRedirectedConnection({ pending, integration, provider, credentials, connectionConfig, warnings });
     },
 
     /** API key, basic, client credentials or no-auth connections: verified against the provider, then stored. */

@@ -181,5 +181,5 @@ export const SANDBOX_GUARDS = String.raw`
 
   globalThis.__hostCall = guardedCall;
   globalThis.__hostLog = guardedLog;
-  return () => stringify({ logsDropped: dropped, timers: heap.length, waitingCalls: lanes.network.waiting.length - lanes.network.head + lanes.store.waiting.length - lanes.store.head });
+  return () => stringify({ logsDropped: dropped, logsSent: lines, timers: heap.length, waitingCalls: lanes.network.waiting.length - lanes.network.head + lanes.store.waiting.length - lanes.store.head });
 `;

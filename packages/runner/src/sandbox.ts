@@ -137,6 +137,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     done?.();
   };
   let stats: ivm.Reference<() => string> | undefined;
+  let logsReceived = 0;
   try {
     const context = await isolate.createContext();
     const jail = context.global;
@@ -163,7 +164,10 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     );
     await jail.set(
       '__hostLog',
-      new ivm.Reference((level: string, message: string) => options.onLog?.(String(level), String(message))),
+      new ivm.Reference((level: string, message: string) => {
+        logsReceived += 1;
+        options.onLog?.(String(level), String(message));
+      }),
     );
     await jail.set(
       '__hostTimer',
@@ -266,16 +270,22 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
     wake();
-    if (stats && !isolate.isDisposed && options.onLogsDropped) {
+    if (stats && !isolate.isDisposed) {
+      const none = { logsDropped: 0, logsSent: 0 };
       // A timer callback may still keep the isolate busy after the run settled: never wait on it long.
       const seen = await Promise.race([
         stats
           .apply(undefined, [], { result: { copy: true }, timeout: 100 })
-          .then((raw) => JSON.parse(String(raw)) as { logsDropped: number })
-          .catch(() => ({ logsDropped: 0 })),
-        new Promise<{ logsDropped: number }>((resolve) => setTimeout(() => resolve({ logsDropped: 0 }), 250)),
+          .then((raw) => JSON.parse(String(raw)) as { logsDropped: number; logsSent: number })
+          .catch(() => none),
+        new Promise<typeof none>((resolve) => setTimeout(() => resolve(none), 250)),
       ]);
-      if (seen.logsDropped > 0) options.onLogsDropped(seen.logsDropped);
+      if (seen.logsDropped > 0) options.onLogsDropped?.(seen.logsDropped);
+      // Log lines cross as fire-and-forget tasks that can reach this thread after the run's result:
+      // let the ones already sent land, so the run's log is complete when the caller stores it.
+      for (let turn = 0; logsReceived < seen.logsSent && turn < 1_000; turn++) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     options.signal?.removeEventListener('abort', onAbort);
     if (!isolate.isDisposed) isolate.dispose();
