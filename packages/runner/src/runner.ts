@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AuthService } from '@weft/auth';
 import { isWeftError } from '@weft/core';
@@ -19,6 +20,7 @@ import { createHostBridge, type InvalidRecord, type ModelCounts } from './host-b
 import { runMetrics } from './run-metrics.js';
 import { RunSlots } from './run-slots.js';
 import { runInSandbox, type SandboxLimits } from './sandbox.js';
+import { defaultGuardLimits } from './sandbox-guards.js';
 
 export interface RunLog {
   level: string;
@@ -124,6 +126,16 @@ const NOT_RETRYABLE = new Set([
 ]);
 
 export type Runner = ReturnType<typeof createRunner>;
+
+/**
+ * The run's abort signal. Each in-flight host call (up to the guard's maxPendingCalls) listens on
+ * it, so Node's default of 10 listeners would warn about a leak that is not one.
+ */
+function runSignal(given: AbortSignal | undefined): AbortSignal {
+  const signal = given ?? new AbortController().signal;
+  setMaxListeners(defaultGuardLimits.maxPendingCalls + 16, signal);
+  return signal;
+}
 
 /** Compile-free execution of deployed scripts: syncs, actions, dryruns; and the deploy entry point. */
 export function createRunner(options: RunnerOptions) {
@@ -232,7 +244,7 @@ export function createRunner(options: RunnerOptions) {
   ): Promise<SyncRunResult> {
     const started = performance.now();
     const runId = request.runId ?? randomUUID();
-    const signal = request.signal ?? new AbortController().signal;
+    const signal = runSignal(request.signal);
     const log = logger();
     const counts: Record<string, ModelCounts> = {};
     const definition = script.definition;
@@ -449,7 +461,7 @@ export function createRunner(options: RunnerOptions) {
         request.actionName,
       ));
     const log = logger(request.onLog);
-    const signal = request.signal ?? new AbortController().signal;
+    const signal = runSignal(request.signal);
     const bridge = createHostBridge({
       pool,
       proxy: options.proxy,
