@@ -55,12 +55,6 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   });
   collectRoutes(app);
   acceptEmptyJsonBodies(app);
-  // The route table as registered, for the test that compares it with the contracts.
-  const registered: Array<{ method: string; url: string }> = [];
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) registered.push({ method, url: route.url });
-  });
-  app.decorate('registeredRoutes', registered);
   if (options.onContractViolation) checkResponses(app, routeContracts, options.onContractViolation);
   installErrorHandling(app);
   installInputGuards(app);

@@ -33,10 +33,6 @@ export interface ServerContext {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** Every route as registered (method, url), in registration order. */
-    registeredRoutes: ReadonlyArray<{ method: string; url: string }>;
-  }
   interface FastifyRequest {
     /** The environment whose secret key authenticated this request (unset on public routes). */
     environment: Environment;
