@@ -9,6 +9,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandling } from './err
 import { installInputGuards } from './input-guards.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import { loggerOptions } from './logger.js';
+import { createLookupCache } from './lookup-cache.js';
 import { collectRoutes } from './route-list.js';
 import { connectRoutes } from './routes/connect.js';
 import { connectionRoutes } from './routes/connections.js';
@@ -58,7 +59,14 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   if (options.onContractViolation) checkResponses(app, routeContracts, options.onContractViolation);
   installErrorHandling(app);
   installInputGuards(app);
-  installAuthentication(app, ctx.pool);
+  const lookups = createLookupCache(ctx.pool, {
+    onError: (error) =>
+      app.log.warn({ err: error }, 'API lookup cache: invalidation listener lost; looking up every request'),
+  });
+  await lookups.start();
+  app.decorate('lookups', lookups);
+  app.addHook('onClose', async () => lookups.stop());
+  installAuthentication(app, ctx.pool, lookups);
   await app.register(formbody);
   await app.register(healthRoutes(ctx));
   await app.register(environmentRoutes);
@@ -68,7 +76,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(oauthRoutes(ctx));
   await app.register(connectionRoutes(ctx));
   await app.register(proxyRoutes(ctx));
-  await app.register(recordsRoutes(ctx));
+  await app.register(recordsRoutes({ ...ctx, lookups }));
   const actionHeartbeats = startActionHeartbeats(ctx.pool, {
     timeoutMs: ctx.config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
     onError: (error) => app.log.error({ err: error }, 'async action heartbeat failed'),

@@ -7,6 +7,7 @@ import type { Runner } from '@weft/runner';
 import type { Scheduler } from '@weft/scheduler';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ActionHeartbeats } from './action-heartbeats.js';
+import type { LookupCache } from './lookup-cache.js';
 
 /**
  * Everything route plugins need, built once by the entry point (cli `start`) and passed in.
@@ -30,12 +31,18 @@ export interface ServerContext {
   recordCipher?: RecordCipher;
   /** Heartbeats of this process's async action runs (set by buildServer). */
   actionHeartbeats?: ActionHeartbeats;
+  /** Per-request lookups remembered until a change is notified (set by buildServer). */
+  lookups?: LookupCache;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The environment whose secret key authenticated this request (unset on public routes). */
     environment: Environment;
+  }
+  interface FastifyInstance {
+    /** What requests look up (key → environment, records target), remembered until a change is notified. */
+    lookups: LookupCache;
   }
   interface FastifyContextConfig {
     /** Route needs no secret key (health, connect page, OAuth callback). */

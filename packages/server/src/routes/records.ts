@@ -1,10 +1,4 @@
-import {
-  createRecordsReader,
-  decodeCursor,
-  pruneRecords,
-  type RecordsTarget,
-  resolveRecordsTarget,
-} from '@weft/records';
+import { createRecordsReader, decodeCursor, pruneRecords, resolveRecordsTarget } from '@weft/records';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { connectionHeaders, pruneBody, recordsQuery } from '../contract/records.js';
@@ -26,31 +20,28 @@ export const recordsRoutes =
   async (app) => {
     const reader = createRecordsReader(ctx.pool, ctx.recordCipher ? { cipher: ctx.recordCipher } : {});
 
-    // A consumer paging through a backlog asks for the same target on every page; remembering
-    // successful resolutions for 2 s takes a database round trip off each page (a deleted
-    // connection or model stays readable for at most that long). Failures are never cached.
-    const targets = new Map<string, { value: Promise<RecordsTarget>; until: number }>();
+    // A consumer paging through a backlog asks for the same target on every page: the resolution
+    // is remembered until a connection or model changes (lookup-cache.ts: forgotten synchronously
+    // when this process deletes, through NOTIFY when another one does). Failures are never cached.
     function resolve(request: FastifyRequest, model: string) {
       const headers = parseRequest(connectionHeaders, request.headers, 'headers');
+      const load = () =>
+        resolveRecordsTarget(
+          ctx.pool,
+          request.environment.id,
+          headers['provider-config-key'],
+          headers['connection-id'],
+          model,
+        );
+      if (ctx.lookups === undefined) return load();
       const key = JSON.stringify([
+        'records-target',
         request.environment.id,
         headers['provider-config-key'],
         headers['connection-id'],
         model,
       ]);
-      const hit = targets.get(key);
-      if (hit !== undefined && hit.until > Date.now()) return hit.value;
-      const value = resolveRecordsTarget(
-        ctx.pool,
-        request.environment.id,
-        headers['provider-config-key'],
-        headers['connection-id'],
-        model,
-      );
-      if (targets.size > 1000) targets.clear();
-      targets.set(key, { value, until: Date.now() + 2_000 });
-      value.catch(() => targets.delete(key));
-      return value;
+      return ctx.lookups.remember(key, load);
     }
 
     app.get('/records', async (request, reply) => {
