@@ -180,11 +180,28 @@ async function stage(
     await client.query(sql.INSERT_STAGING, [ids, payloads, hashes]);
     return;
   }
-  const stream = client.query(copyFrom(sql.COPY_STAGING));
+  await copyStaged(client, sql.COPY_STAGING, rows, checker, cipher);
+}
+
+/**
+ * COPY rows into the staging table with `text` (which may begin the transaction first), checking
+ * and serialising them as they stream: COPY takes 64 KB chunks, so Postgres parses one while the
+ * next is checked. A rejected record stops serialisation (the rest is only checked, to report up
+ * to 20 problems) and `checker.finish()` throws once the COPY is done: the caller rolls back.
+ */
+async function copyStaged(
+  client: PoolClient,
+  text: string,
+  rows: Prepared[],
+  checker: RecordChecker,
+  cipher: RecordCipher | undefined,
+): Promise<void> {
+  const stream = client.query(copyFrom(text));
   const done = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
+  let valid = true;
   let chunk = '';
   for (const row of rows) {
     valid = checker.check(row.id, row.record) && valid;
@@ -195,7 +212,8 @@ async function stage(
       ? `${copyText(row.id)}\t${cipher.seal(json)}\t${cipher.hash(json)}\n`
       : `${copyText(row.id)}\t${copyText(json)}\t${contentHash(json)}\n`;
     if (chunk.length > 65_536) {
-      if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
+      // A failed COPY never drains: stop waiting when it ends.
+      if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), done]);
       chunk = '';
     }
   }
@@ -223,6 +241,11 @@ async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: Poo
   }
 }
 
+function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer id: ${value}`);
+  return String(value);
+}
+
 const empty = (): WriteResult => ({ added: 0, updated: 0, deleted: 0, unchanged: 0, notFound: 0 });
 
 export interface RecordStoreOptions {
@@ -234,25 +257,41 @@ export interface RecordStoreOptions {
 export function createRecordStore(options: RecordStoreOptions): RecordStore {
   const { pool, cipher } = options;
 
-  async function merge(
-    scope: RecordScope,
-    rows: Prepared[],
-    statement: string,
-    checker: RecordChecker,
-  ): Promise<WriteResult> {
-    return inTransaction(pool, scope, async (client) => {
-      await stage(client, rows, checker, cipher);
-      const { rows: counts } = await client.query<{ added: number; updated: number }>(statement, [
-        scope.connectionId,
-        scope.model,
-        scope.environmentId,
-      ]);
-      const added = counts[0]?.added ?? 0;
-      const updated = counts[0]?.updated ?? 0;
-      if (scope.runId !== undefined)
-        await countRunChanges(client, scope.runId, scope.model, { added, updated, deleted: 0 });
+  /**
+   * batchSave in two round trips (one connection, one transaction): BEGIN + COPY into staging,
+   * then lock + merge + count + COMMIT as one query (sql.saveLockedAndCommit). The lock is held
+   * for the second round trip only, so concurrent writers of a model wait less, and seq is still
+   * taken under it: commit order equals seq order. The run's counts commit with the records.
+   */
+  async function save(scope: RecordScope, rows: Prepared[], checker: RecordChecker): Promise<WriteResult> {
+    const client = await pool.connect();
+    try {
+      await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher);
+      stagingReady.add(client);
+      const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
+      const text = sql.saveLockedAndCommit(
+        key,
+        {
+          connectionId: integerLiteral(scope.connectionId),
+          model: client.escapeLiteral(scope.model),
+          environmentId: integerLiteral(scope.environmentId),
+        },
+        scope.runId === undefined ? undefined : client.escapeLiteral(scope.runId),
+      );
+      // Three statements answer three results; the merge's counts are the second.
+      const results = (await client.query(text)) as unknown as { rows: { added: number; updated: number }[] }[];
+      const counts = results[1]?.rows[0];
+      const added = Number(counts?.added ?? 0);
+      const updated = Number(counts?.updated ?? 0);
       return { ...empty(), added, updated, unchanged: rows.length - added - updated };
-    });
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      // The staging table may have been created in this transaction: the rollback dropped it.
+      stagingReady.delete(client);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   return {
@@ -265,7 +304,7 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
         writeOptions.validation ?? 'reject',
         writeOptions.onWarning,
       );
-      return merge(scope, rows, sql.UPSERT_SAVE, checker);
+      return save(scope, rows, checker);
     },
 
     async batchUpdate(scope, records, writeOptions = {}) {

@@ -15,11 +15,18 @@ export const INSERT_STAGING = `
 INSERT INTO weft_incoming (external_id, payload, data_hash)
 SELECT * FROM unnest($1::text[], $2::json[], $3::text[])`;
 
-const upsertFromStaging = (markSeen: boolean) => `
+/** What the merge statement is told: SQL expressions (parameters, or literals the caller escaped). */
+interface MergeTarget {
+  connectionId: string;
+  model: string;
+  environmentId: string;
+}
+
+const upsertFromStaging = (markSeen: boolean, t: MergeTarget, runId?: string) => `
 WITH up AS (
   INSERT INTO records AS r
     (connection_id, model, external_id, environment_id, payload, data_hash, seq, first_seen_at, updated_at, last_action)
-  SELECT $1, $2, s.external_id, $3, s.payload, s.data_hash, nextval('records_seq'),
+  SELECT ${t.connectionId}, ${t.model}, s.external_id, ${t.environmentId}, s.payload, s.data_hash, nextval('records_seq'),
          statement_timestamp(), statement_timestamp(), 'ADDED'
   FROM weft_incoming s
   ON CONFLICT (connection_id, model, external_id) DO UPDATE
@@ -38,18 +45,51 @@ WITH up AS (
 seen AS (
   INSERT INTO record_snapshot_seen (snapshot_id, external_id)
   SELECT snap.id, s.external_id FROM record_snapshots snap CROSS JOIN weft_incoming s
-  WHERE snap.connection_id = $1 AND snap.model = $2
+  WHERE snap.connection_id = ${t.connectionId} AND snap.model = ${t.model}
   ON CONFLICT DO NOTHING
 )`
     : ''
+},
+totals AS (
+  SELECT count(*) FILTER (WHERE last_action = 'ADDED')::int AS added,
+         count(*) FILTER (WHERE last_action = 'UPDATED')::int AS updated
+  FROM up
+)${
+  runId === undefined
+    ? ''
+    : `,
+counted AS (
+  INSERT INTO record_run_changes AS c (run_id, model, added, updated, deleted)
+  SELECT ${runId}, ${t.model}, added, updated, 0 FROM totals WHERE added + updated > 0
+  ON CONFLICT (run_id, model) DO UPDATE
+    SET added = c.added + EXCLUDED.added, updated = c.updated + EXCLUDED.updated
+)`
 }
-SELECT count(*) FILTER (WHERE last_action = 'ADDED')::int AS added,
-       count(*) FILTER (WHERE last_action = 'UPDATED')::int AS updated
-FROM up`;
+SELECT added, updated FROM totals`;
 
-/** Merge the staged rows; batchSave also marks them seen by an open deletion snapshot. */
-export const UPSERT_SAVE = upsertFromStaging(true);
-export const UPSERT_UPDATE = upsertFromStaging(false);
+const PARAMS: MergeTarget = { connectionId: '$1', model: '$2', environmentId: '$3' };
+/** Merge the staged rows of batchUpdate. $1 connection id, $2 model, $3 environment id. */
+export const UPSERT_UPDATE = upsertFromStaging(false, PARAMS);
+
+/**
+ * batchSave's second and last round trip, one simple-protocol query of three statements: take the
+ * (connection, model) lock, merge the staged rows (marking them seen by an open deletion snapshot
+ * and adding the counts to the run's record_run_changes), COMMIT. The lock is its own statement so
+ * the merge runs with a snapshot taken after it (READ COMMITTED: one per statement): it then sees
+ * every earlier writer's rows and a deletion snapshot opened just before. Values are literals
+ * escaped by the caller (the simple protocol has no parameters); the lock key is a bigint we
+ * computed.
+ */
+export const saveLockedAndCommit = (lockKey: bigint, target: MergeTarget, runId?: string) =>
+  `SELECT pg_advisory_xact_lock(${lockKey.toString()}); ${upsertFromStaging(true, target, runId)}; COMMIT`;
+
+/**
+ * batchSave's first round trip: BEGIN and COPY the batch into the session's staging table (created
+ * first when this pooled connection has none). BEGIN and CREATE answer no rows, which the COPY
+ * stream accepts before its CopyInResponse.
+ */
+export const beginAndCopyStaging = (createStaging: boolean) =>
+  `BEGIN; ${createStaging ? `${CREATE_STAGING}; ` : ''}${COPY_STAGING}`;
 
 export const SELECT_PAYLOADS_FOR_MERGE = `
 SELECT external_id, payload FROM records
