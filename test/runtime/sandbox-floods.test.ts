@@ -100,22 +100,19 @@ async function underWatch<T>(work: () => Promise<T>, minSamples: number) {
 }
 
 /**
- * The issue's bound is /health p99 < 200 ms during an attack. The machine running the suite is
- * shared and busy, so the bound is taken on top of the p99 the same process shows in the same
- * minute with honest syncs only: a script that stalls the event loop (the timer flood did for
- * 6 s to minutes) fails it by far, a loaded CI machine does not.
+ * The issue's bound, as it states it: /health p99 under 200 ms while each attack runs next to an
+ * honest sync. Scripts run in isolates whose timers, host calls and logs are bounded, so nothing a
+ * script does can hold this process's event loop for that long, even on a loaded machine.
  */
 async function assertHealthy<T>(attack: () => Promise<T>) {
-  const baseline = await underWatch(() => run('honest'), 100);
   const watched = await underWatch(attack, 100);
-  const bound = HEALTH_P99_BOUND_MS + baseline.p99;
   console.info(
-    `/health p99 under attack ${watched.p99.toFixed(0)} ms (${watched.samples} answers), baseline ${baseline.p99.toFixed(0)} ms; RSS +${watched.rssGrowthMb.toFixed(0)} MB`,
+    `/health p99 under attack ${watched.p99.toFixed(0)} ms (${watched.samples} answers); RSS +${watched.rssGrowthMb.toFixed(0)} MB`,
   );
   expect(
     watched.p99,
-    `/health p99 ${watched.p99.toFixed(0)} ms over ${watched.samples} answers under attack (baseline p99 ${baseline.p99.toFixed(0)} ms over ${baseline.samples})`,
-  ).toBeLessThan(bound);
+    `/health p99 ${watched.p99.toFixed(0)} ms over ${watched.samples} answers under attack`,
+  ).toBeLessThan(HEALTH_P99_BOUND_MS);
   expect(watched.rssGrowthMb, 'host RSS growth over every attacking round').toBeLessThan(RSS_GROWTH_BOUND_MB);
   return watched;
 }
