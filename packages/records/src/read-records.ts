@@ -1,6 +1,6 @@
 import type { Pool } from '@weft/db';
 import { pgTimestampToIso } from './pg-timestamp.js';
-import { openPayload, openPayloadBytes, type RecordCipher } from './record-cipher.js';
+import { openPayload, type RecordCipher, requireCipher } from './record-cipher.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
 import * as sql from './sql.js';
 
@@ -60,10 +60,17 @@ async function queryPage(
     limit + 1,
   ]);
   // Sealed payloads (a JSON string, not an object) are opened here; plain ones cost one char test.
-  for (const row of rows) {
-    if (row.payload.charCodeAt(0) !== 0x22) continue;
-    if (asBytes) row.bytes = openPayloadBytes(row.payload, cipher);
-    else row.payload = openPayload(row.payload, cipher);
+  if (asBytes) {
+    const sealed: Row[] = [];
+    for (const row of rows) if (row.payload.charCodeAt(0) === 0x22) sealed.push(row);
+    if (sealed.length > 0) {
+      const opened = await requireCipher(cipher).openManyBytes(sealed.map((row) => row.payload));
+      sealed.forEach((row, i) => {
+        row.bytes = opened[i];
+      });
+    }
+  } else {
+    for (const row of rows) if (row.payload.charCodeAt(0) === 0x22) row.payload = openPayload(row.payload, cipher);
   }
   if (rows.length <= limit) return { rows, nextCursor: null };
   const page = rows.slice(0, limit);

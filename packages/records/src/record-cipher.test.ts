@@ -51,9 +51,9 @@ describe('record payloads encrypted at rest', () => {
     const records = Array.from({ length: 250 }, (_, i) => ({ id: `r${i}`, name: `secret-name-${i}`, size: i }));
     const plain = scope();
     const sealed = scope();
-    await plainStore.batchSave(plain, records); // ≥ 200 rows: the COPY path
+    await plainStore.batchSave(plain, records);
     expect(await sealedStore.batchSave(sealed, records)).toMatchObject({ added: 250 });
-    await sealedStore.batchSave(sealed, records.slice(0, 3)); // < 200 rows: the INSERT path
+    await sealedStore.batchSave(sealed, records.slice(0, 3));
     const rows = await stored(sealed);
     expect(rows).toHaveLength(250);
     for (const row of rows) {
@@ -83,6 +83,13 @@ describe('record payloads encrypted at rest', () => {
     const parsed = JSON.parse(body.body.toString()) as { records: Array<{ id: string; name: string }> };
     expect(parsed.records).toHaveLength(250);
     expect(parsed.records.find((r) => r.id === 'r200')).toMatchObject({ name: 'secret-name-200' });
+    // A page that large is opened by worker threads: byte for byte what the string page says.
+    const strings = await readRecords(
+      db.pool,
+      { connectionId: conn.id, model: sealed.model, limit: 1000 },
+      { cipher: cipherA },
+    );
+    expect(parsed.records).toEqual(strings.records.map((text) => JSON.parse(text)));
     // Without the key, a read fails with a code that says what to configure.
     await expect(readRecords(db.pool, { connectionId: conn.id, model: sealed.model })).rejects.toMatchObject({
       code: 'WEFT_RECORDS_ENCRYPTION_KEY',
@@ -99,6 +106,14 @@ describe('record payloads encrypted at rest', () => {
     const page = await readRecords(db.pool, { connectionId: conn.id, model: s.model }, { cipher: rotated });
     expect(page.records).toHaveLength(2);
     const onlyB = createRecordCipher({ current: keyB, hashKey });
+    // A page opened by worker threads refuses an unknown key the same way.
+    await createRecordStore({ pool: db.pool, cipher: cipherA }).batchSave(
+      s,
+      Array.from({ length: 150 }, (_, i) => ({ id: `many-${i}`, v: i })),
+    );
+    await expect(
+      readRecordsBody(db.pool, { connectionId: conn.id, model: s.model, limit: 1000 }, { cipher: onlyB }),
+    ).rejects.toMatchObject({ code: 'WEFT_RECORDS_ENCRYPTION_KEY' });
     await expect(
       readRecords(db.pool, { connectionId: conn.id, model: s.model }, { cipher: onlyB }),
     ).rejects.toMatchObject({

@@ -9,6 +9,7 @@ import {
   randomFillSync,
 } from 'node:crypto';
 import { recordsErrors } from './errors.js';
+import { createPayloadOpeners, WORKER_MIN_PAYLOADS } from './open-in-workers.js';
 
 /**
  * Sealed payloads are stored as a JSON string: `"weft:r1:<key id>:<iv><tag><ciphertext>"`, each
@@ -52,6 +53,8 @@ export interface RecordCipher {
   open(stored: string): string;
   /** A sealed payload's JSON as UTF-8 bytes (the records API copies them into its response as is). */
   openBytes(stored: string): Buffer;
+  /** Like openBytes for many sealed payloads (a records page): opened by worker threads when there are enough. */
+  openManyBytes(stored: readonly string[]): Promise<Buffer[]>;
   /** Content hash of canonical JSON text, keyed (SHA-256 over a secret prefix and the text). */
   hash(json: string): string;
 }
@@ -109,8 +112,19 @@ export function createRecordCipher(keys: RecordCipherKeys): RecordCipher {
     }
   }
 
+  let openers: ReturnType<typeof createPayloadOpeners> | undefined;
+
   return {
     keyId,
+    async openManyBytes(stored) {
+      if (stored.length >= WORKER_MIN_PAYLOADS) {
+        openers ??= createPayloadOpeners(all.map((key) => [keyIdOf(key), key] as const));
+        const opened = await openers.open(stored);
+        if (opened !== undefined) return opened;
+      }
+      // Few payloads, or a worker could not open one: here, with the usual error for a bad one.
+      return stored.map(openBytes);
+    },
     seal(json) {
       const iv = nextIv();
       const cipher = createCipheriv('aes-256-gcm', current, iv);
@@ -143,7 +157,7 @@ export function openPayloadBytes(stored: string, cipher: RecordCipher | undefine
   return requireCipher(cipher).openBytes(stored);
 }
 
-function requireCipher(cipher: RecordCipher | undefined): RecordCipher {
+export function requireCipher(cipher: RecordCipher | undefined): RecordCipher {
   if (cipher === undefined)
     throw recordsErrors.create('WEFT_RECORDS_ENCRYPTION_KEY', {
       reason: 'record payloads are encrypted but this process has no records key (set WEFT_RECORDS_ENCRYPTION=on)',
