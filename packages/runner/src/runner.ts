@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AuthService } from '@weft/auth';
-import { isWeftError } from '@weft/core';
+import { isRetryable, isWeftError } from '@weft/core';
 import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
@@ -112,18 +112,6 @@ const MAX_INVALID_SAMPLES = 100;
 const MAX_LOG_CHARS = 10_000;
 // The same caps are applied inside the isolate, before a line is copied out (sandbox-guards.ts).
 const LOG_GUARDS = { maxLogLines: MAX_LOGS, maxLogChars: MAX_LOG_CHARS };
-
-// Errors of the script's own making: retrying the same code on the same data will not help.
-const NOT_RETRYABLE = new Set([
-  'WEFT_RECORDS_VALIDATION_FAILED',
-  'WEFT_RECORDS_INVALID_RECORD',
-  'WEFT_RUNNER_INVALID_CALL',
-  'WEFT_RUNNER_FORBIDDEN',
-  'WEFT_RUNNER_PAYLOAD_TOO_LARGE',
-  'WEFT_RUNNER_MEMORY_LIMIT',
-  'WEFT_RUNNER_WASM_DISABLED',
-  'WEFT_AUTH_NEEDS_REAUTH',
-]);
 
 export type Runner = ReturnType<typeof createRunner>;
 
@@ -331,7 +319,6 @@ export function createRunner(options: RunnerOptions) {
       log.failed(error);
       const weft = isWeftError(error) ? error : null;
       const code = weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED';
-      const causeCode = (weft?.details as { cause_code?: string } | undefined)?.cause_code;
       const stack = (weft?.details as { stack?: string } | undefined)?.stack;
       return {
         status: code === 'WEFT_RUNNER_CANCELLED' ? 'cancelled' : 'failed',
@@ -341,7 +328,8 @@ export function createRunner(options: RunnerOptions) {
           code,
           message: (error as Error).message,
           ...(stack ? { stack } : {}),
-          retryable: !NOT_RETRYABLE.has(causeCode ?? code),
+          // The catalogue of the package that raised it says whether another attempt may help.
+          retryable: isRetryable(code),
         },
         logs: log.logs,
         durationMs: performance.now() - started,
