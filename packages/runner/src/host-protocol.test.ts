@@ -8,7 +8,9 @@ import {
   type HostArgs,
   type HostHandlers,
   type HostOperation,
+  NETWORK_OPERATIONS,
 } from './host-protocol.js';
+import { SANDBOX_GUARDS } from './sandbox-guards.js';
 import { ACTION_ERROR_SOURCE, SANDBOX_PRELUDE } from './sandbox-prelude.js';
 
 /** A handler table that records what each handler received. */
@@ -30,6 +32,11 @@ describe('host protocol', () => {
     expect([...used].sort()).toEqual([...HOST_OPERATION_NAMES].sort());
     // No string-named call bypasses the stubs.
     expect(nangoPart).not.toMatch(/\bcall\('/);
+  });
+
+  it('the guards put exactly the provider calls in the network lane', () => {
+    expect(NETWORK_OPERATIONS).toEqual(['proxy', 'paginate.start', 'paginate.next']);
+    expect(SANDBOX_GUARDS).toContain(JSON.stringify(NETWORK_OPERATIONS));
   });
 
   it('hands each handler its parsed arguments, and the records list of a write without copying it', async () => {

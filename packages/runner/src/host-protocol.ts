@@ -82,9 +82,21 @@ export interface ScriptConnection {
 }
 
 export const HOST_OPERATIONS = {
-  proxy: { method: 'nango.proxy', args: z.tuple([proxyConfig]), answers: answers<ProxyAnswer>() },
-  'paginate.start': { method: 'nango.paginate', args: z.tuple([proxyConfig]), answers: answers<string>() },
-  'paginate.next': { method: 'nango.paginate', args: z.tuple([z.string()]), answers: answers<PaginateStep>() },
+  // `lane: 'network'`: calls to the provider, throttled apart from the database-backed ones
+  // (sandbox-guards.ts lets fewer of those be in flight, as they share the API's pool).
+  proxy: { method: 'nango.proxy', lane: 'network', args: z.tuple([proxyConfig]), answers: answers<ProxyAnswer>() },
+  'paginate.start': {
+    method: 'nango.paginate',
+    lane: 'network',
+    args: z.tuple([proxyConfig]),
+    answers: answers<string>(),
+  },
+  'paginate.next': {
+    method: 'nango.paginate',
+    lane: 'network',
+    args: z.tuple([z.string()]),
+    answers: answers<PaginateStep>(),
+  },
   batchSave: { method: 'nango.batchSave', args: z.tuple([modelName, recordList]), answers: answers<true>() },
   batchUpdate: { method: 'nango.batchUpdate', args: z.tuple([modelName, recordList]), answers: answers<true>() },
   batchDelete: { method: 'nango.batchDelete', args: z.tuple([modelName, recordList]), answers: answers<true>() },
@@ -130,6 +142,11 @@ export type HostHandlers<Context> = {
 
 /** The names the prelude turns into stubs inside the isolate. */
 export const HOST_OPERATION_NAMES = Object.keys(HOST_OPERATIONS) as HostOperation[];
+
+/** The operations that call the provider (the guards' network lane); all others are store calls. */
+export const NETWORK_OPERATIONS = HOST_OPERATION_NAMES.filter(
+  (op) => (HOST_OPERATIONS[op] as { lane?: string }).lane === 'network',
+);
 
 /** Whether `op` (untrusted, from the isolate) names a declared operation. */
 export function isHostOperation(op: string): op is HostOperation {
