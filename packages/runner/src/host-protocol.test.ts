@@ -44,7 +44,8 @@ describe('host protocol', () => {
     const records = [{ id: 'a' }, { id: 'b' }];
     await dispatchHostCall(recordingHandlers(seen), null, 'batchSave', ['Item', records]);
     expect(seen[0]?.op).toBe('batchSave');
-    expect((seen[0]?.args as HostArgs<'batchSave'>)[1]).toBe(records);
+    const received = (seen[0]?.args as HostArgs<'batchSave'> | undefined)?.[1];
+    expect(received).toBe(records);
   });
 
   it('refuses an undeclared operation and names the SDK method on bad input, as a non-retryable error', async () => {
