@@ -1,6 +1,13 @@
 export { configSchema, resolveConfig, type WeftConfig } from './config.js';
 export { coreErrors } from './errors.js';
-export { defineErrors, type ErrorCatalog, type ErrorSpec, registeredErrorCatalogs } from './errors-catalog.js';
+export {
+  defineErrors,
+  type ErrorCatalog,
+  type ErrorSpec,
+  errorSpecOf,
+  isRetryable,
+  registeredErrorCatalogs,
+} from './errors-catalog.js';
 export { meterInstruments } from './meter-instruments.js';
 export { createSecretBox, generateEncryptionKey, parseEncryptionKey, type SecretBox } from './secret-box.js';
-export { isWeftError, WeftError } from './weft-error.js';
+export { isWeftError, WeftError, wrapWeftError } from './weft-error.js';

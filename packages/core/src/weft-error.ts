@@ -25,6 +25,16 @@ export class WeftError extends Error {
   }
 }
 
+/**
+ * Re-raise `original` where it surfaced (e.g. a host error a script let escape, reported as the
+ * script's failure): the new error says where (`message`, `details`) and keeps `original` as its
+ * `cause`, with the same code and status. The only way to give an error another error's code:
+ * nobody assigns `code` on an error after it was built.
+ */
+export function wrapWeftError(original: WeftError, message: string, details?: Record<string, unknown>): WeftError {
+  return new WeftError(original.code, message, original.status, details, original);
+}
+
 /** True when `error` is a WeftError (optionally with the given code), also across realms. */
 export function isWeftError(error: unknown, code?: string): error is WeftError {
   if (typeof error !== 'object' || error === null) return false;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { AuthService } from '@weft/auth';
-import { isWeftError } from '@weft/core';
+import { isRetryable, isWeftError } from '@weft/core';
 import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
@@ -19,7 +19,7 @@ import {
 import { createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
 import { runMetrics } from './run-metrics.js';
 import { RunSlots } from './run-slots.js';
-import { runInSandbox, type SandboxLimits } from './sandbox.js';
+import { type HostHandler, runInSandbox, type SandboxLimits } from './sandbox.js';
 import { defaultGuardLimits } from './sandbox-guards.js';
 
 export interface RunLog {
@@ -113,18 +113,6 @@ const MAX_LOG_CHARS = 10_000;
 // The same caps are applied inside the isolate, before a line is copied out (sandbox-guards.ts).
 const LOG_GUARDS = { maxLogLines: MAX_LOGS, maxLogChars: MAX_LOG_CHARS };
 
-// Errors of the script's own making: retrying the same code on the same data will not help.
-const NOT_RETRYABLE = new Set([
-  'WEFT_RECORDS_VALIDATION_FAILED',
-  'WEFT_RECORDS_INVALID_RECORD',
-  'WEFT_RUNNER_INVALID_CALL',
-  'WEFT_RUNNER_FORBIDDEN',
-  'WEFT_RUNNER_PAYLOAD_TOO_LARGE',
-  'WEFT_RUNNER_MEMORY_LIMIT',
-  'WEFT_RUNNER_WASM_DISABLED',
-  'WEFT_AUTH_NEEDS_REAUTH',
-]);
-
 export type Runner = ReturnType<typeof createRunner>;
 
 /**
@@ -137,247 +125,42 @@ function runSignal(given: AbortSignal | undefined): AbortSignal {
   return signal;
 }
 
+/** What every step of the runner works with: its options, the on-demand slots and its tracer. */
+interface RunnerContext {
+  options: RunnerOptions;
+  pool: Pool;
+  /** Actions and dryruns executed at once by this process (syncs are capped by the scheduler). */
+  onDemand: RunSlots;
+  tracer: Tracer;
+}
+
+/** A script ready to run: its bundle, source map and definition (deployed or just compiled). */
+type RunnableScript = { bundle: string; sourceMap: string; definition: CompiledScript['definition'] };
+
 /** Compile-free execution of deployed scripts: syncs, actions, dryruns; and the deploy entry point. */
 export function createRunner(options: RunnerOptions) {
+  const runner: RunnerContext = {
+    options,
+    pool: options.pool,
+    onDemand: new RunSlots(options.actionConcurrency ?? 4, options.actionQueueLimit ?? 100),
+    tracer: trace.getTracer('weft-runner'),
+  };
   const { pool } = options;
-  const onDemand = new RunSlots(options.actionConcurrency ?? 4, options.actionQueueLimit ?? 100);
-
-  function logger(sink?: (entry: RunLog) => void) {
-    const logs: RunLog[] = [];
-    let dropped = 0;
-    return {
-      logs,
-      onLog(level: string, message: string) {
-        if (logs.length >= MAX_LOGS) {
-          dropped += 1;
-          return;
-        }
-        const entry = { level, message: message.slice(0, MAX_LOG_CHARS), at: new Date().toISOString() };
-        logs.push(entry);
-        sink?.(entry);
-      },
-      /** Lines the isolate dropped over the cap without copying them out. */
-      droppedInSandbox(count: number) {
-        dropped += count;
-      },
-      /** The failure as the run's last line, with the script's own file:line when the stack has one. */
-      failed(error: unknown) {
-        const weft = isWeftError(error) ? error : null;
-        const stack = (weft?.details as { stack?: string } | undefined)?.stack;
-        const message = `${weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED'}: ${(error as Error).message}`;
-        const entry = {
-          level: 'error',
-          message: stack ? `${message}\n${stackFrames(stack)}` : message,
-          at: new Date().toISOString(),
-        };
-        logs.push(entry);
-        sink?.(entry);
-      },
-      finish() {
-        if (dropped > 0)
-          logs.push({
-            level: 'warn',
-            message: `${dropped} more log lines were dropped (limit ${MAX_LOGS} per run)`,
-            at: new Date().toISOString(),
-          });
-      },
-    };
-  }
-
-  const tracer = trace.getTracer('weft-runner');
-
-  function executeSync(
-    request: SyncRunRequest,
-    script: { bundle: string; sourceMap: string; definition: CompiledScript['definition'] },
-    dry?: Record<string, unknown[]>,
-  ): Promise<SyncRunResult> {
-    const attributes = {
-      'weft.run_id': request.runId ?? '',
-      'weft.provider_config_key': request.connection.providerConfigKey,
-      'weft.connection_id': request.connection.connectionId,
-      'weft.sync': request.syncName,
-      'weft.sync_mode': request.mode,
-      'weft.dry_run': dry !== undefined,
-    };
-    return tracer.startActiveSpan('sync.run', { attributes }, async (span) => {
-      try {
-        const result = await executeSyncUntraced(request, script, dry);
-        const metrics = runMetrics();
-        const labels = {
-          'weft.provider_config_key': request.connection.providerConfigKey,
-          'weft.script': request.syncName,
-          'weft.script_kind': 'sync',
-        };
-        if (!dry) {
-          metrics.runs.add(1, { ...labels, 'weft.run_status': result.status });
-          metrics.duration.record(result.durationMs, { ...labels, 'weft.run_status': result.status });
-        }
-        for (const [model, c] of Object.entries(result.counts)) {
-          span.setAttribute(`weft.records.${model}.added`, c.added);
-          span.setAttribute(`weft.records.${model}.updated`, c.updated);
-          span.setAttribute(`weft.records.${model}.deleted`, c.deleted);
-          if (dry) continue;
-          for (const action of ['added', 'updated', 'deleted'] as const)
-            if (c[action] > 0)
-              metrics.records.add(c[action], { ...labels, 'weft.model': model, 'weft.change': action });
-        }
-        span.setAttribute('weft.run_status', result.status);
-        if (result.error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: `${result.error.code}: ${result.error.message}` });
-          span.addEvent('exception', {
-            'exception.type': result.error.code,
-            'exception.message': result.error.message,
-            'exception.stacktrace': result.error.stack ?? '',
-          });
-        }
-        return result;
-      } finally {
-        span.end();
-      }
-    });
-  }
-
-  async function executeSyncUntraced(
-    request: SyncRunRequest,
-    script: { bundle: string; sourceMap: string; definition: CompiledScript['definition'] },
-    dry?: Record<string, unknown[]>,
-  ): Promise<SyncRunResult> {
-    const started = performance.now();
-    const runId = request.runId ?? randomUUID();
-    const signal = runSignal(request.signal);
-    const log = logger();
-    const counts: Record<string, ModelCounts> = {};
-    const definition = script.definition;
-    const invalid: InvalidRecordsReport = { count: 0, records: [] };
-    const withInvalid = () => (invalid.count > 0 ? { invalidRecords: invalid } : {});
-    const bridge = createHostBridge({
-      pool,
-      proxy: options.proxy,
-      records: options.records,
-      auth: options.auth,
-      runId,
-      connection: { ...request.connection, environmentId: request.environmentId },
-      ...(options.environmentVariables
-        ? { environmentVariables: () => options.environmentVariables?.(request.environmentId) ?? Promise.resolve([]) }
-        : {}),
-      scriptName: request.syncName,
-      variant: request.variant ?? 'base',
-      definition,
-      validation:
-        request.validation ??
-        (definition.kind === 'sync' ? definition.validation : undefined) ??
-        options.validation ??
-        'warn',
-      onInvalidRecord: (problem) => {
-        invalid.count += 1;
-        if (invalid.records.length < MAX_INVALID_SAMPLES) invalid.records.push(problem);
-      },
-      maxBatchRecords: options.maxBatchRecords ?? 10_000,
-      counts,
-      onLog: log.onLog,
-      signal,
-      traceContext: context.active(),
-      ...(dry ? { dryRun: true, dryRecords: dry } : {}),
-      // Scheduled runs count their committed changes with the records (crash-exact webhooks).
-      ...(request.runId !== undefined && !dry ? { countedRunId: request.runId } : {}),
-      ...(request.stub ? { stub: { ...request.stub } } : {}),
-    });
-    try {
-      const fresh = (request.attempt ?? 1) <= 1;
-      const scopeOf = (model: string) => ({
-        environmentId: request.environmentId,
-        connectionId: request.connection.id,
-        model,
-      });
-      if (request.mode !== 'incremental' && fresh && !dry) await bridge('clearCheckpoint', []);
-      // Legacy `track_deletes: true` and reset runs: the whole successful run is the snapshot. A
-      // retry continues the snapshot its first attempt opened (restarting it would forget what
-      // was saved before the checkpoint it resumes from, and delete it).
-      const wholeRunSnapshot = definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset');
-      if (wholeRunSnapshot && definition.kind === 'sync')
-        for (const model of Object.keys(definition.models)) {
-          const open = !fresh && !dry ? await options.records.openSnapshot(scopeOf(model)) : null;
-          if (open === null) await bridge('trackDeletesStart', [model]);
-        }
-      await runInSandbox({
-        name: request.syncName,
-        kind: 'sync',
-        bundle: script.bundle,
-        sourceMap: script.sourceMap,
-        env: {
-          connectionId: request.connection.connectionId,
-          providerConfigKey: request.connection.providerConfigKey,
-          ...(request.variant ? { variant: request.variant } : {}),
-          lastSyncDate: request.lastSyncDate,
-        },
-        host: bridge,
-        onLog: log.onLog,
-        guards: LOG_GUARDS,
-        onLogsDropped: log.droppedInSandbox,
-        ...(options.limits ? { limits: options.limits } : {}),
-        signal,
-      });
-      if (wholeRunSnapshot && definition.kind === 'sync')
-        for (const model of Object.keys(definition.models)) {
-          // A script may have bounded the model's snapshot itself (trackDeletesStart/End): its End
-          // already tombstoned the unseen records.
-          if (!dry && (await options.records.openSnapshot(scopeOf(model))) === null) continue;
-          await bridge('trackDeletesEnd', [model]);
-        }
-      log.finish();
-      return { status: 'success', counts, ...withInvalid(), logs: log.logs, durationMs: performance.now() - started };
-    } catch (error) {
-      log.finish();
-      log.failed(error);
-      const weft = isWeftError(error) ? error : null;
-      const code = weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED';
-      const causeCode = (weft?.details as { cause_code?: string } | undefined)?.cause_code;
-      const stack = (weft?.details as { stack?: string } | undefined)?.stack;
-      return {
-        status: code === 'WEFT_RUNNER_CANCELLED' ? 'cancelled' : 'failed',
-        counts,
-        ...withInvalid(),
-        error: {
-          code,
-          message: (error as Error).message,
-          ...(stack ? { stack } : {}),
-          retryable: !NOT_RETRYABLE.has(causeCode ?? code),
-        },
-        logs: log.logs,
-        durationMs: performance.now() - started,
-      };
-    }
-  }
-
   return {
-    async deploy(
+    deploy: (
       environmentId: number,
       providerConfigKey: string,
       scripts: CompiledScript[],
       deployOptions: { force?: boolean; dryRun?: boolean } = {},
-    ) {
-      for (const script of scripts) await assertBundleParses(script.name, script.bundle);
-      const result = await deployScripts(pool, environmentId, providerConfigKey, scripts, deployOptions);
-      if (result.applied) await options.onDeploy?.(result.syncs);
-      return result;
-    },
+    ) => deploy(runner, environmentId, providerConfigKey, scripts, deployOptions),
 
     rollback: (environmentId: number, providerConfigKey: string) => rollback(pool, environmentId, providerConfigKey),
 
-    async listDeployedSyncs(environmentId: number, providerConfigKey: string): Promise<DeployedSync[]> {
-      const scripts = await activeScripts(pool, environmentId, providerConfigKey);
-      const { rows } = await pool.query<{ id: number }>(
-        'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
-        [environmentId, providerConfigKey],
-      );
-      return scripts.flatMap((s) => {
-        const deployed = deployedSyncOf(environmentId, rows[0]?.id ?? 0, providerConfigKey, s);
-        return deployed ? [deployed] : [];
-      });
-    },
+    listDeployedSyncs: (environmentId: number, providerConfigKey: string): Promise<DeployedSync[]> =>
+      listDeployedSyncs(runner, environmentId, providerConfigKey),
 
     /** Actions and dryruns running and waiting for a slot in this process. */
-    onDemandLoad: () => onDemand.load,
+    onDemandLoad: () => runner.onDemand.load,
 
     scriptsConfig: (environmentId: number, providerConfigKey: string) =>
       activeScripts(pool, environmentId, providerConfigKey),
@@ -390,123 +173,431 @@ export function createRunner(options: RunnerOptions) {
         'sync',
         request.syncName,
       );
-      return executeSync(request, script);
+      return executeSync(runner, request, script);
     },
 
     /**
      * Run a compiled (not deployed) sync against a live connection. Nothing is saved (records are
      * returned instead) unless `save`, which stores them like a scheduled run would.
      */
-    async dryrunSync(
+    dryrunSync: (
       request: SyncRunRequest,
       script: CompiledScript,
       save = false,
-    ): Promise<SyncRunResult & { records: Record<string, unknown[]> }> {
-      const records: Record<string, unknown[]> = {};
-      const release = await onDemand.acquire();
-      try {
-        const result = await executeSync(request, script, save ? undefined : records);
-        return { ...result, records };
-      } finally {
-        release();
-      }
-    },
+    ): Promise<SyncRunResult & { records: Record<string, unknown[]> }> => dryrunSync(runner, request, script, save),
 
-    runAction(request: ActionRunRequest, compiled?: CompiledScript): Promise<{ output: unknown; logs: RunLog[] }> {
-      const attributes = {
-        'weft.provider_config_key': request.connection.providerConfigKey,
-        'weft.connection_id': request.connection.connectionId,
-        'weft.action': request.actionName,
+    runAction: (request: ActionRunRequest, compiled?: CompiledScript): Promise<{ output: unknown; logs: RunLog[] }> =>
+      runAction(runner, request, compiled),
+  };
+}
+
+async function deploy(
+  runner: RunnerContext,
+  environmentId: number,
+  providerConfigKey: string,
+  scripts: CompiledScript[],
+  deployOptions: { force?: boolean; dryRun?: boolean },
+) {
+  for (const script of scripts) await assertBundleParses(script.name, script.bundle);
+  const result = await deployScripts(runner.pool, environmentId, providerConfigKey, scripts, deployOptions);
+  if (result.applied) await runner.options.onDeploy?.(result.syncs);
+  return result;
+}
+
+async function listDeployedSyncs(
+  runner: RunnerContext,
+  environmentId: number,
+  providerConfigKey: string,
+): Promise<DeployedSync[]> {
+  const scripts = await activeScripts(runner.pool, environmentId, providerConfigKey);
+  const { rows } = await runner.pool.query<{ id: number }>(
+    'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
+    [environmentId, providerConfigKey],
+  );
+  return scripts.flatMap((s) => {
+    const deployed = deployedSyncOf(environmentId, rows[0]?.id ?? 0, providerConfigKey, s);
+    return deployed ? [deployed] : [];
+  });
+}
+
+async function dryrunSync(
+  runner: RunnerContext,
+  request: SyncRunRequest,
+  script: CompiledScript,
+  save: boolean,
+): Promise<SyncRunResult & { records: Record<string, unknown[]> }> {
+  const records: Record<string, unknown[]> = {};
+  const release = await runner.onDemand.acquire();
+  try {
+    const result = await executeSync(runner, request, script, save ? undefined : records);
+    return { ...result, records };
+  } finally {
+    release();
+  }
+}
+
+/** The run's log: capped lines, what the isolate dropped, and the failure as the last line. */
+function createRunLog(sink?: (entry: RunLog) => void) {
+  const logs: RunLog[] = [];
+  let dropped = 0;
+  return {
+    logs,
+    onLog(level: string, message: string) {
+      if (logs.length >= MAX_LOGS) {
+        dropped += 1;
+        return;
+      }
+      const entry = { level, message: message.slice(0, MAX_LOG_CHARS), at: new Date().toISOString() };
+      logs.push(entry);
+      sink?.(entry);
+    },
+    /** Lines the isolate dropped over the cap without copying them out. */
+    droppedInSandbox(count: number) {
+      dropped += count;
+    },
+    /** The failure as the run's last line, with the script's own file:line when the stack has one. */
+    failed(error: unknown) {
+      const weft = isWeftError(error) ? error : null;
+      const stack = (weft?.details as { stack?: string } | undefined)?.stack;
+      const message = `${weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED'}: ${(error as Error).message}`;
+      const entry = {
+        level: 'error',
+        message: stack ? `${message}\n${stackFrames(stack)}` : message,
+        at: new Date().toISOString(),
       };
-      return tracer.startActiveSpan('action.run', { attributes }, async (span) => {
-        const started = performance.now();
-        let status = 'success';
-        let release: (() => void) | undefined;
-        try {
-          release = await onDemand.acquire();
-          return await runActionUntraced(request, compiled);
-        } catch (error) {
-          status = 'failed';
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          release?.();
-          span.end();
-          if (!compiled) {
-            const labels = {
-              'weft.provider_config_key': request.connection.providerConfigKey,
-              'weft.script': request.actionName,
-              'weft.script_kind': 'action',
-              'weft.run_status': status,
-            };
-            runMetrics().runs.add(1, labels);
-            runMetrics().duration.record(performance.now() - started, labels);
-          }
-        }
-      });
+      logs.push(entry);
+      sink?.(entry);
+    },
+    finish() {
+      if (dropped > 0)
+        logs.push({
+          level: 'warn',
+          message: `${dropped} more log lines were dropped (limit ${MAX_LOGS} per run)`,
+          at: new Date().toISOString(),
+        });
     },
   };
+}
 
-  async function runActionUntraced(
-    request: ActionRunRequest,
-    compiled?: CompiledScript,
-  ): Promise<{ output: unknown; logs: RunLog[] }> {
-    const script =
-      compiled ??
-      (await findScript(
-        pool,
-        request.environmentId,
-        request.connection.providerConfigKey,
-        'action',
-        request.actionName,
-      ));
-    const log = logger(request.onLog);
-    const signal = runSignal(request.signal);
-    const bridge = createHostBridge({
-      pool,
-      proxy: options.proxy,
-      records: options.records,
-      auth: options.auth,
-      runId: randomUUID(),
-      connection: { ...request.connection, environmentId: request.environmentId },
-      ...(options.environmentVariables
-        ? { environmentVariables: () => options.environmentVariables?.(request.environmentId) ?? Promise.resolve([]) }
-        : {}),
-      scriptName: request.actionName,
-      variant: 'base',
-      definition: script.definition,
-      validation: 'reject',
-      maxBatchRecords: options.maxBatchRecords ?? 10_000,
-      counts: {},
-      onLog: log.onLog,
-      signal,
-      traceContext: context.active(),
+type RunLogger = ReturnType<typeof createRunLog>;
+
+/** One sync run inside its `sync.run` span, with its metrics (not for dryruns) and record counts. */
+function executeSync(
+  runner: RunnerContext,
+  request: SyncRunRequest,
+  script: RunnableScript,
+  dry?: Record<string, unknown[]>,
+): Promise<SyncRunResult> {
+  const attributes = {
+    'weft.run_id': request.runId ?? '',
+    'weft.provider_config_key': request.connection.providerConfigKey,
+    'weft.connection_id': request.connection.connectionId,
+    'weft.sync': request.syncName,
+    'weft.sync_mode': request.mode,
+    'weft.dry_run': dry !== undefined,
+  };
+  return runner.tracer.startActiveSpan('sync.run', { attributes }, async (span) => {
+    try {
+      const result = await executeSyncUntraced(runner, request, script, dry);
+      recordSyncOutcome(span, request, result, dry !== undefined);
+      return result;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function recordSyncOutcome(span: Span, request: SyncRunRequest, result: SyncRunResult, dry: boolean): void {
+  const metrics = runMetrics();
+  const labels = {
+    'weft.provider_config_key': request.connection.providerConfigKey,
+    'weft.script': request.syncName,
+    'weft.script_kind': 'sync',
+  };
+  if (!dry) {
+    metrics.runs.add(1, { ...labels, 'weft.run_status': result.status });
+    metrics.duration.record(result.durationMs, { ...labels, 'weft.run_status': result.status });
+  }
+  for (const [model, c] of Object.entries(result.counts)) {
+    span.setAttribute(`weft.records.${model}.added`, c.added);
+    span.setAttribute(`weft.records.${model}.updated`, c.updated);
+    span.setAttribute(`weft.records.${model}.deleted`, c.deleted);
+    if (dry) continue;
+    for (const action of ['added', 'updated', 'deleted'] as const)
+      if (c[action] > 0) metrics.records.add(c[action], { ...labels, 'weft.model': model, 'weft.change': action });
+  }
+  span.setAttribute('weft.run_status', result.status);
+  if (result.error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `${result.error.code}: ${result.error.message}` });
+    span.addEvent('exception', {
+      'exception.type': result.error.code,
+      'exception.message': result.error.message,
+      'exception.stacktrace': result.error.stack ?? '',
     });
-    const result = await runInSandbox({
-      name: request.actionName,
-      kind: 'action',
+  }
+}
+
+/** The state of one sync run the steps below share. */
+interface SyncRun {
+  request: SyncRunRequest;
+  definition: CompiledScript['definition'];
+  signal: AbortSignal;
+  log: RunLogger;
+  counts: Record<string, ModelCounts>;
+  invalid: InvalidRecordsReport;
+  bridge: HostHandler;
+  dry: Record<string, unknown[]> | undefined;
+  /** Legacy `track_deletes: true` and reset runs: the whole successful run is the snapshot. */
+  wholeRunSnapshot: boolean;
+  started: number;
+}
+
+async function executeSyncUntraced(
+  runner: RunnerContext,
+  request: SyncRunRequest,
+  script: RunnableScript,
+  dry?: Record<string, unknown[]>,
+): Promise<SyncRunResult> {
+  const definition = script.definition;
+  const run: SyncRun = {
+    request,
+    definition,
+    signal: runSignal(request.signal),
+    log: createRunLog(),
+    counts: {},
+    invalid: { count: 0, records: [] },
+    bridge: undefined as unknown as HostHandler,
+    dry,
+    wholeRunSnapshot: definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset'),
+    started: performance.now(),
+  };
+  run.bridge = syncBridge(runner, run);
+  try {
+    await beforeSync(runner, run);
+    await runInSandbox({
+      name: request.syncName,
+      kind: 'sync',
       bundle: script.bundle,
       sourceMap: script.sourceMap,
-      input: request.input,
       env: {
         connectionId: request.connection.connectionId,
         providerConfigKey: request.connection.providerConfigKey,
-        lastSyncDate: null,
+        ...(request.variant ? { variant: request.variant } : {}),
+        lastSyncDate: request.lastSyncDate,
       },
-      host: bridge,
-      onLog: log.onLog,
+      host: run.bridge,
+      onLog: run.log.onLog,
       guards: LOG_GUARDS,
-      onLogsDropped: log.droppedInSandbox,
-      ...(options.limits ? { limits: options.limits } : {}),
-      signal,
-    }).catch((error: unknown) => {
-      log.finish();
-      log.failed(error);
-      throw error;
+      onLogsDropped: run.log.droppedInSandbox,
+      ...(runner.options.limits ? { limits: runner.options.limits } : {}),
+      signal: run.signal,
     });
-    log.finish();
-    return { output: result.output, logs: log.logs };
+    await afterSync(runner, run);
+    run.log.finish();
+    return { status: 'success', ...syncOutcome(run) };
+  } catch (error) {
+    return failedSync(run, error);
   }
+}
+
+/** The host bridge of a sync run: its connection, models, validation policy and counters. */
+function syncBridge(runner: RunnerContext, run: SyncRun): HostHandler {
+  const { options } = runner;
+  const { request, definition, dry } = run;
+  return createHostBridge({
+    pool: runner.pool,
+    proxy: options.proxy,
+    records: options.records,
+    auth: options.auth,
+    runId: request.runId ?? randomUUID(),
+    connection: { ...request.connection, environmentId: request.environmentId },
+    ...environmentVariablesOf(options, request.environmentId),
+    scriptName: request.syncName,
+    variant: request.variant ?? 'base',
+    definition,
+    validation:
+      request.validation ??
+      (definition.kind === 'sync' ? definition.validation : undefined) ??
+      options.validation ??
+      'warn',
+    onInvalidRecord: (problem) => {
+      run.invalid.count += 1;
+      if (run.invalid.records.length < MAX_INVALID_SAMPLES) run.invalid.records.push(problem);
+    },
+    maxBatchRecords: options.maxBatchRecords ?? 10_000,
+    counts: run.counts,
+    onLog: run.log.onLog,
+    signal: run.signal,
+    traceContext: context.active(),
+    ...(dry ? { dryRun: true, dryRecords: dry } : {}),
+    // Scheduled runs count their committed changes with the records (crash-exact webhooks).
+    ...(request.runId !== undefined && !dry ? { countedRunId: request.runId } : {}),
+    ...(request.stub ? { stub: { ...request.stub } } : {}),
+  });
+}
+
+function environmentVariablesOf(options: RunnerOptions, environmentId: number) {
+  return options.environmentVariables
+    ? { environmentVariables: () => options.environmentVariables?.(environmentId) ?? Promise.resolve([]) }
+    : {};
+}
+
+function modelScope(request: SyncRunRequest, model: string) {
+  return { environmentId: request.environmentId, connectionId: request.connection.id, model };
+}
+
+/** A full or reset run starts without checkpoint; a whole-run snapshot opens for each model. */
+async function beforeSync(runner: RunnerContext, run: SyncRun): Promise<void> {
+  const { request, definition, dry } = run;
+  const fresh = (request.attempt ?? 1) <= 1;
+  if (request.mode !== 'incremental' && fresh && !dry) await run.bridge('clearCheckpoint', []);
+  if (!run.wholeRunSnapshot || definition.kind !== 'sync') return;
+  // A retry continues the snapshot its first attempt opened (restarting it would forget what was
+  // saved before the checkpoint it resumes from, and delete it).
+  for (const model of Object.keys(definition.models)) {
+    const open = !fresh && !dry ? await runner.options.records.openSnapshot(modelScope(request, model)) : null;
+    if (open === null) await run.bridge('trackDeletesStart', [model]);
+  }
+}
+
+/** A successful whole-run snapshot tombstones what the run did not save. */
+async function afterSync(runner: RunnerContext, run: SyncRun): Promise<void> {
+  const { request, definition, dry } = run;
+  if (!run.wholeRunSnapshot || definition.kind !== 'sync') return;
+  for (const model of Object.keys(definition.models)) {
+    // A script may have bounded the model's snapshot itself (trackDeletesStart/End): its End
+    // already tombstoned the unseen records.
+    if (!dry && (await runner.options.records.openSnapshot(modelScope(request, model))) === null) continue;
+    await run.bridge('trackDeletesEnd', [model]);
+  }
+}
+
+function syncOutcome(run: SyncRun) {
+  return {
+    counts: run.counts,
+    ...(run.invalid.count > 0 ? { invalidRecords: run.invalid } : {}),
+    logs: run.log.logs,
+    durationMs: performance.now() - run.started,
+  };
+}
+
+function failedSync(run: SyncRun, error: unknown): SyncRunResult {
+  run.log.finish();
+  run.log.failed(error);
+  const weft = isWeftError(error) ? error : null;
+  const code = weft?.code ?? 'WEFT_RUNNER_SCRIPT_FAILED';
+  const stack = (weft?.details as { stack?: string } | undefined)?.stack;
+  return {
+    status: code === 'WEFT_RUNNER_CANCELLED' ? 'cancelled' : 'failed',
+    ...syncOutcome(run),
+    error: {
+      code,
+      message: (error as Error).message,
+      ...(stack ? { stack } : {}),
+      // The catalogue of the package that raised it says whether another attempt may help.
+      retryable: isRetryable(code),
+    },
+  };
+}
+
+/** One action inside its `action.run` span, in an on-demand slot, with its metrics (deployed ones only). */
+function runAction(
+  runner: RunnerContext,
+  request: ActionRunRequest,
+  compiled?: CompiledScript,
+): Promise<{ output: unknown; logs: RunLog[] }> {
+  const attributes = {
+    'weft.provider_config_key': request.connection.providerConfigKey,
+    'weft.connection_id': request.connection.connectionId,
+    'weft.action': request.actionName,
+  };
+  return runner.tracer.startActiveSpan('action.run', { attributes }, async (span) => {
+    const started = performance.now();
+    let status = 'success';
+    let release: (() => void) | undefined;
+    try {
+      release = await runner.onDemand.acquire();
+      return await runActionUntraced(runner, request, compiled);
+    } catch (error) {
+      status = 'failed';
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      release?.();
+      span.end();
+      if (!compiled) {
+        const labels = {
+          'weft.provider_config_key': request.connection.providerConfigKey,
+          'weft.script': request.actionName,
+          'weft.script_kind': 'action',
+          'weft.run_status': status,
+        };
+        runMetrics().runs.add(1, labels);
+        runMetrics().duration.record(performance.now() - started, labels);
+      }
+    }
+  });
+}
+
+async function runActionUntraced(
+  runner: RunnerContext,
+  request: ActionRunRequest,
+  compiled?: CompiledScript,
+): Promise<{ output: unknown; logs: RunLog[] }> {
+  const { options } = runner;
+  const script =
+    compiled ??
+    (await findScript(
+      runner.pool,
+      request.environmentId,
+      request.connection.providerConfigKey,
+      'action',
+      request.actionName,
+    ));
+  const log = createRunLog(request.onLog);
+  const signal = runSignal(request.signal);
+  const bridge = createHostBridge({
+    pool: runner.pool,
+    proxy: options.proxy,
+    records: options.records,
+    auth: options.auth,
+    runId: randomUUID(),
+    connection: { ...request.connection, environmentId: request.environmentId },
+    ...environmentVariablesOf(options, request.environmentId),
+    scriptName: request.actionName,
+    variant: 'base',
+    definition: script.definition,
+    validation: 'reject',
+    maxBatchRecords: options.maxBatchRecords ?? 10_000,
+    counts: {},
+    onLog: log.onLog,
+    signal,
+    traceContext: context.active(),
+  });
+  const result = await runInSandbox({
+    name: request.actionName,
+    kind: 'action',
+    bundle: script.bundle,
+    sourceMap: script.sourceMap,
+    input: request.input,
+    env: {
+      connectionId: request.connection.connectionId,
+      providerConfigKey: request.connection.providerConfigKey,
+      lastSyncDate: null,
+    },
+    host: bridge,
+    onLog: log.onLog,
+    guards: LOG_GUARDS,
+    onLogsDropped: log.droppedInSandbox,
+    ...(options.limits ? { limits: options.limits } : {}),
+    signal,
+  }).catch((error: unknown) => {
+    log.finish();
+    log.failed(error);
+    throw error;
+  });
+  log.finish();
+  return { output: result.output, logs: log.logs };
 }
 
 /** The script's `at …` frames of a (source-mapped) stack, at most eight; our prelude's frames are noise to its author. */

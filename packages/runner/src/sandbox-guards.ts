@@ -1,3 +1,5 @@
+import { NETWORK_OPERATIONS } from './host-protocol.js';
+
 /**
  * Limits applied inside the isolate, before anything crosses to the host. Every crossing costs
  * the host: a copy of the arguments in host memory and a task on the host's event loop. A script
@@ -132,7 +134,8 @@ export const SANDBOX_GUARDS = String.raw`
   // maxPendingStoreCalls database-backed ones; the rest wait here, in the isolate's heap, in call
   // order per lane (network calls are throttled further by the proxy's per-connection limiter).
   const lanes = { network: { waiting: [], head: 0, inFlight: 0 }, store: { waiting: [], head: 0, inFlight: 0 } };
-  const laneOf = (op) => (op === 'proxy' || op.startsWith('paginate.') ? lanes.network : lanes.store);
+  const networkOps = new Set(${JSON.stringify(NETWORK_OPERATIONS)});
+  const laneOf = (op) => (networkOps.has(op) ? lanes.network : lanes.store);
   let inFlight = 0;
   let inFlightBytes = 0;
   const pumpLane = (lane, max) => {

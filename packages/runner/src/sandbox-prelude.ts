@@ -1,10 +1,20 @@
+import { ActionError } from '@weft/sdk';
+import { HOST_OPERATION_NAMES } from './host-protocol.js';
 import { SANDBOX_CRYPTO } from './sandbox-crypto.js';
 import { SANDBOX_GLOBALS } from './sandbox-globals.js';
 
 /**
+ * The SDK's ActionError class, as source the isolate evaluates: one definition (packages/sdk) for
+ * the scripts' types, the scripts that import it, and `nango.ActionError`. A transpiler may name
+ * classes through an `__name` helper (tsx does); the isolate gets a no-op one.
+ */
+export const ACTION_ERROR_SOURCE = `((__name) => (${String(ActionError)}))((target) => target)`;
+
+/**
  * Code evaluated inside every isolate before the script: it captures the host bridge, removes
  * it from the global scope, and builds the `nango` object. Kept as a string because it runs in
- * V8 without Node; everything it receives from the host arrives as JSON text.
+ * V8 without Node; everything it receives from the host arrives as JSON text. Its door to the
+ * host is `host`: one stub per operation of host-protocol.ts, nothing else.
  */
 export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.raw`
 (() => {
@@ -21,6 +31,9 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
     error.name = e.name || 'Error';
     if (e.code) error.code = e.code;
     if (e.details) error.details = e.details;
+    // Which host error this is, so the host can re-raise the original when the script lets it
+    // escape (not enumerable: scripts that serialise errors do not see it).
+    if (typeof e.hostError === 'number') Object.defineProperty(error, 'hostError', { value: e.hostError });
     if (e.response) {
       // Axios-shaped, because Nango scripts read error.response.status / .data.
       error.name = 'AxiosError';
@@ -39,6 +52,9 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
     if (res.ok) return res.value;
     throw rebuild(res.error);
   };
+  // One stub per host operation (host-protocol.ts); the SDK surface below only calls these.
+  const host = {};
+  for (const op of ${JSON.stringify(HOST_OPERATION_NAMES)}) host[op] = (...args) => call(op, args);
   const text = (value) => {
     if (typeof value === 'string') return value;
     try { return stringify(value); } catch { return String(value); }
@@ -50,34 +66,27 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
   const cancelled = new Set();
   globalThis.setTimeout = (fn, ms, ...rest) => {
     const id = ++timerId;
-    call('sleep', [Math.max(0, Math.min(Number(ms) || 0, 60000))]).then(() => { if (!cancelled.delete(id)) fn(...rest); });
+    host.sleep(Math.max(0, Math.min(Number(ms) || 0, 60000))).then(() => { if (!cancelled.delete(id)) fn(...rest); });
     return id;
   };
   globalThis.clearTimeout = (id) => { cancelled.add(id); };
   globalThis.setInterval = undefined;
   globalThis.queueMicrotask = (fn) => Promise.resolve().then(fn);
 
-  class ActionError extends Error {
-    constructor(payload) {
-      super(payload && typeof payload.message === 'string' ? payload.message : 'Action failed');
-      this.name = 'ActionError';
-      this.type = 'action_script_runtime_error';
-      this.payload = payload || {};
-    }
-  }
+  const ActionError = ${ACTION_ERROR_SOURCE};
 
   const models = (name) => { if (typeof name !== 'string' || name === '') throw new Error('the model name (second argument) is required'); return name; };
 
   globalThis.__weft_build_nango = (env) => {
-    const proxy = (config) => call('proxy', [config]);
-    const method = (m) => (config) => call('proxy', [{ ...config, method: m }]);
+    const proxy = (config) => host.proxy(config);
+    const method = (m) => (config) => host.proxy({ ...config, method: m });
     async function* paginate(config) {
       const onPage = config && config.paginate && config.paginate.on_page;
       const clean = { ...config, paginate: config && config.paginate ? { ...config.paginate } : undefined };
       if (clean.paginate) delete clean.paginate.on_page;
-      const id = await call('paginate.start', [clean]);
+      const id = await host['paginate.start'](clean);
       for (;;) {
-        const step = await call('paginate.next', [id]);
+        const step = await host['paginate.next'](id);
         if (onPage && step.previousPage) await onPage(step.previousPage);
         if (step.done) return;
         yield step.page;
@@ -97,19 +106,19 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
       patch: method('PATCH'),
       delete: method('DELETE'),
       paginate,
-      getConnection: (...args) => call('getConnection', args),
-      getMetadata: () => call('getMetadata', []),
-      setMetadata: (m) => call('setMetadata', [m]),
-      updateMetadata: (m) => call('updateMetadata', [m]),
-      getToken: () => call('getToken', []),
-      getCheckpoint: () => call('getCheckpoint', []),
-      saveCheckpoint: (c) => call('saveCheckpoint', [c]),
-      clearCheckpoint: () => call('clearCheckpoint', []),
-      batchSave: (records, model) => call('batchSave', [models(model), records]).then(() => true),
-      batchUpdate: (records, model) => call('batchUpdate', [models(model), records]).then(() => true),
-      batchDelete: (records, model) => call('batchDelete', [models(model), records]).then(() => true),
-      trackDeletesStart: (model) => call('trackDeletesStart', [models(model)]),
-      trackDeletesEnd: (model) => call('trackDeletesEnd', [models(model)]),
+      getConnection: (...args) => host.getConnection(...args),
+      getMetadata: () => host.getMetadata(),
+      setMetadata: (m) => host.setMetadata(m),
+      updateMetadata: (m) => host.updateMetadata(m),
+      getToken: () => host.getToken(),
+      getCheckpoint: () => host.getCheckpoint(),
+      saveCheckpoint: (c) => host.saveCheckpoint(c),
+      clearCheckpoint: () => host.clearCheckpoint(),
+      batchSave: (records, model) => host.batchSave(models(model), records).then(() => true),
+      batchUpdate: (records, model) => host.batchUpdate(models(model), records).then(() => true),
+      batchDelete: (records, model) => host.batchDelete(models(model), records).then(() => true),
+      trackDeletesStart: (model) => host.trackDeletesStart(models(model)),
+      trackDeletesEnd: (model) => host.trackDeletesEnd(models(model)),
       log: (message, options) => {
         const level = options && typeof options.level === 'string' ? options.level : 'info';
         const extra = options && options.level === undefined ? ' ' + text(options) : '';
@@ -127,7 +136,7 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
         }
         return result;
       },
-      getEnvironmentVariables: () => call('getEnvironmentVariables', []),
+      getEnvironmentVariables: () => host.getEnvironmentVariables(),
       // Weft does not receive provider webhooks yet: null, as Nango answers for an integration without a webhook URL.
       getWebhookURL: () => Promise.resolve(null),
     };
@@ -137,6 +146,7 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
   const errorInfo = (e) => ({
     name: e && e.name, message: e && e.message !== undefined ? String(e.message) : String(e), stack: e && e.stack,
     code: e && e.code, payload: e && e.payload, isActionError: !!(e && e.name === 'ActionError'),
+    hostError: e && typeof e.hostError === 'number' ? e.hostError : undefined,
     response: e && e.response ? { status: e.response.status, data: e.response.data } : undefined,
   });
 

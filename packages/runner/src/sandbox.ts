@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { errorSpecOf, isWeftError, WeftError, wrapWeftError } from '@weft/core';
 import ivm from 'isolated-vm';
 import { runnerErrors } from './errors.js';
 import { defaultGuardLimits, MAX_TIMER_MS, SANDBOX_GUARDS, type SandboxGuardLimits } from './sandbox-guards.js';
@@ -53,17 +54,57 @@ interface ScriptError {
   isActionError?: boolean;
   issues?: unknown;
   response?: { status: number; data: unknown };
+  /** Set when the script let a host error escape: its key in `HostErrors`. */
+  hostError?: number;
+}
+
+/**
+ * The errors the host answered a run's calls with, kept so that one the script lets escape is
+ * re-raised as itself (code, status, details, cause) rather than rebuilt from what crossed. The
+ * most recent ones only: a script catching thousands of failed calls must not grow the host.
+ */
+class HostErrors {
+  private readonly kept = new Map<number, WeftError>();
+  private next = 0;
+  /** Remember `error` (when it is Weft's); its key crosses into the isolate with the error data. */
+  keep(error: unknown): number | undefined {
+    if (!isWeftError(error) || !(error instanceof WeftError)) return undefined;
+    const key = ++this.next;
+    this.kept.set(key, error);
+    if (this.kept.size > 100) this.kept.delete(key - 100);
+    return key;
+  }
+  find(key: number | undefined, code: string): WeftError | undefined {
+    const error = key === undefined ? undefined : this.kept.get(key);
+    return error?.code === code ? error : undefined;
+  }
+}
+
+/**
+ * The Weft error a script failed with, as the host raised it or, when that one is no longer
+ * kept, rebuilt through the catalogue from the data that crossed (the script may also have
+ * thrown an error of its own carrying a Weft code: then its code must be a declared one).
+ */
+function surfacedWeftError(error: ScriptError & { code: string }, hostErrors: HostErrors): WeftError | undefined {
+  const original = hostErrors.find(error.hostError, error.code);
+  if (original) return original;
+  const spec = errorSpecOf(error.code);
+  return spec ? new WeftError(error.code, error.message, spec.status) : undefined;
 }
 
 // V8 code cache per bundle: later runs skip parsing (isolate start 5.9 → 3.4 ms, notes/limits.md §4).
 const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
-function errorJson(error: unknown): {
+function errorJson(
+  error: unknown,
+  hostError: number | undefined,
+): {
   name: string;
   message: string;
   code?: string;
   details?: unknown;
   response?: unknown;
+  hostError?: number;
 } {
   const e = error as {
     name?: string;
@@ -80,6 +121,7 @@ function errorJson(error: unknown): {
     ...(e?.response
       ? { response: { status: e.response.status, data: e.response.data, headers: e.response.headers } }
       : {}),
+    ...(hostError !== undefined ? { hostError } : {}),
   };
 }
 
@@ -138,6 +180,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
   };
   let stats: ivm.Reference<() => string> | undefined;
   let logsReceived = 0;
+  const hostErrors = new HostErrors();
   try {
     const context = await isolate.createContext();
     const jail = context.global;
@@ -158,7 +201,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
           const value = await options.host(op, Array.isArray(args) ? args : []);
           return JSON.stringify({ ok: true, value: value === undefined ? null : value });
         } catch (error) {
-          return JSON.stringify({ ok: false, error: errorJson(error) });
+          return JSON.stringify({ ok: false, error: errorJson(error, hostErrors.keep(error)) });
         }
       }),
     );
@@ -228,17 +271,12 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
       );
     if (error.code === 'WEFT_RUNNER_WASM_DISABLED')
       throw runnerErrors.create('WEFT_RUNNER_WASM_DISABLED', { name: options.name }, { stack });
-    // Errors raised by Weft itself (validation, forbidden calls) keep their code.
-    if (error.code?.startsWith('WEFT_')) {
-      throw Object.assign(
-        runnerErrors.create(
-          'WEFT_RUNNER_SCRIPT_FAILED',
-          { name: options.name, message: error.message },
-          { stack, cause_code: error.code },
-        ),
-        { code: error.code },
-      );
-    }
+    // Errors raised by Weft itself (validation, forbidden calls) surface as themselves: wrapped
+    // with the script's name and stack, same code and status, the original as the cause.
+    const surfaced = error.code?.startsWith('WEFT_')
+      ? surfacedWeftError(error as ScriptError & { code: string }, hostErrors)
+      : undefined;
+    if (surfaced) throw wrapWeftError(surfaced, `${options.name} failed: ${error.message}`, { stack });
     throw runnerErrors.create(
       'WEFT_RUNNER_SCRIPT_FAILED',
       { name: options.name, message: error.message },
