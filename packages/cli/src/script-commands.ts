@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CompiledScript, compileIntegration } from '@weft/runner';
+import type { CompiledScript } from '@weft/runner';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
+import { commandModules } from './command-modules.js';
 import { createProgress } from './progress.js';
 
 const SCRIPT_FOLDERS = ['syncs', 'actions', 'on-events', 'post-connection-scripts'];
@@ -19,6 +20,12 @@ export async function integrationDirs(target: string): Promise<string[]> {
     .filter((e) => e.isDirectory() && hasScripts(path.join(dir, e.name)))
     .map((e) => path.join(dir, e.name))
     .sort();
+}
+
+/** The compiler (TypeScript, esbuild, isolated-vm) loads when a command compiles, not at CLI start. */
+async function compileIntegration(dir: string): Promise<CompiledScript[]> {
+  const { compileIntegration: compile } = await commandModules.runner();
+  return compile(dir);
 }
 
 const wire = (s: CompiledScript) => ({
