@@ -1,4 +1,5 @@
 import { commandModules } from './command-modules.js';
+
 // @weft/core (and zod with it) loads only when an error is built: `weft sync status` and the
 // other API commands start with nothing but commander and fetch.
 const weftError = async (...args: ConstructorParameters<typeof import('@weft/core').WeftError>) => {
