@@ -18,11 +18,19 @@ export interface WeftProcess {
 /**
  * Run the CLI exactly as `npm start` does (`node --no-node-snapshot --import tsx …/main.ts`),
  * with only the given environment on top of PATH/HOME, so a developer's settings never leak in.
+ * With `launcher`, run it as `npx weft` does instead: `node packages/cli/bin/weft.js` (the
+ * precompiled entry, re-exec for sandbox commands).
  */
-export function spawnWeft(args: string[], env: Record<string, string>): WeftProcess {
+export function spawnWeft(
+  args: string[],
+  env: Record<string, string>,
+  options: { launcher?: boolean } = {},
+): WeftProcess {
   const child = spawn(
     process.execPath,
-    ['--no-node-snapshot', '--import', 'tsx', 'packages/cli/src/main.ts', ...args],
+    options.launcher
+      ? ['packages/cli/bin/weft.js', ...args]
+      : ['--no-node-snapshot', '--import', 'tsx', 'packages/cli/src/main.ts', ...args],
     {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },

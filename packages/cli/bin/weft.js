@@ -1,23 +1,42 @@
 #!/usr/bin/env node
-// Launcher: isolated-vm needs --no-node-snapshot on Node 20, and the CLI runs from TypeScript
-// sources through tsx, so re-exec once with both rather than asking users for node flags.
+// Launcher. Two costs decide how the CLI starts:
+// - isolated-vm needs --no-node-snapshot on Node 20, and only the commands that run or compile
+//   scripts load it, so only those re-exec node once with the flag;
+// - running the TypeScript sources through tsx costs ~0.3 s of CPU before anything happens, so
+//   the CLI runs from dist/main.js (commander and the command declarations, precompiled by
+//   ./precompile.js, rebuilt here whenever a source it came from changed); the packages a command
+//   needs load from their sources on demand. Without esbuild or a writable dist/, it falls back
+//   to the sources through tsx.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const SANDBOX_COMMANDS = new Set(['start', 'worker', 'compile', 'deploy', 'dryrun', 'dev']);
+const args = process.argv.slice(2);
+const command = args.find((arg) => !arg.startsWith('-'));
+const wantsHelp = args.includes('--help') || args.includes('-h') || command === 'help';
+const needsSandbox = SANDBOX_COMMANDS.has(command ?? '') && !wantsHelp;
 
-if (process.execArgv.includes('--no-node-snapshot')) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(main);
-} else {
-  const child = spawn(
-    process.execPath,
-    ['--no-node-snapshot', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
+if (needsSandbox && !process.execArgv.includes('--no-node-snapshot')) {
+  const child = spawn(process.execPath, ['--no-node-snapshot', fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit',
+  });
+  // The child gets the terminal's Ctrl-C itself (same process group); a SIGTERM sent to this
+  // process alone is passed on.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+} else {
+  let entry;
+  try {
+    const { isFresh, precompile, precompiledMain } = await import('./precompile.js');
+    entry = (await isFresh()) ? precompiledMain : await precompile();
+  } catch {
+    entry = undefined;
+  }
+  if (entry) {
+    await import(entry);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(fileURLToPath(new URL('../src/main.ts', import.meta.url)));
+  }
 }

@@ -1,4 +1,11 @@
-import { WeftError } from '@weft/core';
+import { commandModules } from './command-modules.js';
+
+// @weft/core (and zod with it) loads only when an error is built: `weft sync status` and the
+// other API commands start with nothing but commander and fetch.
+const weftError = async (...args: ConstructorParameters<typeof import('@weft/core').WeftError>) => {
+  const { WeftError } = await commandModules.core();
+  return new WeftError(...args);
+};
 
 export interface ApiClientOptions {
   apiUrl?: string;
@@ -15,7 +22,7 @@ export function apiClient(options: ApiClientOptions, env: Record<string, string 
   const key = options.secretKey ?? env.WEFT_SECRET_KEY;
   return async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (!key) {
-      throw new WeftError(
+      throw await weftError(
         'WEFT_CONFIG_INVALID',
         'No secret key: pass --secret-key or set WEFT_SECRET_KEY (print it with `weft env show`)',
         400,
@@ -32,7 +39,7 @@ export function apiClient(options: ApiClientOptions, env: Record<string, string 
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new WeftError(
+      throw await weftError(
         'WEFT_DB_UNREACHABLE',
         `Cannot reach Weft at ${base}: ${(error as Error).message} (is \`weft start\` running? set --api-url)`,
         503,
@@ -43,7 +50,7 @@ export function apiClient(options: ApiClientOptions, env: Record<string, string 
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
         .error;
-      throw new WeftError(
+      throw await weftError(
         error?.code ?? 'WEFT_CORE_INTERNAL',
         error?.message ?? `HTTP ${response.status}`,
         response.status,

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { isWeftError, resolveConfig } from '@weft/core';
 import { Command } from 'commander';
-import { envCommand } from './env-command.js';
+import { commandModules } from './command-modules.js';
 import { registerGenerateCommand } from './generate-client.js';
 import { registerIntegrationCommands } from './integration-command.js';
 import { registerLogsCommand } from './logs-command.js';
-import { resealCommand } from './records-command.js';
 import { registerScriptCommands } from './script-commands.js';
-import { startWeft } from './start.js';
 import { registerSyncCommands } from './sync-commands.js';
-import { startTelemetry } from './telemetry.js';
-import { startWorker } from './worker.js';
+
+// Only commander and the command declarations load at start: each action imports what it runs
+// through `commandModules` (the server, the compiler, telemetry …), so `weft --help`,
+// `weft env show` and the API commands never pay for the server, the sandbox or the SDK.
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -18,8 +17,10 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 /** Print a Weft error as one clear line (no stack) and exit non-zero. */
 function fail(error: unknown): never {
-  if (isWeftError(error)) {
-    process.stderr.write(`Error ${error.code}: ${error.message}\n`);
+  // Duck-typed rather than isWeftError so printing an error does not load @weft/core (zod).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && code.startsWith('WEFT_')) {
+    process.stderr.write(`Error ${code}: ${error.message}\n`);
   } else {
     process.stderr.write(`Error: ${(error as Error)?.stack ?? String(error)}\n`);
   }
@@ -54,6 +55,11 @@ program
   .option('-p, --port <port>', 'HTTP port (overrides PORT)')
   .action(async (options: { port?: string }) => {
     try {
+      const [{ resolveConfig }, { startTelemetry }, { startWeft }] = await Promise.all([
+        commandModules.core(),
+        commandModules.telemetry(),
+        commandModules.start(),
+      ]);
       const config = resolveConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
       const telemetry = startTelemetry(process.env, 'server');
       const weft = await startWeft(config);
@@ -78,6 +84,11 @@ program
   )
   .action(async () => {
     try {
+      const [{ resolveConfig }, { startTelemetry }, { startWorker }] = await Promise.all([
+        commandModules.core(),
+        commandModules.telemetry(),
+        commandModules.worker(),
+      ]);
       const telemetry = startTelemetry(process.env, 'worker');
       const worker = await startWorker(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
       stopOnSignals(
@@ -100,6 +111,7 @@ env
   .description('Print the secret key of the environment')
   .action(async () => {
     try {
+      const [{ resolveConfig }, { envCommand }] = await Promise.all([commandModules.core(), commandModules.env()]);
       await envCommand(resolveConfig(process.env), 'show', (line) => process.stdout.write(`${line}\n`));
     } catch (error) {
       fail(error);
@@ -110,6 +122,7 @@ env
   .description('Replace the secret key (the old key stops working)')
   .action(async () => {
     try {
+      const [{ resolveConfig }, { envCommand }] = await Promise.all([commandModules.core(), commandModules.env()]);
       await envCommand(resolveConfig(process.env), 'rotate-key', (line) => process.stdout.write(`${line}\n`));
     } catch (error) {
       fail(error);
@@ -125,6 +138,10 @@ program
   )
   .action(async () => {
     try {
+      const [{ resolveConfig }, { resealCommand }] = await Promise.all([
+        commandModules.core(),
+        commandModules.records(),
+      ]);
       await resealCommand(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
     } catch (error) {
       fail(error);

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CompiledScript, compileIntegration } from '@weft/runner';
+import type { CompiledScript } from '@weft/runner';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
-import { createProgress } from './progress.js';
+import { commandModules } from './command-modules.js';
+import { createProgress, type Progress } from './progress.js';
 
 const SCRIPT_FOLDERS = ['syncs', 'actions', 'on-events', 'post-connection-scripts'];
 const hasScripts = (dir: string) => SCRIPT_FOLDERS.some((folder) => existsSync(path.join(dir, folder)));
@@ -19,6 +20,12 @@ export async function integrationDirs(target: string): Promise<string[]> {
     .filter((e) => e.isDirectory() && hasScripts(path.join(dir, e.name)))
     .map((e) => path.join(dir, e.name))
     .sort();
+}
+
+/** The compiler (TypeScript, esbuild, isolated-vm) loads when a command compiles, not at CLI start. */
+async function compileIntegration(dir: string): Promise<CompiledScript[]> {
+  const { compileIntegration: compile } = await commandModules.runner();
+  return compile(dir);
 }
 
 const wire = (s: CompiledScript) => ({
@@ -84,7 +91,113 @@ async function dryrunValue(raw: string, flag: string, plainStringAllowed: boolea
   }
 }
 
-/** `weft compile`, `weft deploy`, `weft dryrun`. */
+/** What to do about an integration folder Weft has no integration record for. */
+function missingIntegrationAdvice(dir: string, others: boolean): string[] {
+  const key = path.basename(dir);
+  const folder = path.relative(process.cwd(), dir) || '.';
+  return [
+    `${key}: skipped, Weft has no integration "${key}" (the folder name is the integration key). Create it first:`,
+    `  weft integration create ${key} ${key} --client-id <id> --client-secret <secret>`,
+    '  (the second name is the provider from providers.yaml; the shipped integrations use their own name)',
+    others
+      ? `  then \`weft deploy ${folder}\` (or deploy one folder: \`weft deploy <path-to-integration>\`)`
+      : `  then \`weft deploy ${folder}\``,
+  ];
+}
+
+type ApiCall = ReturnType<typeof apiClient>;
+
+/** POST one compiled integration to /deploy and print the outcome and its diff. */
+export async function deployCompiled(
+  call: ApiCall,
+  key: string,
+  scripts: CompiledScript[],
+  o: { force: boolean; dryRun: boolean },
+  out: (line: string) => void,
+  progress: Progress = createProgress(),
+): Promise<DeployResponse> {
+  const result = await progress.step(`${o.dryRun ? 'Checking' : 'Deploying'} ${key}`, () =>
+    call<DeployResponse>('POST', '/deploy', {
+      provider_config_key: key,
+      scripts: scripts.map(wire),
+      force: o.force,
+      dry_run: o.dryRun,
+    }),
+  );
+  out(result.applied ? `Deployed ${key} as version ${result.version}` : `${key}: dry run, nothing deployed`);
+  for (const line of describeDiff(result.diff)) out(line);
+  return result;
+}
+
+interface DryrunResponse {
+  status?: string;
+  counts?: Record<string, { added: number; updated: number; deleted: number }>;
+  records?: Record<string, unknown[]>;
+  logs: Array<{ level: string; message: string }>;
+  error?: { code: string; message: string; stack?: string } | null;
+  output?: unknown;
+  invalid_records?: {
+    count: number;
+    records: Array<{ model: string; recordId: string; path: string; reason: string }>;
+  } | null;
+}
+
+/** POST a compiled script to /dryrun. */
+function requestDryrun(
+  call: ApiCall,
+  key: string,
+  script: CompiledScript,
+  connectionId: string,
+  body: Record<string, unknown> = {},
+): Promise<DryrunResponse> {
+  return call<DryrunResponse>('POST', '/dryrun', {
+    provider_config_key: key,
+    connection_id: connectionId,
+    script: wire(script),
+    save: false,
+    ...body,
+  });
+}
+
+/** Print a dryrun's logs, records or output; throws when the run failed. */
+function printDryrun(
+  result: DryrunResponse,
+  script: CompiledScript,
+  out: (line: string) => void,
+  show: number,
+  saved: boolean,
+): void {
+  for (const l of result.logs) out(`[${l.level}] ${l.message}`);
+  if (script.kind === 'action') {
+    out(JSON.stringify(result.output, null, 2));
+    return;
+  }
+  for (const [model, records] of Object.entries(result.records ?? {})) {
+    out(`${model}: ${records.length} record(s)`);
+    for (const record of records.slice(0, show)) out(`  ${JSON.stringify(record)}`);
+  }
+  for (const [model, c] of Object.entries(result.counts ?? {}))
+    out(`${model}: +${c.added} ~${c.updated} -${c.deleted}${saved ? ' (saved)' : ''}`);
+  if (result.invalid_records)
+    out(`${result.invalid_records.count} record(s) do not match their model (kept; --validation makes this fail)`);
+  if (result.error)
+    throw new Error(
+      `${result.error.code}: ${result.error.message}${result.error.stack ? `\n${result.error.stack}` : ''}`,
+    );
+}
+
+/** Dryrun a compiled script and print what it did (`weft dev --dryrun`). */
+export async function dryrunCompiled(
+  call: ApiCall,
+  key: string,
+  script: CompiledScript,
+  connectionId: string,
+  out: (line: string) => void,
+): Promise<void> {
+  printDryrun(await requestDryrun(call, key, script, connectionId), script, out, 3, false);
+}
+
+/** `weft compile`, `weft deploy`, `weft dryrun`, `weft dev`. */
 export function registerScriptCommands(
   program: Command,
   out: (line: string) => void,
@@ -127,24 +240,77 @@ export function registerScriptCommands(
       const call = apiClient(o);
       const progress = createProgress();
       const dirs = await integrationDirs(target ?? 'integrations');
+      // Ask Weft first which integrations exist: a folder without one is reported with the
+      // command that creates it, before minutes of compiling, and the others still deploy.
+      const { data: existing } = await call<{ data: Array<{ unique_key: string }> }>('GET', '/integrations');
+      const known = new Set(existing.map((i) => i.unique_key));
+      const missing = dirs.filter((dir) => !known.has(path.basename(dir)));
+      for (const dir of missing) for (const line of missingIntegrationAdvice(dir, dirs.length > 1)) out(line);
       // Compile everything first: one broken integration deploys nothing.
       const compiled = [];
-      for (const dir of dirs) {
+      for (const dir of dirs.filter((d) => !missing.includes(d))) {
         const key = path.basename(dir);
         compiled.push({ key, scripts: await progress.step(`Compiling ${key}`, () => compileIntegration(dir)) });
       }
+      const failed: string[] = [];
       for (const { key, scripts } of compiled) {
-        const result = await progress.step(`${o.dryRun ? 'Checking' : 'Deploying'} ${key}`, () =>
-          call<DeployResponse>('POST', '/deploy', {
-            provider_config_key: key,
-            scripts: scripts.map(wire),
-            force: o.force === true,
-            dry_run: o.dryRun === true,
-          }),
-        );
-        out(result.applied ? `Deployed ${key} as version ${result.version}` : `${key}: dry run, nothing deployed`);
-        for (const line of describeDiff(result.diff)) out(line);
+        try {
+          await deployCompiled(
+            call,
+            key,
+            scripts,
+            { force: o.force === true, dryRun: o.dryRun === true },
+            out,
+            progress,
+          );
+        } catch (error) {
+          failed.push(key);
+          const code = (error as { code?: unknown }).code;
+          out(`${key}: not deployed: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`);
+        }
       }
+      if (dirs.length > 1 || missing.length > 0 || failed.length > 0) {
+        const done = compiled.length - failed.length;
+        out(
+          `${o.dryRun ? 'Checked' : 'Deployed'} ${done} of ${dirs.length} integration(s)` +
+            (missing.length > 0
+              ? `; no integration in Weft for ${missing.map((d) => path.basename(d)).join(', ')}`
+              : '') +
+            (failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''),
+        );
+      }
+      if (missing.length > 0 || failed.length > 0) process.exitCode = 1;
+    }),
+  );
+
+  connectionOptions(
+    program
+      .command('dev [path]')
+      .description(
+        'Compile each integration under path (default ./integrations), deploy it, and again on every save; errors print as file:line:col',
+      )
+      .option('--no-deploy', 'only type-check and bundle on save')
+      .option('--dryrun <script-and-connection...>', 'instead of deploying, run <script> against <connection> on save'),
+  ).action((target: string | undefined, o: ApiClientOptions & { deploy: boolean; dryrun?: string[] }) =>
+    run(async () => {
+      if (o.dryrun && o.dryrun.length !== 2) throw new Error('--dryrun takes a script name and a connection id');
+      const { startDev } = await commandModules.dev();
+      const session = await startDev(target ?? 'integrations', {
+        ...(o.apiUrl ? { apiUrl: o.apiUrl } : {}),
+        ...(o.secretKey ? { secretKey: o.secretKey } : {}),
+        deploy: o.deploy,
+        ...(o.dryrun ? { dryrun: { script: o.dryrun[0] ?? '', connection: o.dryrun[1] ?? '' } } : {}),
+        out,
+      });
+      await session.ready;
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          session.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      out('Stopped watching');
     }),
   );
 
@@ -215,21 +381,7 @@ export function registerScriptCommands(
           throw new Error(`no script ${scriptName} under ${o.path}${integration ? ` for ${integration}` : ''}`);
         const script = found;
         const result = await progress.step(`Running ${scriptName} against ${connectionId}`, () =>
-          apiClient(o)<{
-            status?: string;
-            counts?: Record<string, { added: number; updated: number; deleted: number }>;
-            records?: Record<string, unknown[]>;
-            logs: Array<{ level: string; message: string }>;
-            error?: { code: string; message: string; stack?: string } | null;
-            output?: unknown;
-            invalid_records?: {
-              count: number;
-              records: Array<{ model: string; recordId: string; path: string; reason: string }>;
-            } | null;
-          }>('POST', '/dryrun', {
-            provider_config_key: script.key,
-            connection_id: connectionId,
-            script: wire(script.script),
+          requestDryrun(apiClient(o), script.key, script.script, connectionId, {
             ...(input !== undefined ? { input } : {}),
             save: o.save === true,
             last_sync_date: lastSyncDate?.toISOString() ?? null,
@@ -239,28 +391,7 @@ export function registerScriptCommands(
             validation: o.validation === true,
           }),
         );
-        for (const l of result.logs) out(`[${l.level}] ${l.message}`);
-        if (found.script.kind === 'action') {
-          out(JSON.stringify(result.output, null, 2));
-          return;
-        }
-        for (const [model, records] of Object.entries(result.records ?? {})) {
-          out(`${model}: ${records.length} record(s)`);
-          for (const record of records.slice(0, Number(o.show))) out(`  ${JSON.stringify(record)}`);
-        }
-        for (const [model, c] of Object.entries(result.counts ?? {}))
-          out(`${model}: +${c.added} ~${c.updated} -${c.deleted}${o.save ? ' (saved)' : ''}`);
-        if (result.invalid_records)
-          out(
-            `${result.invalid_records.count} record(s) do not match their model (kept; --validation makes this fail)`,
-          );
-        if (result.error)
-          throw Object.assign(
-            new Error(
-              `${result.error.code}: ${result.error.message}${result.error.stack ? `\n${result.error.stack}` : ''}`,
-            ),
-            {},
-          );
+        printDryrun(result, script.script, out, Number(o.show), o.save === true);
       }),
   );
 }

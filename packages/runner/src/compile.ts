@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { scriptDefinitionSchema } from './definition-schema.js';
-import { describeArtifact, type ScriptDefinition, type ScriptKind } from './describe-script.js';
+import { describeArtifact, type LegacyDefinitions, type ScriptDefinition, type ScriptKind } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 import { legacyDefinitions, writeLegacyModelsFile } from './legacy-yaml.js';
 import { typeCheck } from './type-check.js';
@@ -131,12 +132,47 @@ function importGuard(integrationDir: string, allowed: Set<string>, modelsFile: s
   };
 }
 
+interface Bundle {
+  code: string;
+  map: string;
+  sources: Record<string, string>;
+}
+
+/**
+ * The last bundle of each script with the files it was built from (mtime and size): a script
+ * none of whose inputs changed is not bundled again (`weft dev` recompiles on every save, most
+ * scripts of the integration unchanged).
+ */
+const bundles = new Map<string, { inputs: Array<{ file: string; mtimeMs: number; size: number }>; bundle: Bundle }>();
+const MAX_BUNDLES = 64;
+
+async function unchangedSince(inputs: Array<{ file: string; mtimeMs: number; size: number }>): Promise<boolean> {
+  const now = await Promise.all(inputs.map((input) => stat(input.file).catch(() => undefined)));
+  return inputs.every((input, i) => now[i]?.mtimeMs === input.mtimeMs && now[i]?.size === input.size);
+}
+
 async function bundle(
   integrationDir: string,
   file: string,
   allowed: Set<string>,
   modelsFile: string | undefined,
-): Promise<{ code: string; map: string; sources: Record<string, string> }> {
+): Promise<Bundle> {
+  const key = JSON.stringify([integrationDir, file, [...allowed].sort(), modelsFile ?? null]);
+  const previous = bundles.get(key);
+  if (previous && (await unchangedSince(previous.inputs))) return previous.bundle;
+  const built = await bundleNow(integrationDir, file, allowed, modelsFile);
+  bundles.delete(key);
+  bundles.set(key, built);
+  for (const stale of [...bundles.keys()].slice(0, Math.max(0, bundles.size - MAX_BUNDLES))) bundles.delete(stale);
+  return built.bundle;
+}
+
+async function bundleNow(
+  integrationDir: string,
+  file: string,
+  allowed: Set<string>,
+  modelsFile: string | undefined,
+): Promise<{ inputs: Array<{ file: string; mtimeMs: number; size: number }>; bundle: Bundle }> {
   const absolute = path.resolve(integrationDir, file);
   const entry = `
 import * as scriptModule from ${JSON.stringify(absolute)};
@@ -178,6 +214,16 @@ globalThis.__weft = { module: scriptModule, z };
   const code = outputs.find((o) => o.path.endsWith('.js'))?.text ?? '';
   const map = outputs.find((o) => o.path.endsWith('.map'))?.text ?? '{}';
   const sources: Record<string, string> = {};
+  // Stat before reading: a file saved during this build then counts as changed next time.
+  const inputs = await Promise.all(
+    Object.keys(result.metafile.inputs)
+      .filter((input) => !input.startsWith('<stdin>') && !input.includes('__weft_entry') && !input.includes(':'))
+      .map(async (input) => {
+        const absoluteInput = path.resolve(integrationDir, input);
+        const { mtimeMs, size } = await stat(absoluteInput);
+        return { file: absoluteInput, mtimeMs, size };
+      }),
+  );
   for (const input of Object.keys(result.metafile.inputs)) {
     if (
       input.includes('node_modules') ||
@@ -190,7 +236,28 @@ globalThis.__weft = { module: scriptModule, z };
     if (abs.startsWith(path.resolve(integrationDir)) || abs === modelsFile)
       sources[path.relative(integrationDir, abs)] = await readFile(abs, 'utf8');
   }
-  return { code, map, sources };
+  return { inputs, bundle: { code, map, sources } };
+}
+
+/**
+ * Definitions already extracted, by what determines them (the bundle, the expected kind and name,
+ * the nango.yaml entry): loading a bundle in a fresh isolate is the largest cost of recompiling an
+ * unchanged integration (`weft dev` on every save, tests compiling the same fixtures).
+ */
+const describedBundles = new Map<string, unknown>();
+const MAX_DESCRIBED_BUNDLES = 64;
+
+async function describeOnce(code: string, kind: ScriptKind, name: string, legacy: LegacyDefinitions): Promise<unknown> {
+  const key = createHash('sha256')
+    .update(code)
+    .update(`\0${kind}\0${name}\0${JSON.stringify(legacy.get(`${kind}:${name}`) ?? null)}`)
+    .digest('hex');
+  if (describedBundles.has(key)) return structuredClone(describedBundles.get(key));
+  const described = await describeArtifact(code, kind, name, legacy);
+  describedBundles.set(key, structuredClone(described));
+  for (const stale of [...describedBundles.keys()].slice(0, Math.max(0, describedBundles.size - MAX_DESCRIBED_BUNDLES)))
+    describedBundles.delete(stale);
+  return described;
 }
 
 /**
@@ -228,7 +295,7 @@ export async function compileIntegration(directory: string, options: CompileOpti
     try {
       // The same schema POST /deploy checks a client's definition with.
       const definition = scriptDefinitionSchema.parse(
-        await describeArtifact(script.code, script.kind, script.name, legacy),
+        await describeOnce(script.code, script.kind, script.name, legacy),
       );
       compiled.push({
         name: script.name,
