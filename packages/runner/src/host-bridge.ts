@@ -4,6 +4,7 @@ import type { Pool } from '@weft/db';
 import { type OutboundProxy, type PaginateOptions, type ProxyRequestConfig, paginate } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
 import { z } from 'zod';
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { ScriptDefinition } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 import type { HostHandler } from './sandbox.js';
@@ -16,6 +17,8 @@ export interface ModelCounts {
 
 export interface BridgeContext {
   pool: Pool;
+  /** nango.*Checkpoint (owned by the scheduler, injected). */
+  checkpoints: CheckpointStore;
   proxy: OutboundProxy;
   records: RecordStore;
   auth: AuthService;
@@ -162,7 +165,7 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
     ...(ctx.countedRunId !== undefined ? { runId: ctx.countedRunId } : {}),
   });
 
-  const checkpointKey = [ctx.connection.id, ctx.scriptName, ctx.variant];
+  const checkpointKey = { connectionRowId: ctx.connection.id, syncName: ctx.scriptName, variant: ctx.variant };
 
   const handle: HostHandler = async (op, args) => {
     switch (op) {
@@ -270,31 +273,19 @@ export function createHostBridge(ctx: BridgeContext): HostHandler {
       }
       case 'getCheckpoint': {
         if (ctx.stub?.checkpoint !== undefined) return ctx.stub.checkpoint;
-        const { rows } = await ctx.pool.query<{ checkpoint: unknown }>(
-          'SELECT checkpoint FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
-          checkpointKey,
-        );
-        return rows[0]?.checkpoint ?? null;
+        return ctx.checkpoints.get(checkpointKey);
       }
       case 'saveCheckpoint': {
         const checkpoint = parse(z.record(z.string(), z.unknown()), args[0], 'nango.saveCheckpoint');
         if (ctx.dryRun && ctx.stub) ctx.stub.checkpoint = checkpoint;
         if (!ctx.dryRun) {
-          await ctx.pool.query(
-            `INSERT INTO sync_checkpoints (connection_id, sync_name, variant, checkpoint) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (connection_id, sync_name, variant) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-            [...checkpointKey, JSON.stringify(checkpoint)],
-          );
+          await ctx.checkpoints.save(checkpointKey, checkpoint);
         }
         return null;
       }
       case 'clearCheckpoint':
         if (ctx.dryRun && ctx.stub) ctx.stub.checkpoint = null;
-        if (!ctx.dryRun)
-          await ctx.pool.query(
-            'DELETE FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
-            checkpointKey,
-          );
+        if (!ctx.dryRun) await ctx.checkpoints.clear(checkpointKey);
         return null;
       case 'getConnection': {
         if (args.length > 0)
