@@ -14,6 +14,13 @@ export {
 export { type AlerterOptions, createAlerter } from './alerts.js';
 export { createCheckpointStore, listCheckpoints, type SavedCheckpoint } from './checkpoint-store.js';
 export { schedulerErrors } from './errors.js';
+export {
+  createMaintenance,
+  type Maintenance,
+  type MaintenanceJob,
+  type MaintenanceOptions,
+  pruneMaintenanceRuns,
+} from './maintenance.js';
 export { pruneRunRollups } from './run-rollups.js';
 export { type RunBucket, type RunStats, type RunStatsOptions, runStats, type StatsWindow } from './run-stats.js';
 export { createScheduler, type Scheduler, type SchedulerOptions, type SyncSelector } from './scheduler.js';

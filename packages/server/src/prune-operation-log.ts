@@ -2,7 +2,7 @@ import type { Pool } from '@weft/db';
 import { pruneProxyRequestsSlice } from '@weft/proxy';
 import { pruneWebhookEventsSlice } from '@weft/records';
 import { pruneOnEventRunsSlice } from '@weft/runner';
-import { pruneActionRunsSlice, pruneRunRollups, pruneSyncRunsSlice } from '@weft/scheduler';
+import { pruneActionRunsSlice, pruneMaintenanceRuns, pruneRunRollups, pruneSyncRunsSlice } from '@weft/scheduler';
 
 const SLICE = 5_000;
 
@@ -38,5 +38,7 @@ export async function pruneOperationLog(pool: Pool, days: number, now = new Date
   pruned.actionRuns = (await drain(pruneActionRunsSlice)) + (await drain(pruneOnEventRunsSlice));
   pruned.proxyRequests = await drain(pruneProxyRequestsSlice);
   pruned.webhookEvents = await drain(pruneWebhookEventsSlice);
+  // The record of maintenance executions goes with the log it maintains.
+  await pruneMaintenanceRuns(pool, cutoff);
   return pruned;
 }
