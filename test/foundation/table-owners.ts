@@ -38,6 +38,4 @@ export const KNOWN_VIOLATIONS: ReadonlySet<string> = new Set<string>([
   'scheduler:connections',
   'scheduler:deployed_scripts',
   'scheduler:deployments',
-  'scheduler:integrations',
-  'scheduler:webhook_deliveries',
 ]);

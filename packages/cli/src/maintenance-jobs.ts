@@ -2,7 +2,7 @@ import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Pool } from '@weft/db';
 import { applyRetention, createWebhookDeliveryWorker, defaultDeliveryPolicy } from '@weft/records';
 import { createAlerter, createMaintenance, type Maintenance, type MaintenanceJob } from '@weft/scheduler';
-import { pruneOperationLog } from '@weft/server';
+import { alertLinks, pruneOperationLog } from '@weft/server';
 
 /**
  * What every process of a fleet (`weft start` and each `weft worker`) runs besides syncs: webhook
@@ -30,6 +30,7 @@ export function createFleetMaintenance(
         pool,
         webhookUrl: config.WEFT_ALERT_WEBHOOK_URL,
         publicUrl,
+        links: alertLinks,
         onError: (error) => onError('alert delivery failed', error),
       })
     : undefined;

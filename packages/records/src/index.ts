@@ -4,6 +4,8 @@ export { listModels, registerModels } from './model-registry.js';
 export { applyRetention, pruneRecords, type RetentionSettings } from './prune-records.js';
 export {
   countLiveRecords,
+  type ExhaustedDelivery,
+  exhaustedDeliveries,
   type LiveRecordCount,
   listWebhookOperations,
   pruneWebhookEventsSlice,

@@ -48,3 +48,32 @@ export async function recordsMetrics(pool: Pool): Promise<RecordsMetrics> {
   );
   return { deliveriesByState: rows[0]?.deliveries ?? {}, recordsEstimate: Number(rows[0]?.records_estimate ?? 0) };
 }
+
+/** A webhook delivery that gave up after its attempts (alerts). */
+export interface ExhaustedDelivery {
+  id: number;
+  environmentId: number;
+  eventId: string;
+  url: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+export async function exhaustedDeliveries(pool: Pool): Promise<ExhaustedDelivery[]> {
+  const { rows } = await pool.query<{
+    id: string | number;
+    environment_id: number;
+    event_id: string;
+    url: string;
+    attempts: number;
+    last_error: string | null;
+  }>(sql.EXHAUSTED_DELIVERIES);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    environmentId: r.environment_id,
+    eventId: r.event_id,
+    url: r.url,
+    attempts: r.attempts,
+    lastError: r.last_error,
+  }));
+}

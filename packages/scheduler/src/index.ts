@@ -11,7 +11,7 @@ export {
   recordActionRun,
   startActionRun,
 } from './action-runs.js';
-export { type AlerterOptions, createAlerter } from './alerts.js';
+export { type AlerterOptions, type AlertSubject, createAlerter } from './alerts.js';
 export { createCheckpointStore, listCheckpoints, type SavedCheckpoint } from './checkpoint-store.js';
 export { schedulerErrors } from './errors.js';
 export {

@@ -37,3 +37,7 @@ export const RECORDS_METRICS = `
 SELECT
   (SELECT coalesce(json_object_agg(state, n), '{}') FROM (SELECT state, count(*)::int AS n FROM webhook_deliveries GROUP BY state) s) AS deliveries,
   (SELECT coalesce(sum(n_live_tup), 0)::bigint FROM pg_stat_user_tables WHERE relname = 'records') AS records_estimate`;
+
+/** Alert sources: deliveries that gave up, over every environment. */
+export const EXHAUSTED_DELIVERIES = `
+SELECT id, environment_id, event_id, url, attempts, last_error FROM webhook_deliveries WHERE state = 'exhausted'`;
