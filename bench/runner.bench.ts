@@ -2,6 +2,7 @@ import vm from 'node:vm';
 import { createProxy } from '@weft/proxy';
 import { createRecordStore } from '@weft/records';
 import { compileIntegration, createHostBridge, createRunner, runInSandbox, SANDBOX_PRELUDE } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { startBenchDatabase } from './bench-database.js';
 import { benchAuth, startUpstreamProcess } from './bench-setup.js';
 import { defineBench, median, percentile } from './harness.js';
@@ -37,7 +38,7 @@ export default defineBench({
       const connection = await connect('bench-sync', upstream.url, 'bench');
       const proxy = createProxy({ credentials: auth, policy: { allowPrivateNetwork: true } });
       const records = createRecordStore({ pool: db.pool });
-      const runner = createRunner({ pool: db.pool, proxy, records, auth });
+      const runner = createRunner({ pool: db.pool, checkpoints: createCheckpointStore(db.pool), proxy, records, auth });
       const [script] = await compileIntegration(fixture);
       if (!script) throw new Error('bench fixture did not compile');
       await runner.deploy(environmentId, 'bench-sync', [script]);
@@ -59,6 +60,7 @@ export default defineBench({
         const counts = {};
         const host = createHostBridge({
           pool: db.pool,
+          checkpoints: createCheckpointStore(db.pool),
           proxy,
           records,
           auth,

@@ -5,7 +5,7 @@ import { createPool } from '@weft/db';
 import { createProxy } from '@weft/proxy';
 import { createRecordStore } from '@weft/records';
 import { compileIntegration, createRunner } from '@weft/runner';
-import { createScheduler } from '@weft/scheduler';
+import { createCheckpointStore, createScheduler } from '@weft/scheduler';
 import { PgBoss } from 'pg-boss';
 import { startBenchDatabase } from './bench-database.js';
 import { benchAuth } from './bench-setup.js';
@@ -42,7 +42,13 @@ export default defineBench({
     try {
       const { environmentId, auth, connect } = await benchAuth(pool);
       const proxy = createProxy({ credentials: auth, policy: { allowPrivateNetwork: true } });
-      const runner = createRunner({ pool, proxy, records: createRecordStore({ pool }), auth });
+      const runner = createRunner({
+        pool,
+        checkpoints: createCheckpointStore(pool),
+        proxy,
+        records: createRecordStore({ pool }),
+        auth,
+      });
       const scripts = await compileIntegration(fixture);
       const deploy = async (key: string, syncName: string, connections: number) => {
         const script = scripts.find((s) => s.name === syncName);

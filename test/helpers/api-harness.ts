@@ -6,7 +6,7 @@ import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db'
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
-import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
+import { createCheckpointStore, createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -95,9 +95,12 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
   // As `weft start` wires it: event scripts run around each connection's life.
-  auth.setConnectionHooks(connectionEventHooks({ pool: db.pool, proxy, records, auth }));
+  auth.setConnectionHooks(
+    connectionEventHooks({ pool: db.pool, checkpoints: createCheckpointStore(db.pool), proxy, records, auth }),
+  );
   const runner = createRunner({
     pool: db.pool,
+    checkpoints: createCheckpointStore(db.pool),
     proxy,
     records,
     auth,

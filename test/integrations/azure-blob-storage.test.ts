@@ -7,6 +7,7 @@ import type { ConnectionRef } from '@weft/auth';
 import { createProxy, type OutboundProxy } from '@weft/proxy';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browse } from '../auth/browse.js';
@@ -159,7 +160,13 @@ beforeAll(async () => {
     tlsCa: certPem,
     baseRetryDelayMs: 50,
   });
-  runner = createRunner({ pool: h.db.pool, proxy, records: createRecordStore({ pool: h.db.pool }), auth: h.auth });
+  runner = createRunner({
+    pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
+    proxy,
+    records: createRecordStore({ pool: h.db.pool }),
+    auth: h.auth,
+  });
   await runner.deploy(h.environmentId, 'azure-blob-storage', await compileIntegration(integrationDir));
 
   // Seed 5,000 blobs over 3 containers through Weft's own proxy (bearer auth against Azurite).

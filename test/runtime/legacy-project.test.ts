@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
@@ -38,6 +39,7 @@ beforeAll(async () => {
   api = await startDemoApi(60);
   runner = createRunner({
     pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
     proxy: h.proxy,
     records: createRecordStore({ pool: h.db.pool }),
     auth: h.auth,

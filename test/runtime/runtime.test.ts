@@ -1,5 +1,6 @@
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import type { Upstream } from '../proxy/upstream.js';
@@ -38,6 +39,7 @@ beforeAll(async () => {
   api = await startDemoApi();
   runner = createRunner({
     pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
     proxy: h.proxy,
     records: createRecordStore({ pool: h.db.pool }),
     auth: h.auth,

@@ -1,5 +1,6 @@
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probes } from '../fixtures/integrations/globals/probes.js';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
@@ -36,6 +37,7 @@ beforeAll(async () => {
   serveGraph();
   runner = createRunner({
     pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
     proxy: h.proxy,
     records: createRecordStore({ pool: h.db.pool }),
     auth: h.auth,

@@ -22,6 +22,15 @@ export {
   type EndUser,
   type IntegrationDefaults,
 } from './connect-sessions.js';
+export {
+  type ConnectionKeys,
+  connectionKeys,
+  connectionMetrics,
+  connectionsNeedingReauth,
+  type ExpiringSecret,
+  expiringClientSecrets,
+  type ReauthNeeded,
+} from './connection-keys.js';
 export { type ConnectionStats, connectionStats } from './connection-stats.js';
 export type { ConnectionRecord } from './connections.js';
 export { accessTokenOf, type Credentials, expiresAtOf, type ModeCredentials, type ModeName } from './credentials.js';

@@ -4,7 +4,7 @@ import { type Database, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
 import { connectionEventHooks, createRunner } from '@weft/runner';
-import { createScheduler, type Scheduler } from '@weft/scheduler';
+import { createCheckpointStore, createScheduler, type Scheduler } from '@weft/scheduler';
 
 /** The services `weft start` and `weft worker` share, wired once. */
 export function createServices(
@@ -37,10 +37,13 @@ export function createServices(
   });
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
+  // Checkpoints are the scheduler's (a sync's run lifecycle); the runner is handed its store.
+  const checkpoints = createCheckpointStore(pool);
   // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion).
-  auth.setConnectionHooks(connectionEventHooks({ pool, proxy, records, auth }));
+  auth.setConnectionHooks(connectionEventHooks({ pool, checkpoints, proxy, records, auth }));
   const runner = createRunner({
     pool,
+    checkpoints,
     proxy,
     records,
     auth,

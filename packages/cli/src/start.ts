@@ -1,11 +1,10 @@
 import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
-import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
-import { createAlerter } from '@weft/scheduler';
-import { buildServer, listen, pruneOperationLog } from '@weft/server';
+import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
+import { createFleetMaintenance } from './maintenance-jobs.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
@@ -60,37 +59,17 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     const url = await listen(app, config.HOST, config.PORT);
     await scheduler.start();
     const log = app.log;
-    const webhooks = createWebhookDeliveryWorker({
-      pool: database.pool,
+    // Webhook delivery (NOTIFY-driven) and housekeeping as pg-boss jobs shared with any `weft worker`.
+    const maintenance = createFleetMaintenance(
+      config,
+      pool,
+      database.url,
       box,
-      onError: (error) => log.error({ err: error }, 'webhook delivery round failed'),
-    });
-    await webhooks.start();
-    const alerter = config.WEFT_ALERT_WEBHOOK_URL
-      ? createAlerter({
-          pool,
-          webhookUrl: config.WEFT_ALERT_WEBHOOK_URL,
-          publicUrl,
-          onError: (error) => log.error({ err: error }, 'alert delivery failed'),
-        })
-      : undefined;
-    const alertTimer = setInterval(() => {
-      alerter?.runOnce().catch((error: unknown) => log.error({ err: error }, 'alert scan failed'));
-    }, 15_000);
-    alertTimer.unref();
-    const retention = {
-      tombstoneDays: config.WEFT_RECORDS_TOMBSTONE_RETENTION_DAYS,
-      payloadDays: config.WEFT_RECORDS_PAYLOAD_RETENTION_DAYS,
-    };
-    const retentionTimer = setInterval(() => {
-      applyRetention(database.pool, retention).catch((error: unknown) =>
-        log.error({ err: error }, 'records retention failed'),
-      );
-      pruneOperationLog(database.pool, config.WEFT_LOGS_RETENTION_DAYS).catch((error: unknown) =>
-        log.error({ err: error }, 'operation log retention failed'),
-      );
-    }, 3_600_000);
-    retentionTimer.unref();
+      publicUrl,
+      scheduler.workerId,
+      (what, error) => log.error({ err: error }, what),
+    );
+    await maintenance.start();
     out(`API URL: ${url}`);
     out(`Dashboard: ${url}/dashboard`);
     if (createdSecretKey) {
@@ -107,9 +86,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       database,
       stop() {
         stopping ??= (async () => {
-          clearInterval(retentionTimer);
-          clearInterval(alertTimer);
-          await webhooks.stop();
+          await maintenance.stop();
           await scheduler.stop();
           await proxy.close();
           await running.close();

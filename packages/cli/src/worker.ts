@@ -2,6 +2,7 @@ import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { migrate, openDatabase } from '@weft/db';
 import { resolveEncryptionKey } from './encryption-key.js';
+import { createFleetMaintenance } from './maintenance-jobs.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
@@ -19,10 +20,11 @@ export async function startWorker(
   try {
     await migrate(database.pool);
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const box = createSecretBox(key);
     const { proxy, scheduler } = createServices(
       config,
       database,
-      createSecretBox(key),
+      box,
       providers,
       publicUrl,
       'worker',
@@ -30,12 +32,24 @@ export async function startWorker(
       recordCipherFor(config, key),
     );
     await scheduler.start();
+    // A worker shares webhook delivery and housekeeping with the rest of the fleet.
+    const maintenance = createFleetMaintenance(
+      config,
+      database.pool,
+      database.url,
+      box,
+      publicUrl,
+      scheduler.workerId,
+      (what, error) => process.stderr.write(`worker: ${what}: ${(error as Error).message}\n`),
+    );
+    await maintenance.start();
     out(`Worker ${scheduler.workerId} started (concurrency ${config.WEFT_WORKER_CONCURRENCY})`);
     let stopping: Promise<void> | undefined;
     return {
       workerId: scheduler.workerId,
       stop() {
         stopping ??= (async () => {
+          await maintenance.stop();
           await scheduler.stop();
           await proxy.close();
           await database.close();

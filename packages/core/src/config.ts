@@ -136,6 +136,18 @@ export const configSchema = z.object({
     .default(1),
   /** Slack-compatible incoming webhook for alerts (sync failures, re-auth needed, webhook delivery exhausted, secret expiry). */
   WEFT_ALERT_WEBHOOK_URL: z.url({ error: 'must be an absolute http(s) URL' }).optional(),
+  /** Seconds between retention passes (records, operation log), run once per period by one process of the fleet. @default 3600 */
+  WEFT_RETENTION_INTERVAL_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds ≥ 1' })
+    .int({ error: 'must be a whole number of seconds ≥ 1' })
+    .min(1, { error: 'must be a whole number of seconds ≥ 1' })
+    .default(3600),
+  /** Seconds between alert scans (with WEFT_ALERT_WEBHOOK_URL), once per period fleet-wide. @default 15 */
+  WEFT_ALERT_INTERVAL_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds ≥ 1' })
+    .int({ error: 'must be a whole number of seconds ≥ 1' })
+    .min(1, { error: 'must be a whole number of seconds ≥ 1' })
+    .default(15),
   /** Path of providers.yaml. @default ./providers.yaml */
   WEFT_PROVIDERS_FILE: z.string().min(1).default('./providers.yaml'),
 });

@@ -23,5 +23,15 @@ export {
 export { dbErrors } from './errors.js';
 export { currentMigrationVersion, type MigrationResult, migrate, migrationsDir } from './migrate.js';
 export { type Database, isReachable, type OpenDatabaseOptions, openDatabase } from './open-database.js';
+export {
+  type ConnectionRowId,
+  compareOperations,
+  connectionRowId,
+  type OperationEntry,
+  type OperationQuery,
+  type OperationType,
+  operationLogSql,
+  queryOperations,
+} from './operation-log.js';
 export { createPool, type Pool, type PoolClient, type PoolOptions } from './pool.js';
 export { advisoryLockKey, withAdvisoryLock, withTransaction } from './transactions.js';

@@ -14,5 +14,6 @@ export {
   type ProxyRequestConfig,
 } from './proxy.js';
 export { ProxyHttpError, type ProxyResponse } from './proxy-error.js';
+export { listProxyRequestOperations, proxyMetrics, pruneProxyRequestsSlice } from './proxy-request-operations.js';
 export { type ProxyBucket, type ProxyStats, type ProxyStatsWindow, proxyStats } from './proxy-stats.js';
 export { listProxyRequests, type ProxyLogEntry, type ProxyLogQuery, ProxyRequestLog } from './request-log.js';

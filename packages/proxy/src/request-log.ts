@@ -1,4 +1,4 @@
-import { copyText, type Pool } from '@weft/db';
+import { type ConnectionRowId, copyText, type Pool } from '@weft/db';
 import { from as copyFrom } from 'pg-copy-streams';
 
 export interface ProxyLogEntry {
@@ -76,7 +76,8 @@ export class ProxyRequestLog {
 const COPY_PROXY_REQUESTS = `COPY proxy_requests (environment_id, connection_id, provider_config_key, run_id, method, url, status, duration_ms, attempts, error_code) FROM STDIN`;
 
 export interface ProxyLogQuery {
-  connectionId?: number;
+  /** Calls of these connections (internal row ids; the API resolves the external connectionId). */
+  connectionRowIds?: ConnectionRowId[];
   runId?: string;
   providerConfigKey?: string;
   limit?: number;
@@ -99,12 +100,12 @@ export async function listProxyRequests(pool: Pool, environmentId: number, query
   }>(
     `SELECT id, connection_id, provider_config_key, run_id, method, url, status, duration_ms, attempts, error_code, created_at
      FROM proxy_requests WHERE environment_id = $1
-       AND ($2::bigint IS NULL OR connection_id = $2) AND ($3::text IS NULL OR run_id = $3)
+       AND ($2::bigint[] IS NULL OR connection_id = ANY($2::bigint[])) AND ($3::text IS NULL OR run_id = $3)
        AND ($4::text IS NULL OR provider_config_key = $4) AND ($5::bigint IS NULL OR id < $5)
      ORDER BY id DESC LIMIT $6`,
     [
       environmentId,
-      query.connectionId ?? null,
+      query.connectionRowIds ?? null,
       query.runId ?? null,
       query.providerConfigKey ?? null,
       query.beforeId ?? null,

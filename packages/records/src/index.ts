@@ -3,6 +3,16 @@ export { recordsErrors } from './errors.js';
 export { listModels, registerModels } from './model-registry.js';
 export { applyRetention, pruneRecords, type RetentionSettings } from './prune-records.js';
 export {
+  countLiveRecords,
+  type ExhaustedDelivery,
+  exhaustedDeliveries,
+  type LiveRecordCount,
+  listWebhookOperations,
+  pruneWebhookEventsSlice,
+  type RecordsMetrics,
+  recordsMetrics,
+} from './read-models.js';
+export {
   type ReadRecordsQuery,
   type RecordAction,
   type RecordsBody,
@@ -17,7 +27,6 @@ export {
   type RecordCipher,
   type RecordCipherKeys,
 } from './record-cipher.js';
-
 export { countRecordsByModel, type ModelRecordCount } from './record-counts.js';
 export { decodeCursor, encodeCursor } from './record-cursor.js';
 export {

@@ -19,7 +19,11 @@ export interface DeliveryPolicy {
   timeoutMs: number;
   /** A claimed delivery whose worker died is retried after this. @default 60_000 */
   leaseMs: number;
-  /** Poll interval when no NOTIFY arrives (due retries). @default 1_000 */
+  /**
+   * Poll interval when no NOTIFY arrives (due retries). 0 = no poll of its own: a fleet sweeps due
+   * retries with the scheduler's maintenance job instead (runOnce), and NOTIFY still delivers new
+   * events at once. @default 1_000
+   */
   pollMs: number;
   /** Deliveries claimed per round. @default 20 */
   batchSize: number;
@@ -211,7 +215,7 @@ export function createWebhookDeliveryWorker(options: {
         options.onError?.(error);
       } finally {
         running = undefined;
-        schedule(policy.pollMs);
+        if (policy.pollMs > 0) schedule(policy.pollMs);
       }
     })();
   }

@@ -3,6 +3,7 @@ import type { AuthService, ConnectionRef } from '@weft/auth';
 import type { Pool } from '@weft/db';
 import { type OutboundProxy, type PaginateOptions, type ProxyRequestConfig, paginate } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
+import type { CheckpointKey, CheckpointStore } from './checkpoint-store.js';
 import type { ScriptDefinition } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 import {
@@ -24,6 +25,8 @@ export interface ModelCounts {
 
 export interface BridgeContext {
   pool: Pool;
+  /** nango.*Checkpoint (owned by the scheduler, injected). */
+  checkpoints: CheckpointStore;
   proxy: OutboundProxy;
   records: RecordStore;
   auth: AuthService;
@@ -318,41 +321,26 @@ async function trackDeletesEnd(run: RunHost, [model]: HostArgs<'trackDeletesEnd'
   return null;
 }
 
-// Checkpoints: one small function per operation, so the storage behind them can be swapped
-// (the scheduler is to own the sync_checkpoints table) without touching the rest of the bridge.
+// Checkpoints: the scheduler owns the sync_checkpoints table and injects its store.
 
-function checkpointKey(run: RunHost): [number, string, string] {
-  return [run.ctx.connection.id, run.ctx.scriptName, run.ctx.variant];
+function checkpointKey(run: RunHost): CheckpointKey {
+  return { connectionRowId: run.ctx.connection.id, syncName: run.ctx.scriptName, variant: run.ctx.variant };
 }
 
 async function getCheckpoint(run: RunHost): Promise<unknown> {
   if (run.ctx.stub?.checkpoint !== undefined) return run.ctx.stub.checkpoint;
-  const { rows } = await run.ctx.pool.query<{ checkpoint: unknown }>(
-    'SELECT checkpoint FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
-    checkpointKey(run),
-  );
-  return rows[0]?.checkpoint ?? null;
+  return run.ctx.checkpoints.get(checkpointKey(run));
 }
 
 async function saveCheckpoint(run: RunHost, [checkpoint]: HostArgs<'saveCheckpoint'>): Promise<null> {
   if (run.ctx.dryRun && run.ctx.stub) run.ctx.stub.checkpoint = checkpoint;
-  if (!run.ctx.dryRun) {
-    await run.ctx.pool.query(
-      `INSERT INTO sync_checkpoints (connection_id, sync_name, variant, checkpoint) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (connection_id, sync_name, variant) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-      [...checkpointKey(run), JSON.stringify(checkpoint)],
-    );
-  }
+  if (!run.ctx.dryRun) await run.ctx.checkpoints.save(checkpointKey(run), checkpoint);
   return null;
 }
 
 async function clearCheckpoint(run: RunHost): Promise<null> {
   if (run.ctx.dryRun && run.ctx.stub) run.ctx.stub.checkpoint = null;
-  if (!run.ctx.dryRun)
-    await run.ctx.pool.query(
-      'DELETE FROM sync_checkpoints WHERE connection_id = $1 AND sync_name = $2 AND variant = $3',
-      checkpointKey(run),
-    );
+  if (!run.ctx.dryRun) await run.ctx.checkpoints.clear(checkpointKey(run));
   return null;
 }
 

@@ -1,3 +1,4 @@
+export type { CheckpointKey, CheckpointStore } from './checkpoint-store.js';
 export { COMMONJS_MODULES, type WrappedCommonJs, wrapCommonJsBundle } from './commonjs-bundle.js';
 export {
   type CompiledScript,
@@ -8,6 +9,7 @@ export {
 } from './compile.js';
 export { scriptDefinitionSchema } from './definition-schema.js';
 export type { DeployDiff, DeployedScript, DeployedSync, DeployResult } from './deploy-store.js';
+export { type DeploymentSummary, listDeployments } from './deployments.js';
 export {
   type ActionScriptDefinition,
   ON_EVENT_NAMES,
@@ -35,6 +37,7 @@ export {
   type OnEventRunResult,
   runOnEventScripts,
 } from './on-event.js';
+export { listOnEventRunOperations, pruneOnEventRunsSlice } from './on-event-log.js';
 export { parseFrequency } from './parse-frequency.js';
 export {
   type ActionRunRequest,

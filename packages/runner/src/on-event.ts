@@ -4,6 +4,7 @@ import { isWeftError } from '@weft/core';
 import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore } from '@weft/records';
+import type { CheckpointStore } from './checkpoint-store.js';
 import { findOnEventScripts } from './deploy-store.js';
 import type { OnEventName } from './describe-script.js';
 import { runnerErrors } from './errors.js';
@@ -27,6 +28,8 @@ export interface OnEventRunResult {
 
 export interface OnEventDeps {
   pool: Pool;
+  /** Where nango.*Checkpoint goes (the scheduler's store). */
+  checkpoints: CheckpointStore;
   proxy: OutboundProxy;
   records: RecordStore;
   auth: AuthService;
@@ -71,6 +74,7 @@ export async function runOnEventScripts(deps: OnEventDeps, request: OnEventRunRe
         },
         host: createHostBridge({
           pool: deps.pool,
+          checkpoints: deps.checkpoints,
           proxy: deps.proxy,
           records: deps.records,
           auth: deps.auth,

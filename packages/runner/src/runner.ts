@@ -7,6 +7,7 @@ import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
 import { assertBundleParses } from './check-bundle.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { CompiledScript } from './compile.js';
 import {
   activeScripts,
@@ -83,6 +84,8 @@ export interface ActionRunRequest {
 
 export interface RunnerOptions {
   pool: Pool;
+  /** Where nango.*Checkpoint reads and writes (the scheduler's createCheckpointStore). */
+  checkpoints: CheckpointStore;
   proxy: OutboundProxy;
   records: RecordStore;
   auth: AuthService;
@@ -406,6 +409,7 @@ function syncBridge(runner: RunnerContext, run: SyncRun): HostHandler {
   const { request, definition, dry } = run;
   return createHostBridge({
     pool: runner.pool,
+    checkpoints: options.checkpoints,
     proxy: options.proxy,
     records: options.records,
     auth: options.auth,
@@ -558,6 +562,7 @@ async function runActionUntraced(
   const signal = runSignal(request.signal);
   const bridge = createHostBridge({
     pool: runner.pool,
+    checkpoints: options.checkpoints,
     proxy: options.proxy,
     records: options.records,
     auth: options.auth,

@@ -1,5 +1,8 @@
-import type { Pool } from '@weft/db';
+import { connectionKeys, connectionsNeedingReauth, expiringClientSecrets } from '@weft/auth';
+import { connectionRowId, type Pool } from '@weft/db';
+import { exhaustedDeliveries } from '@weft/records';
 import { request } from 'undici';
+import { FAILED_SYNCS, FORGET_UNNOTIFIED, MARK_NOTIFIED, OPEN_INCIDENT, RESOLVE_INCIDENTS } from './sql/alerts.js';
 
 export interface AlerterOptions {
   pool: Pool;
@@ -7,42 +10,103 @@ export interface AlerterOptions {
   webhookUrl: string;
   /** Base URL for links in messages. */
   publicUrl: string;
+  /**
+   * The path of the page showing an incident (the server's routes: `alertLinks` of @weft/server).
+   * @default none: messages link to publicUrl
+   */
+  links?: (subject: AlertSubject) => string | null;
   /** Days before client_secret_expires_at to warn. @default 30 */
   secretExpiryDays?: number;
   onError?: (error: unknown) => void;
 }
 
+/** What an incident is about: the alerter asks `links` for the page that shows it. */
+export type AlertSubject =
+  | { kind: 'sync_failed'; providerConfigKey: string; syncName: string; connectionId: string }
+  | { kind: 'needs_reauth'; providerConfigKey: string; connectionId: string }
+  | { kind: 'webhook_exhausted'; eventId: string }
+  | { kind: 'secret_expiry'; integration: string };
+
 interface Incident {
   key: string;
-  environment_id: number;
-  kind: string;
+  environmentId: number;
+  kind: AlertSubject['kind'];
   summary: string;
-  link: string | null;
+  subject: AlertSubject;
 }
 
-// Each query lists the problems that exist right now, with a stable key per incident.
-const DETECT = `
-SELECT 'sync_failed:' || sc.id AS key, sc.environment_id, 'sync_failed' AS kind,
-       'Sync ' || sc.sync_name || ' of connection ' || c.connection_id || ' (' || sc.provider_config_key || ') failed: ' || coalesce(r.error->>'message', r.status) AS summary,
-       '/sync/runs?provider_config_key=' || sc.provider_config_key || '&sync_name=' || sc.sync_name || '&connection_id=' || c.connection_id AS link
-FROM schedules sc JOIN connections c ON c.id = sc.connection_id
-JOIN LATERAL (SELECT * FROM sync_runs r WHERE r.schedule_id = sc.id ORDER BY r.created_at DESC LIMIT 1) r ON true
-WHERE r.status IN ('failed', 'interrupted')
-UNION ALL
-SELECT 'needs_reauth:' || c.id, c.environment_id, 'needs_reauth',
-       'Connection ' || c.connection_id || ' (' || c.provider_config_key || ') must be re-authorized: ' || coalesce(c.last_refresh_error, 'refresh refused'),
-       '/connections/' || c.connection_id || '/status?provider_config_key=' || c.provider_config_key
-FROM connections c WHERE c.auth_state = 'needs_reauth'
-UNION ALL
-SELECT 'webhook_exhausted:' || d.id, d.environment_id, 'webhook_exhausted',
-       'Webhook delivery ' || d.id || ' to ' || d.url || ' gave up after ' || d.attempts || ' attempts: ' || coalesce(d.last_error, ''),
-       '/webhooks/deliveries?event_id=' || d.event_id
-FROM webhook_deliveries d WHERE d.state = 'exhausted'
-UNION ALL
-SELECT 'secret_expiry:' || i.id || ':' || i.client_secret_expires_at, i.environment_id, 'secret_expiry',
-       'The client secret of integration ' || i.unique_key || ' expires on ' || to_char(i.client_secret_expires_at, 'YYYY-MM-DD'),
-       '/integrations/' || i.unique_key || '/status'
-FROM integrations i WHERE i.client_secret_expires_at IS NOT NULL AND i.client_secret_expires_at < now() + make_interval(days => $1)`;
+/**
+ * Each owner lists the problems of its own tables that exist right now, with a stable key per
+ * incident: the scheduler failed syncs, auth connections to re-authorize and expiring secrets,
+ * records exhausted webhook deliveries.
+ */
+async function detect(pool: Pool, secretExpiryDays: number): Promise<Incident[]> {
+  const [failed, reauth, exhausted, expiring] = await Promise.all([
+    pool.query<{
+      id: number;
+      environment_id: number;
+      connection_id: string | number;
+      provider_config_key: string;
+      sync_name: string;
+      status: string;
+      message: string | null;
+    }>(FAILED_SYNCS),
+    connectionsNeedingReauth(pool),
+    exhaustedDeliveries(pool),
+    expiringClientSecrets(pool, secretExpiryDays),
+  ]);
+  const rowIds = [...new Set(failed.rows.map((r) => connectionRowId(r.connection_id)))];
+  const names = new Map(
+    (rowIds.length === 0 ? [] : await connectionKeys(pool, null, { rowIds })).map((c) => [c.rowId, c.connectionId]),
+  );
+  return [
+    ...failed.rows.flatMap((r): Incident[] => {
+      const connectionId = names.get(connectionRowId(r.connection_id));
+      if (connectionId === undefined) return []; // deleted meanwhile
+      return [
+        {
+          key: `sync_failed:${r.id}`,
+          environmentId: r.environment_id,
+          kind: 'sync_failed',
+          summary: `Sync ${r.sync_name} of connection ${connectionId} (${r.provider_config_key}) failed: ${r.message ?? r.status}`,
+          subject: {
+            kind: 'sync_failed',
+            providerConfigKey: r.provider_config_key,
+            syncName: r.sync_name,
+            connectionId,
+          },
+        },
+      ];
+    }),
+    ...reauth.map(
+      (c): Incident => ({
+        key: `needs_reauth:${c.rowId}`,
+        environmentId: c.environmentId,
+        kind: 'needs_reauth',
+        summary: `Connection ${c.connectionId} (${c.providerConfigKey}) must be re-authorized: ${c.lastRefreshError ?? 'refresh refused'}`,
+        subject: { kind: 'needs_reauth', providerConfigKey: c.providerConfigKey, connectionId: c.connectionId },
+      }),
+    ),
+    ...exhausted.map(
+      (d): Incident => ({
+        key: `webhook_exhausted:${d.id}`,
+        environmentId: d.environmentId,
+        kind: 'webhook_exhausted',
+        summary: `Webhook delivery ${d.id} to ${d.url} gave up after ${d.attempts} attempts: ${d.lastError ?? ''}`,
+        subject: { kind: 'webhook_exhausted', eventId: d.eventId },
+      }),
+    ),
+    ...expiring.map(
+      (i): Incident => ({
+        key: `secret_expiry:${i.integrationRowId}:${i.expiresAt}`,
+        environmentId: i.environmentId,
+        kind: 'secret_expiry',
+        summary: `The client secret of integration ${i.uniqueKey} expires on ${i.expiresAt.slice(0, 10)}`,
+        subject: { kind: 'secret_expiry', integration: i.uniqueKey },
+      }),
+    ),
+  ];
+}
 
 /**
  * Turns problems into one chat message per incident (not per retry or per scan): sync failures,
@@ -54,23 +118,20 @@ export function createAlerter(options: AlerterOptions) {
   const { pool } = options;
   return {
     async runOnce(): Promise<number> {
-      const { rows: current } = await pool.query<Incident>(DETECT, [options.secretExpiryDays ?? 30]);
-      const keys = current.map((i) => i.key);
-      await pool.query(
-        'UPDATE alert_incidents SET resolved_at = now() WHERE resolved_at IS NULL AND NOT (key = ANY($1::text[]))',
-        [keys],
-      );
+      const current = await detect(pool, options.secretExpiryDays ?? 30);
+      await pool.query(RESOLVE_INCIDENTS, [current.map((i) => i.key)]);
       let sent = 0;
       for (const incident of current) {
-        const { rows } = await pool.query<{ key: string }>(
-          `INSERT INTO alert_incidents (key, environment_id, kind, summary, link) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (key) DO UPDATE SET resolved_at = NULL, opened_at = now(), notified_at = NULL, summary = EXCLUDED.summary
-             WHERE alert_incidents.resolved_at IS NOT NULL
-           RETURNING key`,
-          [incident.key, incident.environment_id, incident.kind, incident.summary, incident.link],
-        );
+        const path = options.links?.(incident.subject) ?? null;
+        const { rows } = await pool.query<{ key: string }>(OPEN_INCIDENT, [
+          incident.key,
+          incident.environmentId,
+          incident.kind,
+          incident.summary,
+          path,
+        ]);
         if (rows.length === 0) continue; // already open and notified
-        const link = incident.link ? `${options.publicUrl}${incident.link}` : options.publicUrl;
+        const link = path ? `${options.publicUrl}${path}` : options.publicUrl;
         try {
           const response = await request(options.webhookUrl, {
             method: 'POST',
@@ -82,11 +143,11 @@ export function createAlerter(options: AlerterOptions) {
           });
           await response.body.dump();
           if (response.statusCode >= 300) throw new Error(`alert webhook answered ${response.statusCode}`);
-          await pool.query('UPDATE alert_incidents SET notified_at = now() WHERE key = $1', [incident.key]);
+          await pool.query(MARK_NOTIFIED, [incident.key]);
           sent += 1;
         } catch (error) {
           // Not notified: forget the opening so the next scan tries again.
-          await pool.query('DELETE FROM alert_incidents WHERE key = $1 AND notified_at IS NULL', [incident.key]);
+          await pool.query(FORGET_UNNOTIFIED, [incident.key]);
           options.onError?.(error);
         }
       }

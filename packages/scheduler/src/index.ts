@@ -1,5 +1,28 @@
-export { type AlerterOptions, createAlerter } from './alerts.js';
+export {
+  type ActionRun,
+  type ActionRunOutcome,
+  type ActionRunStart,
+  finishActionRun,
+  getAsyncActionRun,
+  heartbeatActionRuns,
+  listActionRunOperations,
+  pruneActionRunsSlice,
+  reapActionRuns,
+  recordActionRun,
+  startActionRun,
+} from './action-runs.js';
+export { type AlerterOptions, type AlertSubject, createAlerter } from './alerts.js';
+export { createCheckpointStore, listCheckpoints, type SavedCheckpoint } from './checkpoint-store.js';
 export { schedulerErrors } from './errors.js';
+export {
+  createMaintenance,
+  type Maintenance,
+  type MaintenanceJob,
+  type MaintenanceOptions,
+  pruneMaintenanceRuns,
+} from './maintenance.js';
 export { pruneRunRollups } from './run-rollups.js';
 export { type RunBucket, type RunStats, type RunStatsOptions, runStats, type StatsWindow } from './run-stats.js';
 export { createScheduler, type Scheduler, type SchedulerOptions, type SyncSelector } from './scheduler.js';
+export { type RunMetrics, runMetrics, type SyncHealth, syncHealth } from './sync-health.js';
+export { listSyncRunOperations, pruneSyncRunsSlice } from './sync-run-log.js';

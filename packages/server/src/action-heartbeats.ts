@@ -1,5 +1,5 @@
 import type { Pool } from '@weft/db';
-import * as sql from './sql.js';
+import { heartbeatActionRuns, reapActionRuns } from '@weft/scheduler';
 
 /** Heartbeats for the async action runs of this process, and the reaper of everyone's dead ones. */
 export interface ActionHeartbeats {
@@ -22,8 +22,8 @@ export function startActionHeartbeats(
   const running = new Set<string>();
   let round: Promise<void> | undefined;
   const beat = async () => {
-    if (running.size > 0) await pool.query(sql.HEARTBEAT_ACTION_RUNS, [[...running]]);
-    await pool.query(sql.REAP_ACTION_RUNS, [options.timeoutMs / 1000]);
+    await heartbeatActionRuns(pool, [...running]);
+    await reapActionRuns(pool, options.timeoutMs / 1000);
   };
   const timer = setInterval(
     () => {

@@ -1,3 +1,4 @@
+export { alertLinks } from './alert-links.js';
 export { type BuildServerOptions, buildServer } from './app.js';
 export type { ServerContext } from './context.js';
 export type { ContractViolation } from './contract/check-responses.js';

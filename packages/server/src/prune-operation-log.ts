@@ -1,6 +1,8 @@
 import type { Pool } from '@weft/db';
-import { pruneRunRollups } from '@weft/scheduler';
-import * as sql from './sql.js';
+import { pruneProxyRequestsSlice } from '@weft/proxy';
+import { pruneWebhookEventsSlice } from '@weft/records';
+import { pruneOnEventRunsSlice } from '@weft/runner';
+import { pruneActionRunsSlice, pruneMaintenanceRuns, pruneRunRollups, pruneSyncRunsSlice } from '@weft/scheduler';
 
 const SLICE = 5_000;
 
@@ -19,21 +21,24 @@ export interface OperationLogPruned {
 export async function pruneOperationLog(pool: Pool, days: number, now = new Date()): Promise<OperationLogPruned> {
   const pruned: OperationLogPruned = { syncRuns: 0, actionRuns: 0, proxyRequests: 0, webhookEvents: 0 };
   if (days <= 0) return pruned;
-  const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
-  const drain = async (statement: string): Promise<number> => {
+  const cutoff = new Date(now.getTime() - days * 86_400_000);
+  // Each owner deletes its own rows, one slice at a time.
+  const drain = async (slice: (pool: Pool, cutoff: Date, slice: number) => Promise<number>): Promise<number> => {
     let total = 0;
     for (;;) {
-      const { rowCount } = await pool.query(statement, [cutoff, SLICE]);
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < SLICE) return total;
+      const deleted = await slice(pool, cutoff, SLICE);
+      total += deleted;
+      if (deleted < SLICE) return total;
     }
   };
-  pruned.syncRuns = await drain(sql.PRUNE_SYNC_RUNS);
+  pruned.syncRuns = await drain(pruneSyncRunsSlice);
   // The dashboard's hourly rollups go with the runs they counted (read from what is left instead).
-  await pruneRunRollups(pool, new Date(cutoff));
+  await pruneRunRollups(pool, cutoff);
   // Event-script runs are counted with the action runs they resemble.
-  pruned.actionRuns = (await drain(sql.PRUNE_ACTION_RUNS)) + (await drain(sql.PRUNE_ON_EVENT_RUNS));
-  pruned.proxyRequests = await drain(sql.PRUNE_PROXY_REQUESTS);
-  pruned.webhookEvents = await drain(sql.PRUNE_WEBHOOK_EVENTS);
+  pruned.actionRuns = (await drain(pruneActionRunsSlice)) + (await drain(pruneOnEventRunsSlice));
+  pruned.proxyRequests = await drain(pruneProxyRequestsSlice);
+  pruned.webhookEvents = await drain(pruneWebhookEventsSlice);
+  // The record of maintenance executions goes with the log it maintains.
+  await pruneMaintenanceRuns(pool, cutoff);
   return pruned;
 }

@@ -19,7 +19,8 @@ export const proxyHeaders = z.object({
 });
 
 export const logQuery = z.object({
-  connection_id: z.coerce.number().int().optional(),
+  /** The external connection id (as everywhere in the API); an all-digit value that names no connection is read as the internal row id, the form this route took before. */
+  connection_id: z.string().min(1).optional(),
   run_id: z.string().optional(),
   provider_config_key: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

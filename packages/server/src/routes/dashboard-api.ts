@@ -14,7 +14,7 @@ import {
   overviewResponse,
 } from '../contract/dashboard.js';
 import { serialize } from '../contract/shared.js';
-import * as sql from '../sql.js';
+import { listOperations } from '../operation-log.js';
 import { parseRequest } from '../validate.js';
 
 /** The overview's time ranges: how many buckets of which size each draws. */
@@ -82,21 +82,20 @@ export const dashboardApiRoutes =
           { issues: [{ path: 'query.before_id', message: 'before_at and before_id go together' }] },
         );
       }
-      const { rows } = await ctx.pool.query(sql.DASHBOARD_OPERATIONS, [
-        request.environment.id,
-        q.connection_id ?? null,
-        q.integration ?? null,
-        q.name ?? null,
-        q.state ?? null,
-        q.since ?? null,
-        null,
-        q.type ?? null,
+      const rows = await listOperations(ctx.pool, {
+        environmentId: request.environment.id,
+        connectionId: q.connection_id ?? null,
+        integration: q.integration ?? null,
+        name: q.name ?? null,
+        state: q.state ?? null,
+        since: q.since ?? null,
+        until: null,
+        types: q.type ?? null,
+        search: q.q ?? null,
+        before: q.before_at !== undefined && q.before_id !== undefined ? { at: q.before_at, id: q.before_id } : null,
         // One row more than asked tells whether an older page exists.
-        q.limit + 1,
-        q.q ?? null,
-        q.before_at ?? null,
-        q.before_id ?? null,
-      ]);
+        limit: q.limit + 1,
+      });
       return serialize(dashboardLogsResponse, { operations: rows.slice(0, q.limit), has_more: rows.length > q.limit });
     });
 

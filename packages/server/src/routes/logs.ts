@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { logsQuery, logsResponse } from '../contract/operations.js';
 import { serialize } from '../contract/shared.js';
-import * as sql from '../sql.js';
+import { listOperations } from '../operation-log.js';
 import { parseRequest } from '../validate.js';
 
 /**
@@ -16,17 +16,19 @@ export const logsRoutes =
   async (app) => {
     app.get('/logs', async (request) => {
       const q = parseRequest(logsQuery, request.query, 'query');
-      const { rows } = await ctx.pool.query(sql.OPERATIONS, [
-        request.environment.id,
-        q.connection_id ?? null,
-        q.integration ?? null,
-        q.name ?? null,
-        q.state ?? null,
-        q.since ?? null,
-        q.until ?? null,
-        q.type ?? null,
-        q.limit,
-      ]);
-      return serialize(logsResponse, { operations: rows });
+      const operations = await listOperations(ctx.pool, {
+        environmentId: request.environment.id,
+        connectionId: q.connection_id ?? null,
+        integration: q.integration ?? null,
+        name: q.name ?? null,
+        state: q.state ?? null,
+        since: q.since ?? null,
+        until: q.until ?? null,
+        types: q.type ?? null,
+        search: null,
+        before: null,
+        limit: q.limit,
+      });
+      return serialize(logsResponse, { operations });
     });
   };

@@ -1,15 +1,9 @@
+import { connectionMetrics } from '@weft/auth';
+import { proxyMetrics } from '@weft/proxy';
+import { recordsMetrics } from '@weft/records';
+import { runMetrics } from '@weft/scheduler';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerContext } from '../context.js';
-
-const METRICS_SQL = `
-SELECT
-  (SELECT coalesce(json_object_agg(status, n), '{}') FROM (SELECT status, count(*)::int AS n FROM sync_runs GROUP BY status) s) AS runs,
-  (SELECT coalesce(json_object_agg(state, n), '{}') FROM (SELECT state, count(*)::int AS n FROM schedules GROUP BY state) s) AS schedules,
-  (SELECT coalesce(json_object_agg(state, n), '{}') FROM (SELECT state, count(*)::int AS n FROM webhook_deliveries GROUP BY state) s) AS deliveries,
-  (SELECT coalesce(json_object_agg(auth_state, n), '{}') FROM (SELECT auth_state, count(*)::int AS n FROM connections GROUP BY auth_state) s) AS connections,
-  (SELECT count(*)::int FROM proxy_requests WHERE created_at > now() - interval '5 minutes') AS proxy_requests_5m,
-  (SELECT count(*)::int FROM proxy_requests WHERE created_at > now() - interval '5 minutes' AND error_code IS NOT NULL) AS proxy_errors_5m,
-  (SELECT coalesce(sum(n_live_tup), 0)::bigint FROM pg_stat_user_tables WHERE relname = 'records') AS records_estimate`;
 
 function family(
   name: string,
@@ -35,51 +29,44 @@ export const metricsRoutes =
   (ctx: ServerContext): FastifyPluginAsync =>
   async (app) => {
     app.get('/metrics', async (_request, reply) => {
-      const { rows } = await ctx.pool.query<{
-        runs: Record<string, number>;
-        schedules: Record<string, number>;
-        deliveries: Record<string, number>;
-        connections: Record<string, number>;
-        proxy_requests_5m: number;
-        proxy_errors_5m: number;
-        records_estimate: number;
-      }>(METRICS_SQL);
-      const m = rows[0];
+      // Each owner counts its own tables.
+      const [runs, records, proxy, connections] = await Promise.all([
+        runMetrics(ctx.pool),
+        recordsMetrics(ctx.pool),
+        proxyMetrics(ctx.pool),
+        connectionMetrics(ctx.pool),
+      ]);
       const memory = process.memoryUsage();
       const body = [
         family(
           'weft_sync_runs',
           'Sync runs by status (all time).',
           'gauge',
-          Object.entries(m?.runs ?? {}).map(([status, n]) => [{ status }, n]),
+          Object.entries(runs.runsByStatus).map(([status, n]) => [{ status }, n]),
         ),
         family(
           'weft_schedules',
           'Sync schedules by state.',
           'gauge',
-          Object.entries(m?.schedules ?? {}).map(([state, n]) => [{ state }, n]),
+          Object.entries(runs.schedulesByState).map(([state, n]) => [{ state }, n]),
         ),
         family(
           'weft_webhook_deliveries',
           'Webhook deliveries by state.',
           'gauge',
-          Object.entries(m?.deliveries ?? {}).map(([state, n]) => [{ state }, n]),
+          Object.entries(records.deliveriesByState).map(([state, n]) => [{ state }, n]),
         ),
         family(
           'weft_connections',
           'Connections by auth state.',
           'gauge',
-          Object.entries(m?.connections ?? {}).map(([state, n]) => [{ auth_state: state }, n]),
+          Object.entries(connections).map(([state, n]) => [{ auth_state: state }, n]),
         ),
-        family('weft_proxy_requests_5m', 'Proxied calls in the last 5 minutes.', 'gauge', [
-          [{}, m?.proxy_requests_5m ?? 0],
-        ]),
+        family('weft_proxy_requests_5m', 'Proxied calls in the last 5 minutes.', 'gauge', [[{}, proxy.requests5m]]),
         family('weft_proxy_errors_5m', 'Proxied calls that failed in the last 5 minutes.', 'gauge', [
-          [{}, m?.proxy_errors_5m ?? 0],
+          [{}, proxy.errors5m],
         ]),
-        family('weft_records_estimate', 'Stored records (planner estimate).', 'gauge', [
-          [{}, Number(m?.records_estimate ?? 0)],
-        ]),
+        family('weft_records_estimate', 'Stored records (planner estimate).', 'gauge', [[{}, records.recordsEstimate]]),
         family('process_resident_memory_bytes', 'Resident memory of this process.', 'gauge', [[{}, memory.rss]]),
       ].join('\n\n');
       return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${body}\n`);

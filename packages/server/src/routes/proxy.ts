@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { connectionKeys } from '@weft/auth';
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { type HttpMethod, listProxyRequests, ProxyHttpError } from '@weft/proxy';
 import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
@@ -24,14 +26,40 @@ export const proxyRoutes =
 
     app.get('/logs/proxy', async (request) => {
       const query = parseRequest(logQuery, request.query, 'query');
+      // connection_id is the external id, as everywhere in the API.
+      let connectionRowIds: ConnectionRowId[] | undefined;
+      if (query.connection_id !== undefined) {
+        const matching = await connectionKeys(ctx.pool, request.environment.id, {
+          connectionId: query.connection_id,
+          providerConfigKey: query.provider_config_key ?? null,
+        });
+        connectionRowIds = matching.map((c) => c.rowId);
+        // The form this route took before: the internal row id, when no connection has that external id.
+        if (connectionRowIds.length === 0 && /^\d{1,15}$/.test(query.connection_id))
+          connectionRowIds = [connectionRowId(query.connection_id)];
+      }
       const rows = await listProxyRequests(ctx.pool, request.environment.id, {
         limit: query.limit,
-        ...(query.connection_id === undefined ? {} : { connectionId: query.connection_id }),
+        ...(connectionRowIds === undefined ? {} : { connectionRowIds }),
         ...(query.run_id === undefined ? {} : { runId: query.run_id }),
         ...(query.provider_config_key === undefined ? {} : { providerConfigKey: query.provider_config_key }),
         ...(query.before === undefined ? {} : { beforeId: query.before }),
       });
-      return serialize(proxyLogResponse, { requests: rows as z.input<typeof proxyLogResponse>['requests'] });
+      // Answer with the external connection id (connection_id), never the row id.
+      const ids = [
+        ...new Set(rows.flatMap((r) => (r.connection_id === null ? [] : [connectionRowId(r.connection_id)]))),
+      ];
+      const names = new Map(
+        (ids.length === 0 ? [] : await connectionKeys(ctx.pool, request.environment.id, { rowIds: ids })).map((c) => [
+          c.rowId,
+          c.connectionId,
+        ]),
+      );
+      const requests = rows.map((r) => ({
+        ...r,
+        connection_id: r.connection_id === null ? null : (names.get(connectionRowId(r.connection_id)) ?? null),
+      }));
+      return serialize(proxyLogResponse, { requests: requests as z.input<typeof proxyLogResponse>['requests'] });
     });
 
     await app.register(async (scope) => {

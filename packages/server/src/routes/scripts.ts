@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { isWeftError, registeredErrorCatalogs } from '@weft/core';
-import { withTransaction } from '@weft/db';
+import { connectionRowId, withTransaction } from '@weft/db';
 import { enqueueWebhookEvent } from '@weft/records';
-import { type CompiledScript, type RunLog, runnerErrors, type ScriptDefinition } from '@weft/runner';
+import { type CompiledScript, listDeployments, type RunLog, runnerErrors, type ScriptDefinition } from '@weft/runner';
+import {
+  type ActionRunOutcome,
+  finishActionRun,
+  getAsyncActionRun,
+  recordActionRun,
+  startActionRun,
+} from '@weft/scheduler';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -28,7 +35,6 @@ import {
 } from '../contract/scripts.js';
 import { serialize } from '../contract/shared.js';
 import { serverErrors } from '../errors.js';
-import * as sql from '../sql.js';
 import { parseRequest } from '../validate.js';
 
 const connectionHeaders = actionHeaders;
@@ -174,12 +180,15 @@ export const scriptRoutes =
 
     app.get('/deployments', async (request) => {
       const { provider_config_key } = parseRequest(deploymentsQuery, request.query, 'query');
-      const { rows } = await ctx.pool.query(
-        `SELECT d.version, d.active, d.summary, d.created_at FROM deployments d JOIN integrations i ON i.id = d.integration_id
-         WHERE i.environment_id = $1 AND i.unique_key = $2 ORDER BY d.version DESC LIMIT 100`,
-        [request.environment.id, provider_config_key],
-      );
-      return serialize(deploymentsResponse, { deployments: rows });
+      const deployments = await listDeployments(ctx.pool, request.environment.id, provider_config_key);
+      return serialize(deploymentsResponse, {
+        deployments: deployments.map((d) => ({
+          version: d.version,
+          active: d.active,
+          summary: d.summary,
+          created_at: d.createdAt,
+        })),
+      });
     });
 
     app.get('/scripts/config', async (request) => {
@@ -244,24 +253,22 @@ export const scriptRoutes =
             if (logs.length < 500) logs.push(entry);
           },
         });
-      const errorJson = (error: unknown) =>
-        JSON.stringify(isWeftError(error) ? error.toJSON() : { code: 'WEFT_CORE_INTERNAL', message: String(error) });
+      const errorOf = (error: unknown) =>
+        isWeftError(error) ? error.toJSON() : { code: 'WEFT_CORE_INTERNAL', message: String(error) };
+      const run_ = {
+        environmentId: request.environment.id,
+        connectionRowId: connectionRowId(connection.id),
+        actionName: body.action_name,
+        startedAt,
+      };
       if (headers['x-async'] === 'true') {
         const id = randomUUID();
-        await ctx.pool.query(sql.INSERT_ACTION_RUN, [
-          id,
-          request.environment.id,
-          connection.id,
-          body.action_name,
-          'running',
-          true,
-          startedAt,
-        ]);
+        await startActionRun(ctx.pool, { ...run_, id, async: true });
         const untrack = ctx.actionHeartbeats?.track(id);
         // The outcome and Nango's `async_action` webhook commit together.
-        const finish = (values: unknown[]) =>
+        const finish = (outcome: ActionRunOutcome) =>
           withTransaction(ctx.pool, async (client) => {
-            await client.query(sql.FINISH_ACTION_RUN, values);
+            await finishActionRun(client, id, outcome);
             await enqueueWebhookEvent(client, {
               environmentId: request.environment.id,
               type: 'async_action',
@@ -276,32 +283,25 @@ export const scriptRoutes =
         run()
           .finally(() => untrack?.())
           .then(
-            (result) => finish([id, 'success', JSON.stringify(result.output ?? null), null, JSON.stringify(logs)]),
-            (error: unknown) => finish([id, 'failed', null, errorJson(error), JSON.stringify(logs)]),
+            (result) => finish({ status: 'success', output: result.output ?? null, logs }),
+            (error: unknown) => finish({ status: 'failed', error: errorOf(error), logs }),
           )
           .catch((error: unknown) => request.log.error({ err: error }, 'async action bookkeeping failed'));
         return reply.status(202).send(serialize(asyncActionResponse, { id, statusUrl: `/action/${id}` }));
       }
       // Synchronous runs are logged once, when they end (the operation log shows them; GET /action/:id does not).
-      const record = (status: 'success' | 'failed', error: string | null) =>
-        ctx.pool
-          .query(sql.RECORD_ACTION_RUN, [
-            randomUUID(),
-            request.environment.id,
-            connection.id,
-            body.action_name,
-            status,
-            startedAt,
-            error,
-            JSON.stringify(logs),
-          ])
-          .catch((e: unknown) => request.log.error({ err: e }, 'action run bookkeeping failed'));
+      const record = (
+        outcome: { status: 'success'; logs: RunLog[] } | { status: 'failed'; error: unknown; logs: RunLog[] },
+      ) =>
+        recordActionRun(ctx.pool, { ...run_, id: randomUUID() }, outcome).catch((e: unknown) =>
+          request.log.error({ err: e }, 'action run bookkeeping failed'),
+        );
       try {
         const result = await run();
-        await record('success', null);
+        await record({ status: 'success', logs });
         return reply.send(result.output ?? null);
       } catch (error) {
-        await record('failed', errorJson(error));
+        await record({ status: 'failed', error: errorOf(error), logs });
         throw error;
       }
     });
@@ -310,31 +310,16 @@ export const scriptRoutes =
     // synchronous call would have had) once it failed; 404 WEFT_API_ACTION_PENDING meanwhile.
     app.get('/action/:id', async (request, reply) => {
       const { id } = parseRequest(actionIdParams, request.params, 'params');
-      const { rows } = await ctx.pool.query<{
-        id: string;
-        action_name: string;
-        status: string;
-        output: unknown;
-        error: unknown;
-        created_at: string;
-        finished_at: string | null;
-      }>(
-        'SELECT id, action_name, status, output, error, created_at, finished_at FROM action_runs WHERE id = $1 AND environment_id = $2 AND async',
-        [id, request.environment.id],
-      );
-      const row = rows[0];
-      if (row === undefined)
+      const run = await getAsyncActionRun(ctx.pool, request.environment.id, id);
+      if (run === undefined)
         throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', {
           kind: 'async action',
           name: id,
           providerConfigKey: '-',
         });
-      if (row.status === 'running') throw serverErrors.create('WEFT_API_ACTION_PENDING', { id });
-      if (row.status === 'failed') {
-        const error = (row.error ?? {}) as { code?: unknown };
-        return reply.status(statusOfCode(error.code)).send({ error: row.error });
-      }
-      return reply.type('application/json; charset=utf-8').send(JSON.stringify(row.output ?? null));
+      if (run.status === 'running') throw serverErrors.create('WEFT_API_ACTION_PENDING', { id });
+      if (run.status === 'failed') return reply.status(statusOfCode(run.error?.code)).send({ error: run.error });
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
     });
 
     app.post('/dryrun', { bodyLimit: 50 * 1024 * 1024 }, async (request) => {

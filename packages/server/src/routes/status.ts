@@ -1,3 +1,5 @@
+import { connectionRowId } from '@weft/db';
+import { type SyncHealth, syncHealth } from '@weft/scheduler';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { serialize } from '../contract/shared.js';
@@ -10,7 +12,7 @@ import {
 } from '../contract/status.js';
 import { parseRequest } from '../validate.js';
 
-interface SyncHealth {
+interface SyncHealthJson {
   sync_name: string;
   state: string;
   next_run_at: string | null;
@@ -19,45 +21,22 @@ interface SyncHealth {
   failures_24h: number;
 }
 
-const SYNC_HEALTH = `
-SELECT sc.connection_id, sc.sync_name, sc.state, CASE WHEN sc.state = 'active' THEN sc.next_run_at END AS next_run_at,
-       r.status AS last_status, r.started_at AS last_started_at, r.ended_at AS last_ended_at, r.error AS last_error,
-       (SELECT count(*)::int FROM sync_runs x WHERE x.schedule_id = sc.id AND x.created_at > now() - interval '24 hours' AND x.status NOT IN ('queued', 'running')) AS runs_24h,
-       (SELECT count(*)::int FROM sync_runs x WHERE x.schedule_id = sc.id AND x.created_at > now() - interval '24 hours' AND x.status IN ('failed', 'interrupted')) AS failures_24h
-FROM schedules sc
-LEFT JOIN LATERAL (SELECT * FROM sync_runs r WHERE r.schedule_id = sc.id AND r.status NOT IN ('queued') ORDER BY r.created_at DESC LIMIT 1) r ON true
-WHERE sc.connection_id = ANY($1::bigint[])
-ORDER BY sc.sync_name`;
-
-interface HealthRow {
-  connection_id: number;
-  sync_name: string;
-  state: string;
-  next_run_at: string | null;
-  last_status: string | null;
-  last_started_at: string | null;
-  last_ended_at: string | null;
-  last_error: unknown;
-  runs_24h: number;
-  failures_24h: number;
-}
-
-function syncHealth(row: HealthRow): SyncHealth {
+function syncHealthJson(sync: SyncHealth): SyncHealthJson {
   return {
-    sync_name: row.sync_name,
-    state: row.state,
-    next_run_at: row.next_run_at,
+    sync_name: sync.syncName,
+    state: sync.state,
+    next_run_at: sync.nextRunAt,
     last_run:
-      row.last_status === null
+      sync.lastRun === null
         ? null
         : {
-            status: row.last_status,
-            started_at: row.last_started_at,
-            ended_at: row.last_ended_at,
-            error: row.last_error,
+            status: sync.lastRun.status,
+            started_at: sync.lastRun.startedAt,
+            ended_at: sync.lastRun.endedAt,
+            error: sync.lastRun.error,
           },
-    runs_24h: row.runs_24h,
-    failures_24h: row.failures_24h,
+    runs_24h: sync.runs24h,
+    failures_24h: sync.failures24h,
   };
 }
 
@@ -70,7 +49,7 @@ function health(
     lastRefreshAt: string | null;
     lastRefreshError: string | null;
   },
-  syncs: SyncHealth[],
+  syncs: SyncHealthJson[],
 ) {
   const failures = syncs.reduce((n, s) => n + s.failures_24h, 0);
   const runs = syncs.reduce((n, s) => n + s.runs_24h, 0);
@@ -107,18 +86,24 @@ export const statusRoutes =
         providerConfigKey: provider_config_key,
         connectionId,
       });
-      const { rows } = await ctx.pool.query<HealthRow>(SYNC_HEALTH, [[record.id]]);
-      return serialize(connectionHealth, health(record, rows.map(syncHealth)));
+      const syncs = await syncHealth(ctx.pool, [connectionRowId(record.id)]);
+      return serialize(connectionHealth, health(record, syncs.map(syncHealthJson)));
     });
 
     app.get('/integrations/:key/status', async (request) => {
       const { key } = parseRequest(integrationStatusParams, request.params, 'params');
       const integration = await auth.getIntegration(request.environment.id, key);
       const connections = await auth.listConnections(request.environment.id, { providerConfigKey: key });
-      const { rows } = await ctx.pool.query<HealthRow>(SYNC_HEALTH, [connections.map((c) => c.id)]);
-      const byConnection = new Map<number, SyncHealth[]>();
-      for (const row of rows)
-        byConnection.set(row.connection_id, [...(byConnection.get(row.connection_id) ?? []), syncHealth(row)]);
+      const syncs = await syncHealth(
+        ctx.pool,
+        connections.map((c) => connectionRowId(c.id)),
+      );
+      const byConnection = new Map<number, SyncHealthJson[]>();
+      for (const sync of syncs)
+        byConnection.set(sync.connectionRowId, [
+          ...(byConnection.get(sync.connectionRowId) ?? []),
+          syncHealthJson(sync),
+        ]);
       const list = connections.map((c) => health(c, byConnection.get(c.id) ?? []));
       const count = (state: string) => list.filter((c) => c.health === state).length;
       return serialize(integrationStatus, {

@@ -1,3 +1,7 @@
+import { connectionKeys } from '@weft/auth';
+import type { ConnectionRowId } from '@weft/db';
+import { countLiveRecords } from '@weft/records';
+import { listCheckpoints } from '@weft/scheduler';
 import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -18,7 +22,6 @@ import {
   triggerSyncResponse,
 } from '../contract/syncs.js';
 import { serverErrors } from '../errors.js';
-import * as sql from '../sql.js';
 import { parseRequest } from '../validate.js';
 
 const selectorBody = syncSelectorBody;
@@ -142,34 +145,25 @@ export const syncRoutes =
     app.get('/sync/status', async (request) => {
       const query = parseRequest(statusQuery, request.query, 'query');
       const rows = (await scheduler.status(selector(request.environment.id, query))) as Array<Record<string, unknown>>;
-      // Record counts and checkpoints are keyed by the internal connection id.
-      const internal = new Map<string, number>();
-      if (ctx.auth !== undefined && rows.length > 0)
-        for (const c of await ctx.auth.listConnections(request.environment.id, {
+      // Record counts and checkpoints are keyed by the connection's row id.
+      const internal = new Map<string, ConnectionRowId>();
+      if (rows.length > 0)
+        for (const c of await connectionKeys(ctx.pool, request.environment.id, {
           providerConfigKey: query.provider_config_key,
         }))
-          internal.set(c.connectionId, c.id);
+          internal.set(c.connectionId, c.rowId);
       const ids = [...new Set(rows.map((r) => internal.get(r.external_id as string)).filter((id) => id !== undefined))];
-      const counts = (
-        await ctx.pool.query<{ connection_id: string; model: string; count: number }>(sql.RECORD_COUNTS, [ids])
-      ).rows;
-      const checkpoints = (
-        await ctx.pool.query<{
-          connection_id: string;
-          sync_name: string;
-          variant: string;
-          checkpoint: Record<string, unknown>;
-        }>(sql.SYNC_CHECKPOINTS, [ids])
-      ).rows;
+      const counts = await countLiveRecords(ctx.pool, ids);
+      const checkpoints = await listCheckpoints(ctx.pool, ids);
       return serialize(syncStatusResponse, {
         syncs: rows.map((row) => {
           const id = internal.get(row.external_id as string);
           const models = Object.keys((row.counts as Record<string, unknown> | null) ?? {});
           const recordCount: Record<string, number> = Object.fromEntries(models.map((m) => [m, 0]));
-          for (const c of counts) if (Number(c.connection_id) === id) recordCount[c.model] = c.count;
+          for (const c of counts) if (c.connectionRowId === id) recordCount[c.model] = c.count;
           const checkpoint =
             checkpoints.find(
-              (c) => Number(c.connection_id) === id && c.sync_name === row.sync_name && c.variant === row.variant,
+              (c) => c.connectionRowId === id && c.syncName === row.sync_name && c.variant === row.variant,
             )?.checkpoint ?? null;
           return statusJson(row, { recordCount, checkpoint });
         }),

@@ -1,0 +1,50 @@
+/** SQL of action runs (`action_runs`): every action run, sync or `X-Async: true`, for GET /action/:id and the operation log. */
+
+import { operationLogSql } from '@weft/db';
+
+/** $1 id, $2 environment, $3 connection row id, $4 action name, $5 async, $6 created at. */
+export const START_ACTION_RUN = `
+INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at)
+VALUES ($1, $2, $3, $4, 'running', $5, $6)`;
+
+/** $1 id, $2 status, $3 output, $4 error, $5 logs. */
+export const FINISH_ACTION_RUN = `
+UPDATE action_runs SET status = $2, output = $3, error = $4, logs = $5, finished_at = now() WHERE id = $1`;
+
+/** A synchronous run, written once when it ends. $1 id, $2 environment, $3 connection row id, $4 name, $5 status, $6 created at, $7 error, $8 logs. */
+export const RECORD_ACTION_RUN = `
+INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at, finished_at, error, logs)
+VALUES ($1, $2, $3, $4, $5, false, $6, now(), $7, $8)`;
+
+/** An async run as its caller polls it. $1 id, $2 environment. */
+export const ASYNC_ACTION_RUN = `
+SELECT id, action_name, status, output, error, created_at, finished_at FROM action_runs
+WHERE id = $1 AND environment_id = $2 AND async`;
+
+/** Async action runs this process is running are alive. $1 ids. */
+export const HEARTBEAT_ACTION_RUNS = `
+UPDATE action_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running'`;
+
+/**
+ * Async action runs whose process stopped heartbeating for $1 seconds are failed with a clear code
+ * (an action may have side effects at the provider, so it is not run again behind the caller's back).
+ */
+export const REAP_ACTION_RUNS = `
+UPDATE action_runs SET status = 'failed', finished_at = now(),
+  error = jsonb_build_object('code', 'WEFT_RUNNER_ACTION_LOST',
+    'message', 'Action ' || action_name || ' was lost: the process running it stopped (no heartbeat for ' || $1 || ' s)',
+    'details', jsonb_build_object('heartbeat_at', heartbeat_at))
+WHERE status = 'running' AND async AND coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1::float8)
+RETURNING id`;
+
+/** Retention in slices. $1 cutoff, $2 slice. */
+export const PRUNE_ACTION_RUNS = `
+DELETE FROM action_runs WHERE id IN (SELECT id FROM action_runs WHERE created_at < $1 AND status <> 'running' LIMIT $2)`;
+
+/** Action runs as operation-log lines (see operationLogSql). */
+export const ACTION_RUN_OPERATIONS = operationLogSql(`
+  SELECT 'action' AS type, a.id::text AS id, a.connection_id AS connection_row_id, NULL::text AS provider_config_key,
+         NULL::text AS connection_id, a.action_name AS name, a.status AS state, a.created_at AS at,
+         a.finished_at AS ended_at, a.error->>'message' AS message, a.logs AS messages
+  FROM action_runs a
+  WHERE a.environment_id = $1 AND ($2::bigint[] IS NULL OR a.connection_id = ANY($2::bigint[]))`);
