@@ -127,15 +127,53 @@ function retryAfterMs(headers: Record<string, string>, afterNames: string[], atN
   return undefined;
 }
 
-// Templated auth headers per resolved connection object (a refresh yields a new object).
-const authParts = new WeakMap<ResolvedConnection, ReturnType<typeof authRequestParts>>();
-function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequestParts> {
-  let parts = authParts.get(connection);
-  if (parts === undefined) {
-    parts = authRequestParts(connection.provider, connection.credentials, connection.connectionConfig);
-    authParts.set(connection, parts);
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/**
+ * What a resolved connection contributes to every one of its requests, worked out once per
+ * connection object (a refresh yields a new object, so a new plan): the templated base URL, retry
+ * header names, whether the mode signs each request, and the templated auth headers merged with
+ * the defaults. The profile of bench/proxy showed these recomputed per call (templates, URL
+ * parsing, spreads) as a visible share of the proxy's own time.
+ */
+interface ConnectionPlan {
+  templateValues: { connectionConfig: Record<string, unknown> };
+  providerBase: string | undefined;
+  afterNames: string[];
+  atNames: string[];
+  providerRetryOn: number[];
+  signs: boolean;
+  refreshable: boolean;
+  /** The auth mode's headers and query (templated lazily: only requests to the provider's origin need them). */
+  auth?: InjectedAuth;
+  /** DEFAULT_HEADERS + auth headers, shared by every request without script headers (never mutated). */
+  authHeaders?: Record<string, string>;
+}
+const plans = new WeakMap<ResolvedConnection, ConnectionPlan>();
+function planOf(connection: ResolvedConnection): ConnectionPlan {
+  let plan = plans.get(connection);
+  if (plan === undefined) {
+    const provider = connection.provider;
+    const templateValues = { connectionConfig: connection.connectionConfig };
+    plan = {
+      templateValues,
+      providerBase: provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined,
+      afterNames: asList(provider.proxy?.retry?.after).concat(['retry-after']),
+      atNames: asList(provider.proxy?.retry?.at),
+      // Nango's proxy.retry.error_code: statuses this provider uses for rate limits (GitHub's 403).
+      providerRetryOn: (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger),
+      signs: signsEachRequest(connection.credentials),
+      refreshable: canRefresh(connection.credentials),
+    };
+    plans.set(connection, plan);
   }
-  return parts;
+  return plan;
+}
+function authPartsOf(connection: ResolvedConnection): InjectedAuth {
+  const plan = planOf(connection);
+  plan.auth ??= authRequestParts(connection.provider, connection.credentials, connection.connectionConfig);
+  return plan.auth;
 }
 
 /** What the auth mode added to a request: removed again on a redirect that leaves its origin. */
@@ -230,8 +268,57 @@ const isPlainData = (data: unknown): boolean =>
 
 const DEFAULT_HEADERS = { 'user-agent': 'weft-proxy', accept: 'application/json, text/plain, */*' };
 
-const asList = (value: string | string[] | undefined): string[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
+/** One call's request as its headers are built (and rebuilt per attempt for signing modes). */
+interface Outgoing {
+  url: URL;
+  method: string;
+  body: string | Buffer | Readable | undefined;
+  scriptHeaders: Record<string, string> | undefined;
+  sendsCredentials: boolean;
+  secondary: string | undefined;
+  /** What the auth mode added on the latest build: a redirect off the origin removes exactly this. */
+  injected: InjectedAuth;
+}
+
+/**
+ * The headers for one attempt, with credentials only where `outgoing` says they go. Synchronous
+ * unless the mode signs each request: an await per call showed in bench/proxy's profile.
+ */
+function headersFor(
+  outgoing: Outgoing,
+  c: ResolvedConnection,
+): Record<string, string> | Promise<Record<string, string>> {
+  const { sendsCredentials, secondary, scriptHeaders, url } = outgoing;
+  const primary = sendsCredentials && secondary === undefined;
+  const injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
+  outgoing.injected = injected;
+  for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
+  const signs = primary && planOf(c).signs;
+  if (primary && scriptHeaders === undefined && !signs) {
+    // The common call: the connection's merged headers, built once (authRequestParts lower-cases names).
+    const plan = planOf(c);
+    plan.authHeaders ??= { ...DEFAULT_HEADERS, ...injected.headers };
+    return plan.authHeaders;
+  }
+  const merged: Record<string, string> = { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
+  // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
+  return signs ? signedHeaders(outgoing, c, merged) : merged;
+}
+
+async function signedHeaders(
+  outgoing: Outgoing,
+  c: ResolvedConnection,
+  merged: Record<string, string>,
+): Promise<Record<string, string>> {
+  const { body, method, url } = outgoing;
+  const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
+  const signed = await signRequest(c, { method, url, body: signingBody, headers: merged });
+  Object.assign(merged, signed);
+  // Signatures and session tokens (x-amz-security-token) are credentials too: a redirect off
+  // the origin drops them like any injected header.
+  outgoing.injected = { headers: { ...outgoing.injected.headers, ...signed }, query: outgoing.injected.query };
+  return merged;
+}
 
 export interface OutboundProxy {
   request<T = unknown>(
@@ -342,8 +429,8 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     let connection = await credentials.getConnection(ref);
     const provider = connection.provider;
     const method = (config.method ?? 'GET').toUpperCase();
-    const templateValues = { connectionConfig: connection.connectionConfig };
-    const providerBase = provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined;
+    const plan = planOf(connection);
+    const { templateValues, providerBase } = plan;
     const base = config.baseUrlOverride ?? providerBase;
     if (base === undefined && !/^https?:\/\//i.test(config.endpoint)) {
       throw proxyErrors.create('WEFT_PROXY_NO_BASE_URL', { provider: connection.providerName });
@@ -363,8 +450,11 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
     const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
     const sendsCredentials = authOrigin !== null;
     let body: string | Buffer | Readable | undefined;
-    const scriptHeaders: Record<string, string> = {};
-    for (const key in config.headers) scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
+    let scriptHeaders: Record<string, string> | undefined;
+    for (const key in config.headers) {
+      scriptHeaders ??= {};
+      scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
+    }
     // The provider's `proxy.body` (credentials some APIs want in the JSON body, e.g. Mandrill's
     // key) joins a JSON body, or is the body, of writes to its own origin (Nango's mergeInjectedBody).
     const injectedBody =
@@ -376,6 +466,7 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         ...((config.data as Record<string, unknown> | null | undefined) ?? {}),
         ...injectedBody,
       });
+      scriptHeaders ??= {};
       scriptHeaders['content-type'] ??= 'application/json';
     } else if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
       if (typeof config.data === 'string' || Buffer.isBuffer(config.data) || config.data instanceof Readable)
@@ -383,50 +474,35 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
       else if (config.data instanceof Uint8Array) body = Buffer.from(config.data);
       else {
         body = JSON.stringify(config.data);
+        scriptHeaders ??= {};
         scriptHeaders['content-type'] ??= 'application/json';
       }
     }
     // Signing modes (OAuth 1.0a form parameters, SigV4 payload hash) sign the body: read it first.
-    if (body instanceof Readable && signsEachRequest(connection.credentials)) body = await bufferedBody(body);
+    if (body instanceof Readable && plan.signs) body = await bufferedBody(body);
     const replayable = !(body instanceof Readable);
     const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
-    const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
-    const atNames = asList(provider.proxy?.retry?.at);
-    // Nango's proxy.retry.error_code: statuses this provider uses for rate limits (GitHub's 403).
-    const providerRetryOn = (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger);
-    let injected: InjectedAuth = NO_AUTH;
-    const headersFor = async (c: ResolvedConnection) => {
-      injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
-      for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
-      // authRequestParts already lower-cases header names.
-      const merged: Record<string, string> = { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
-      // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
-      if (sendsCredentials && secondary === undefined && signsEachRequest(c.credentials)) {
-        const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
-        const signed = await signRequest(c, { method, url, body: signingBody, headers: merged });
-        Object.assign(merged, signed);
-        // Signatures and session tokens (x-amz-security-token) are credentials too: a redirect off
-        // the origin drops them like any injected header.
-        injected = { headers: { ...injected.headers, ...signed }, query: injected.query };
-      }
-      return merged;
-    };
-    let headers = await headersFor(connection);
+    const { afterNames, atNames, providerRetryOn } = plan;
+    const outgoing: Outgoing = { url, method, body, scriptHeaders, sendsCredentials, secondary, injected: NO_AUTH };
+    const first = headersFor(outgoing, connection);
+    let headers = first instanceof Promise ? await first : first;
     const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
     let refreshed = false;
     let waited = 0;
     const limiterKey = `connection:${connection.id}`;
     for (;;) {
       // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
-      if (attempts.length > 0 && signsEachRequest(connection.credentials)) headers = await headersFor(connection);
+      if (attempts.length > 0 && planOf(connection).signs) headers = await headersFor(outgoing, connection);
       let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
       let failure: string | undefined;
       try {
-        response = await limiter.run(
-          limiterKey,
-          () => send(url, method, headers, body, authOrigin, ctx.signal, injected),
-          ctx.signal,
-        );
+        const waiting = limiter.acquire(limiterKey, ctx.signal);
+        if (waiting !== undefined) await waiting;
+        try {
+          response = await send(url, method, headers, body, authOrigin, ctx.signal, outgoing.injected);
+        } finally {
+          limiter.release(limiterKey);
+        }
       } catch (error) {
         if (isWeftError(error) || ctx.signal?.aborted) throw error;
         const cause = (error as { cause?: unknown }).cause;
@@ -434,11 +510,11 @@ export function createProxy(options: ProxyOptions): OutboundProxy {
         failure = (error as Error).message || String(error);
       }
       const status = response?.statusCode ?? null;
-      if (response && status === 401 && !refreshed && sendsCredentials && canRefresh(connection.credentials)) {
+      if (response && status === 401 && !refreshed && sendsCredentials && planOf(connection).refreshable) {
         await response.body.dump();
         refreshed = true;
         connection = await credentials.refreshAfterUnauthorized(ref);
-        headers = await headersFor(connection);
+        headers = await headersFor(outgoing, connection);
         attempts.push({ status, waitedMs: 0 });
         continue;
       }
