@@ -10,7 +10,7 @@ import {
   signRequest,
   signsEachRequest,
 } from '@weft/auth';
-import { isWeftError } from '@weft/core';
+import { isWeftError, outboundPolicy } from '@weft/core';
 import { type Dispatcher, Pool } from 'undici';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
 import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
@@ -338,7 +338,8 @@ export interface OutboundProxy {
  * both ways, and a request log without secrets.
  */
 export function createProxy(options: ProxyOptions): OutboundProxy {
-  const policy = options.policy ?? {};
+  // Weft's one outbound policy (set from the configuration by the entry points) unless given.
+  const policy = options.policy ?? outboundPolicy();
   const credentials =
     options.connectionCacheMs === 0
       ? options.credentials

@@ -1,3 +1,4 @@
+import { outboundDispatcher } from '@weft/core';
 import type { Pool } from '@weft/db';
 import { request } from 'undici';
 
@@ -73,6 +74,7 @@ export function createAlerter(options: AlerterOptions) {
         const link = incident.link ? `${options.publicUrl}${incident.link}` : options.publicUrl;
         try {
           const response = await request(options.webhookUrl, {
+            dispatcher: outboundDispatcher(),
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
