@@ -7,6 +7,8 @@ export default defineConfig({
     pool: 'forks',
     execArgv: ['--no-node-snapshot'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Fakes listen on loopback: every test file starts with an outbound policy that allows it.
+    setupFiles: ['test/helpers/outbound-policy.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,

@@ -33,7 +33,14 @@ export function spawnWeft(
       : ['--no-node-snapshot', '--import', 'tsx', 'packages/cli/src/main.ts', ...args],
     {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+      // Tests talk to fakes on loopback: the outbound policy allows it unless a test says otherwise.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        LOG_LEVEL: 'warn',
+        WEFT_ALLOW_PRIVATE_NETWORK: 'true',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { isWeftError, type SecretBox } from '@weft/core';
+import { isWeftError, outboundDispatcher, type SecretBox } from '@weft/core';
 import { environmentName, type Pool, withTransaction } from '@weft/db';
 import pRetry, { AbortError } from 'p-retry';
 import { request } from 'undici';
@@ -429,7 +429,7 @@ export function createAuthService(options: AuthServiceOptions) {
     );
     let status = 0;
     try {
-      const response = await request(url, { method: method as 'GET', headers: sent });
+      const response = await request(url, { dispatcher: outboundDispatcher(), method: method as 'GET', headers: sent });
       status = response.statusCode;
       await response.body.dump();
     } catch {

@@ -1,5 +1,6 @@
 export { authRequestParts } from './auth-headers.js';
 export type { RequestToSign } from './auth-modes/auth-mode.js';
+export { callModeEndpoint } from './auth-modes/mode-http.js';
 export {
   canRefresh,
   credentialFieldsFor,
@@ -57,3 +58,4 @@ export {
 } from './provider-schema.js';
 export { proxyBodyOf } from './proxy-body.js';
 export { providerLogoUrl, publicProvider } from './public-provider.js';
+export { callTokenEndpoint, TokenEndpointError } from './token-endpoint.js';

@@ -1,3 +1,4 @@
+import { outboundDispatcher, outboundRefusalOf } from '@weft/core';
 import { request } from 'undici';
 import { authRequestParts } from './auth-headers.js';
 import type { Credentials } from './credentials.js';
@@ -64,6 +65,7 @@ export async function runPostConnectionSteps(options: {
       try {
         const hasBody = step.request.data !== undefined;
         const response = await request(url, {
+          dispatcher: outboundDispatcher(),
           method: (step.request.method ?? 'GET').toUpperCase() as 'GET',
           headers: {
             accept: 'application/json',
@@ -83,7 +85,10 @@ export async function runPostConnectionSteps(options: {
         const body = JSON.parse(text) as unknown;
         for (const [key, path] of Object.entries(step.pick)) set(key, valueAtPath(body, path));
       } catch (error) {
-        errors.push(`post_connection ${url.pathname}: ${(error as Error).message}`);
+        const refusal = outboundRefusalOf(error);
+        errors.push(
+          `post_connection ${url.pathname}: ${refusal ? `${refusal.code}: ${refusal.message}` : (error as Error).message}`,
+        );
       }
     }
   }

@@ -1,3 +1,4 @@
+import { outboundDispatcher, outboundRefusalOf } from '@weft/core';
 import { request } from 'undici';
 import { interpolate } from './interpolate.js';
 import { type OAuthClient, tokenRequestOptions } from './oauth-client.js';
@@ -43,6 +44,7 @@ export async function fetchSecondaryTokens(options: {
       if (spec.discover !== undefined && config[spec.discover.as] === undefined) {
         const base = interpolate(options.provider.proxy?.base_url ?? '', { connectionConfig: config }) ?? '';
         const response = await request(`${base.replace(/\/$/, '')}${spec.discover.endpoint}`, {
+          dispatcher: outboundDispatcher(),
           headers: { authorization: `Bearer ${options.accessToken}`, accept: 'application/json' },
         });
         const body = (await response.body.json()) as unknown;
@@ -65,7 +67,8 @@ export async function fetchSecondaryTokens(options: {
       additions[spec.name] = token.access_token;
       if (typeof token.refresh_token === 'string' && token.refresh_token !== '') refreshToken = token.refresh_token;
     } catch (error) {
-      errors.push(`${spec.name}: ${(error as Error).message}`);
+      const refusal = outboundRefusalOf(error);
+      errors.push(`${spec.name}: ${refusal ? `${refusal.code}: ${refusal.message}` : (error as Error).message}`);
     }
   }
   return { connectionConfig: additions, errors, refreshToken };

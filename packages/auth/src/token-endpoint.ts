@@ -1,3 +1,4 @@
+import { outboundDispatcher, outboundRefusalOf } from '@weft/core';
 import { request } from 'undici';
 import { signClientAssertion } from './client-assertion.js';
 import { authErrors } from './errors.js';
@@ -94,6 +95,7 @@ export async function callTokenEndpoint(options: {
   let text = '';
   try {
     const response = await request(url, {
+      dispatcher: outboundDispatcher(),
       method: 'POST',
       headers,
       ...(body === undefined ? {} : { body }),
@@ -103,7 +105,9 @@ export async function callTokenEndpoint(options: {
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    throw new TokenEndpointError(0, 'network_error', (error as Error).message, null);
+    // A destination the outbound policy refuses keeps its stable code (WEFT_OUTBOUND_BLOCKED_ADDRESS).
+    const refusal = outboundRefusalOf(error);
+    throw new TokenEndpointError(0, refusal?.code ?? 'network_error', (refusal ?? (error as Error)).message, null);
   }
   let parsed: unknown = text;
   try {

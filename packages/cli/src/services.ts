@@ -1,5 +1,5 @@
 import { createAuthService, type ProviderCatalog } from '@weft/auth';
-import type { SecretBox, WeftConfig } from '@weft/core';
+import { type SecretBox, setOutboundPolicy, type WeftConfig } from '@weft/core';
 import { type Database, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
@@ -19,6 +19,12 @@ export function createServices(
   recordCipher?: RecordCipher,
 ) {
   const pool = database.pool;
+  // One outbound policy for the process: the proxy, token endpoints, verification, webhooks, alerts.
+  const outbound = {
+    allowPrivateNetwork: config.WEFT_ALLOW_PRIVATE_NETWORK,
+    allowedHosts: config.WEFT_PROXY_ALLOWED_HOSTS,
+  };
+  setOutboundPolicy(outbound);
   const auth = createAuthService({
     pool,
     box,
@@ -32,7 +38,7 @@ export function createServices(
   const proxyLog = new ProxyRequestLog(pool, { onError });
   const proxy = createProxy({
     credentials: auth,
-    policy: { allowPrivateNetwork: config.WEFT_ALLOW_PRIVATE_NETWORK, allowedHosts: config.WEFT_PROXY_ALLOWED_HOSTS },
+    policy: outbound,
     log: proxyLog,
   });
   let scheduler: Scheduler | undefined;

@@ -50,4 +50,10 @@ export const coreErrors = defineErrors('core', {
     message: 'Request body is larger than {limit} bytes',
     fix: 'Send a smaller body, or raise the limit in the server settings.',
   },
+  WEFT_OUTBOUND_BLOCKED_ADDRESS: {
+    status: 403,
+    retryable: false,
+    message: 'Outbound request to {host} refused: {reason}',
+    fix: 'Weft does not call private, loopback, link-local or metadata addresses (token endpoints, verification, webhooks, alerts included). Allow-list the host (WEFT_PROXY_ALLOWED_HOSTS) or set WEFT_ALLOW_PRIVATE_NETWORK=true for on-premise services.',
+  },
 });

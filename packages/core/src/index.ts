@@ -9,5 +9,18 @@ export {
   registeredErrorCatalogs,
 } from './errors-catalog.js';
 export { meterInstruments } from './meter-instruments.js';
+export {
+  assertAllowedLiteral,
+  blockedReason,
+  createOutboundDispatcher,
+  guardedLookup,
+  type OutboundPolicy,
+  type OutboundRefusal,
+  outboundDispatcher,
+  outboundPolicy,
+  outboundRefusal,
+  outboundRefusalOf,
+  setOutboundPolicy,
+} from './outbound-policy.js';
 export { createSecretBox, generateEncryptionKey, parseEncryptionKey, type SecretBox } from './secret-box.js';
 export { isWeftError, WeftError, wrapWeftError } from './weft-error.js';

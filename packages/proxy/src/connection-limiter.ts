@@ -41,10 +41,9 @@ export class ConnectionLimiter {
 
   constructor(private readonly settings: (key: string) => LimitSettings = () => ({})) {}
 
-  private state(key: string): State {
+  private state(key: string, limits: LimitSettings): State {
     let state = this.states.get(key);
     if (state === undefined) {
-      const limits = this.settings(key);
       state = {
         active: 0,
         queue: [],
@@ -59,13 +58,27 @@ export class ConnectionLimiter {
 
   /** Pause every request of `key` until `until` (epoch ms), e.g. from Retry-After. */
   pause(key: string, until: number): void {
-    const state = this.state(key);
+    const state = this.state(key, this.settings(key));
     state.pausedUntil = Math.max(state.pausedUntil, until);
   }
 
-  async run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Take a slot for `key`: `undefined` when one is free at once (the common call: no promise, no
+   * tick — bench/proxy's profile showed the async wrapper per call), else a promise that settles
+   * once the slot is held. Every acquire, settled or not rejected, is paired with one `release`.
+   */
+  acquire(key: string, signal?: AbortSignal): Promise<void> | undefined {
     const limits = this.settings(key);
-    const state = this.state(key);
+    const state = this.state(key, limits);
+    const limited = limits.requestsPerSecond !== undefined && limits.requestsPerSecond > 0;
+    if (state.active < (limits.concurrency ?? 10) && !limited && state.pausedUntil <= Date.now()) {
+      state.active += 1;
+      return undefined;
+    }
+    return this.acquireSlowly(key, state, limits, signal);
+  }
+
+  private async acquireSlowly(key: string, state: State, limits: LimitSettings, signal?: AbortSignal): Promise<void> {
     if (state.active >= (limits.concurrency ?? 10)) {
       await new Promise<void>((resolve) => state.queue.push(resolve));
     }
@@ -86,12 +99,30 @@ export class ConnectionLimiter {
           await sleep(Math.ceil(((1 - state.tokens) / rate) * 1000), signal);
         }
       }
+    } catch (error) {
+      // Aborted while waiting: the slot goes back, and the caller does not release it again.
+      this.release(key);
+      throw error;
+    }
+  }
+
+  /** Give back the slot an `acquire` took. */
+  release(key: string): void {
+    const state = this.states.get(key);
+    if (state === undefined) return;
+    state.active -= 1;
+    const next = state.queue.shift();
+    if (next) next();
+    else if (state.active === 0 && state.pausedUntil < Date.now()) this.states.delete(key);
+  }
+
+  async run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const waiting = this.acquire(key, signal);
+    if (waiting !== undefined) await waiting;
+    try {
       return await fn();
     } finally {
-      state.active -= 1;
-      const next = state.queue.shift();
-      if (next) next();
-      else if (state.active === 0 && state.pausedUntil < Date.now()) this.states.delete(key);
+      this.release(key);
     }
   }
 }

@@ -10,7 +10,7 @@ import {
   signRequest,
   signsEachRequest,
 } from '@weft/auth';
-import { isWeftError } from '@weft/core';
+import { isWeftError, outboundPolicy } from '@weft/core';
 import { type Dispatcher, Pool } from 'undici';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
 import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
@@ -127,15 +127,53 @@ function retryAfterMs(headers: Record<string, string>, afterNames: string[], atN
   return undefined;
 }
 
-// Templated auth headers per resolved connection object (a refresh yields a new object).
-const authParts = new WeakMap<ResolvedConnection, ReturnType<typeof authRequestParts>>();
-function authPartsOf(connection: ResolvedConnection): ReturnType<typeof authRequestParts> {
-  let parts = authParts.get(connection);
-  if (parts === undefined) {
-    parts = authRequestParts(connection.provider, connection.credentials, connection.connectionConfig);
-    authParts.set(connection, parts);
+const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/**
+ * What a resolved connection contributes to every one of its requests, worked out once per
+ * connection object (a refresh yields a new object, so a new plan): the templated base URL, retry
+ * header names, whether the mode signs each request, and the templated auth headers merged with
+ * the defaults. The profile of bench/proxy showed these recomputed per call (templates, URL
+ * parsing, spreads) as a visible share of the proxy's own time.
+ */
+interface ConnectionPlan {
+  templateValues: { connectionConfig: Record<string, unknown> };
+  providerBase: string | undefined;
+  afterNames: string[];
+  atNames: string[];
+  providerRetryOn: number[];
+  signs: boolean;
+  refreshable: boolean;
+  /** The auth mode's headers and query (templated lazily: only requests to the provider's origin need them). */
+  auth?: InjectedAuth;
+  /** DEFAULT_HEADERS + auth headers, shared by every request without script headers (never mutated). */
+  authHeaders?: Record<string, string>;
+}
+const plans = new WeakMap<ResolvedConnection, ConnectionPlan>();
+function planOf(connection: ResolvedConnection): ConnectionPlan {
+  let plan = plans.get(connection);
+  if (plan === undefined) {
+    const provider = connection.provider;
+    const templateValues = { connectionConfig: connection.connectionConfig };
+    plan = {
+      templateValues,
+      providerBase: provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined,
+      afterNames: asList(provider.proxy?.retry?.after).concat(['retry-after']),
+      atNames: asList(provider.proxy?.retry?.at),
+      // Nango's proxy.retry.error_code: statuses this provider uses for rate limits (GitHub's 403).
+      providerRetryOn: (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger),
+      signs: signsEachRequest(connection.credentials),
+      refreshable: canRefresh(connection.credentials),
+    };
+    plans.set(connection, plan);
   }
-  return parts;
+  return plan;
+}
+function authPartsOf(connection: ResolvedConnection): InjectedAuth {
+  const plan = planOf(connection);
+  plan.auth ??= authRequestParts(connection.provider, connection.credentials, connection.connectionConfig);
+  return plan.auth;
 }
 
 /** What the auth mode added to a request: removed again on a redirect that leaves its origin. */
@@ -230,8 +268,57 @@ const isPlainData = (data: unknown): boolean =>
 
 const DEFAULT_HEADERS = { 'user-agent': 'weft-proxy', accept: 'application/json, text/plain, */*' };
 
-const asList = (value: string | string[] | undefined): string[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
+/** One call's request as its headers are built (and rebuilt per attempt for signing modes). */
+interface Outgoing {
+  url: URL;
+  method: string;
+  body: string | Buffer | Readable | undefined;
+  scriptHeaders: Record<string, string> | undefined;
+  sendsCredentials: boolean;
+  secondary: string | undefined;
+  /** What the auth mode added on the latest build: a redirect off the origin removes exactly this. */
+  injected: InjectedAuth;
+}
+
+/**
+ * The headers for one attempt, with credentials only where `outgoing` says they go. Synchronous
+ * unless the mode signs each request: an await per call showed in bench/proxy's profile.
+ */
+function headersFor(
+  outgoing: Outgoing,
+  c: ResolvedConnection,
+): Record<string, string> | Promise<Record<string, string>> {
+  const { sendsCredentials, secondary, scriptHeaders, url } = outgoing;
+  const primary = sendsCredentials && secondary === undefined;
+  const injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
+  outgoing.injected = injected;
+  for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
+  const signs = primary && planOf(c).signs;
+  if (primary && scriptHeaders === undefined && !signs) {
+    // The common call: the connection's merged headers, built once (authRequestParts lower-cases names).
+    const plan = planOf(c);
+    plan.authHeaders ??= { ...DEFAULT_HEADERS, ...injected.headers };
+    return plan.authHeaders;
+  }
+  const merged: Record<string, string> = { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
+  // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
+  return signs ? signedHeaders(outgoing, c, merged) : merged;
+}
+
+async function signedHeaders(
+  outgoing: Outgoing,
+  c: ResolvedConnection,
+  merged: Record<string, string>,
+): Promise<Record<string, string>> {
+  const { body, method, url } = outgoing;
+  const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
+  const signed = await signRequest(c, { method, url, body: signingBody, headers: merged });
+  Object.assign(merged, signed);
+  // Signatures and session tokens (x-amz-security-token) are credentials too: a redirect off
+  // the origin drops them like any injected header.
+  outgoing.injected = { headers: { ...outgoing.injected.headers, ...signed }, query: outgoing.injected.query };
+  return merged;
+}
 
 export interface OutboundProxy {
   request<T = unknown>(
@@ -245,348 +332,383 @@ export interface OutboundProxy {
 }
 
 /**
+ * One proxy's state — its options, policy, credential source, pools, limiter and caches — passed
+ * explicitly to the steps below, so the call graph reads top to bottom:
+ * createProxy → tracedRequest (span, metrics) → requestUntraced (log, body) → attemptLoop
+ * (credentials, retries, refresh) → send (policy, redirects).
+ */
+interface ProxyContext {
+  options: ProxyOptions;
+  policy: OutboundPolicy;
+  credentials: CredentialSource;
+  pools: Map<string, Pool>;
+  connect: { lookup: never; ca?: string | string[] };
+  limiter: ConnectionLimiter;
+  origins: Map<string, string>;
+  /** Hosts already checked as IP literals (the check parses the address; hosts repeat on every call). */
+  checkedHosts: Set<string>;
+  maxDelay: number;
+  budget: number;
+  baseDelay: number;
+}
+
+function createContext(options: ProxyOptions): ProxyContext {
+  // Weft's one outbound policy (set from the configuration by the entry points) unless given.
+  const policy = options.policy ?? outboundPolicy();
+  return {
+    options,
+    policy,
+    credentials:
+      options.connectionCacheMs === 0
+        ? options.credentials
+        : cachedCredentials(options.credentials, { ttlMs: options.connectionCacheMs ?? 5_000 }),
+    pools: new Map(),
+    connect: { lookup: guardedLookup(policy) as never, ...(options.tlsCa ? { ca: options.tlsCa } : {}) },
+    limiter: new ConnectionLimiter(options.limits),
+    origins: new Map(),
+    checkedHosts: new Set(),
+    maxDelay: options.maxRetryDelayMs ?? 60_000,
+    budget: options.retryBudgetMs ?? 300_000,
+    baseDelay: options.baseRetryDelayMs ?? 500,
+  };
+}
+
+// One keep-alive pool per origin, used directly: measurably cheaper per call than going
+// through an Agent (bench/proxy). The guarded lookup checks every address at connect time.
+function poolFor(cx: ProxyContext, origin: string): Pool {
+  let pool = cx.pools.get(origin);
+  if (pool === undefined) {
+    pool = new Pool(origin, { connections: 64, keepAliveTimeout: 30_000, connect: cx.connect });
+    cx.pools.set(origin, pool);
+  }
+  return pool;
+}
+
+function originOf(cx: ProxyContext, base: string): string {
+  let origin = cx.origins.get(base);
+  if (origin === undefined) {
+    origin = new URL(base).origin;
+    if (cx.origins.size > 10_000) cx.origins.clear();
+    cx.origins.set(base, origin);
+  }
+  return origin;
+}
+
+async function send(
+  cx: ProxyContext,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer | Readable | undefined,
+  authOrigin: string | null,
+  signal: AbortSignal | undefined,
+  injected: InjectedAuth = NO_AUTH,
+): Promise<Dispatcher.ResponseData & { finalUrl: URL }> {
+  const { policy, checkedHosts, options } = cx;
+  let current = url;
+  let currentMethod = method;
+  let currentBody = body;
+  let currentHeaders = headers;
+  let leftOrigin = false;
+  for (let hop = 0; ; hop++) {
+    assertHttpScheme(current);
+    if (!checkedHosts.has(current.hostname)) {
+      assertAllowedLiteral(policy, current);
+      if (checkedHosts.size < 10_000) checkedHosts.add(current.hostname);
+    }
+    const response = await poolFor(cx, current.origin).request({
+      path: `${current.pathname}${current.search}`,
+      method: currentMethod as Dispatcher.HttpMethod,
+      headers: currentHeaders,
+      body: currentBody ?? null,
+      headersTimeout: options.timeoutMs ?? 60_000,
+      bodyTimeout: options.timeoutMs ?? 60_000,
+      ...(signal ? { signal } : {}),
+    });
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || hop >= 5)
+      return Object.assign(response, { finalUrl: current });
+    await response.body.dump();
+    const next = new URL(location, current);
+    if (
+      response.statusCode === 303 ||
+      ((response.statusCode === 301 || response.statusCode === 302) && currentMethod === 'POST')
+    ) {
+      currentMethod = 'GET';
+      currentBody = undefined;
+    }
+    // Never carry credentials to another origin (e.g. OneDrive's pre-authenticated download URLs):
+    // every header and query value the auth mode injected goes, and stays gone for the rest of
+    // the chain, even if it comes back to the origin (a hop we do not control chose that URL).
+    if (leftOrigin || next.origin !== authOrigin) {
+      if (!leftOrigin) currentHeaders = withoutCredentials(currentHeaders, injected);
+      stripInjectedQuery(next, injected);
+      leftOrigin = true;
+    }
+    current = next;
+  }
+}
+
+async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext) {
+  const { credentials, limiter, maxDelay, budget, baseDelay } = cx;
+  let connection = await credentials.getConnection(ref);
+  const provider = connection.provider;
+  const method = (config.method ?? 'GET').toUpperCase();
+  const plan = planOf(connection);
+  const { templateValues, providerBase } = plan;
+  const base = config.baseUrlOverride ?? providerBase;
+  if (base === undefined && !/^https?:\/\//i.test(config.endpoint)) {
+    throw proxyErrors.create('WEFT_PROXY_NO_BASE_URL', { provider: connection.providerName });
+  }
+  const params =
+    typeof config.params === 'string' ? Object.fromEntries(new URLSearchParams(config.params)) : config.params;
+  const url = buildUrl(base, config.endpoint, params);
+  // Credentials only go where they belong: the provider's own origin (or a trusted caller's
+  // override), else a secondary token's declared host (e.g. SharePoint), else nowhere.
+  const trustedBase =
+    config.baseUrlOverride !== undefined &&
+    (ctx.trustBaseUrlOverride || isTrustedOrigin(provider, templateValues, originOf(cx, config.baseUrlOverride)))
+      ? config.baseUrlOverride
+      : providerBase;
+  const primaryOrigin = trustedBase === undefined ? null : originOf(cx, trustedBase);
+  const secondary = url.origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
+  const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
+  const sendsCredentials = authOrigin !== null;
+  let body: string | Buffer | Readable | undefined;
+  let scriptHeaders: Record<string, string> | undefined;
+  for (const key in config.headers) {
+    scriptHeaders ??= {};
+    scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
+  }
+  // The provider's `proxy.body` (credentials some APIs want in the JSON body, e.g. Mandrill's
+  // key) joins a JSON body, or is the body, of writes to its own origin (Nango's mergeInjectedBody).
+  const injectedBody =
+    sendsCredentials && secondary === undefined && BODY_METHODS.has(method)
+      ? proxyBodyOf(provider, connection.credentials, connection.connectionConfig)
+      : undefined;
+  if (injectedBody !== undefined && (config.data === undefined || config.data === null || isPlainData(config.data))) {
+    body = JSON.stringify({
+      ...((config.data as Record<string, unknown> | null | undefined) ?? {}),
+      ...injectedBody,
+    });
+    scriptHeaders ??= {};
+    scriptHeaders['content-type'] ??= 'application/json';
+  } else if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
+    if (typeof config.data === 'string' || Buffer.isBuffer(config.data) || config.data instanceof Readable)
+      body = config.data;
+    else if (config.data instanceof Uint8Array) body = Buffer.from(config.data);
+    else {
+      body = JSON.stringify(config.data);
+      scriptHeaders ??= {};
+      scriptHeaders['content-type'] ??= 'application/json';
+    }
+  }
+  // Signing modes (OAuth 1.0a form parameters, SigV4 payload hash) sign the body: read it first.
+  if (body instanceof Readable && plan.signs) body = await bufferedBody(body);
+  const replayable = !(body instanceof Readable);
+  const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
+  const { afterNames, atNames, providerRetryOn } = plan;
+  const outgoing: Outgoing = { url, method, body, scriptHeaders, sendsCredentials, secondary, injected: NO_AUTH };
+  const first = headersFor(outgoing, connection);
+  let headers = first instanceof Promise ? await first : first;
+  const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
+  let refreshed = false;
+  let waited = 0;
+  const limiterKey = `connection:${connection.id}`;
+  for (;;) {
+    // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
+    if (attempts.length > 0 && planOf(connection).signs) headers = await headersFor(outgoing, connection);
+    let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
+    let failure: string | undefined;
+    try {
+      const waiting = limiter.acquire(limiterKey, ctx.signal);
+      if (waiting !== undefined) await waiting;
+      try {
+        response = await send(cx, url, method, headers, body, authOrigin, ctx.signal, outgoing.injected);
+      } finally {
+        limiter.release(limiterKey);
+      }
+    } catch (error) {
+      if (isWeftError(error) || ctx.signal?.aborted) throw error;
+      const cause = (error as { cause?: unknown }).cause;
+      if (isWeftError(cause)) throw cause;
+      failure = (error as Error).message || String(error);
+    }
+    const status = response?.statusCode ?? null;
+    if (response && status === 401 && !refreshed && sendsCredentials && planOf(connection).refreshable) {
+      await response.body.dump();
+      refreshed = true;
+      connection = await credentials.refreshAfterUnauthorized(ref);
+      headers = await headersFor(outgoing, connection);
+      attempts.push({ status, waitedMs: 0 });
+      continue;
+    }
+    const retryable =
+      failure !== undefined ||
+      status === 429 ||
+      (status !== null && status >= 500) ||
+      (status !== null && (config.retryOn ?? providerRetryOn).includes(status));
+    if (!retryable && response) {
+      attempts.push({ status, waitedMs: 0 });
+      return { response, connection, attempts, url, method };
+    }
+    const hint = response ? retryAfterMs(flatHeaders(response.headers), afterNames, atNames) : undefined;
+    const attemptNumber = attempts.length - (refreshed ? 1 : 0);
+    const delay = Math.min(hint ?? baseDelay * 2 ** attemptNumber * (0.5 + Math.random()), maxDelay);
+    attempts.push({ status, ...(failure ? { error: failure } : {}), waitedMs: Math.round(delay) });
+    const canRetry =
+      replayable && attemptNumber < retries && waited + delay <= budget && (hint === undefined || hint <= maxDelay);
+    if (!canRetry) {
+      if (response && failure === undefined) return { response, connection, attempts, url, method };
+      throw proxyErrors.create(
+        'WEFT_PROXY_RETRIES_EXHAUSTED',
+        { method, url: redactedUrl(url), attempts: attempts.length, reason: failure ?? `HTTP ${status}` },
+        { attempts },
+      );
+    }
+    if (response) await response.body.dump();
+    if (status === 429) limiter.pause(limiterKey, Date.now() + delay);
+    waited += delay;
+    await sleep(delay, ctx.signal);
+  }
+}
+
+async function requestUntraced<T>(
+  cx: ProxyContext,
+  ref: ConnectionRef,
+  config: ProxyRequestConfig,
+  ctx: ProxyCallContext,
+): Promise<ProxyResponse<T>> {
+  const { options } = cx;
+  const started = performance.now();
+  let logged: {
+    status: number | null;
+    attempts: number;
+    url: string;
+    method: string;
+    connectionId: number | null;
+    errorCode: string | null;
+  } = {
+    status: null,
+    attempts: 1,
+    url: config.endpoint,
+    method: (config.method ?? 'GET').toUpperCase(),
+    connectionId: null,
+    errorCode: null,
+  };
+  try {
+    const { response, connection, attempts, url, method } = await attemptLoop(cx, ref, config, ctx);
+    const encoding = response.headers['content-encoding'];
+    const stream =
+      config.decompress === false || encoding === undefined
+        ? response.body
+        : decoded(response.body, Array.isArray(encoding) ? encoding.join(', ') : encoding);
+    const headers = flatHeaders(response.headers, stream === response.body ? HOP_BY_HOP : HOP_BY_HOP_DECODED);
+    logged = {
+      status: response.statusCode,
+      attempts: attempts.length,
+      url: redactedUrl(url),
+      method,
+      connectionId: connection.id,
+      errorCode: null,
+    };
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
+      return { status: response.statusCode, headers, data };
+    }
+    const data = await parseBody(
+      stream,
+      headers['content-type'],
+      config.responseType === 'stream' ? 'text' : (config.responseType ?? 'json'),
+    );
+    const error = new ProxyHttpError(
+      method,
+      redactedUrl(url),
+      { status: response.statusCode, headers, data },
+      attempts,
+    );
+    logged.errorCode = error.code;
+    throw error;
+  } catch (error) {
+    if (isWeftError(error) && logged.errorCode === null) {
+      logged.errorCode = error.code;
+      const attempts = (error.details as { attempts?: unknown[] } | undefined)?.attempts;
+      if (Array.isArray(attempts)) logged.attempts = attempts.length;
+    }
+    throw error;
+  } finally {
+    options.log?.add({
+      environmentId: ref.environmentId,
+      connectionId: logged.connectionId,
+      providerConfigKey: ref.providerConfigKey,
+      runId: ctx.runId ?? null,
+      method: logged.method,
+      url: logged.url,
+      status: logged.status,
+      durationMs: Math.round(performance.now() - started),
+      attempts: logged.attempts,
+      errorCode: logged.errorCode,
+    });
+  }
+}
+
+/** One call in an OTel span, counted in the proxy's metrics. */
+function tracedRequest<T>(
+  cx: ProxyContext,
+  ref: ConnectionRef,
+  config: ProxyRequestConfig,
+  ctx: ProxyCallContext,
+): Promise<ProxyResponse<T>> {
+  const attributes = {
+    'http.request.method': (config.method ?? 'GET').toUpperCase(),
+    'weft.provider_config_key': ref.providerConfigKey,
+    'weft.connection_id': ref.connectionId,
+    ...(ctx.runId ? { 'weft.run_id': ctx.runId } : {}),
+  };
+  return tracer.startActiveSpan('proxy.request', { attributes }, async (span) => {
+    const started = performance.now();
+    let status = 0;
+    try {
+      const response = await requestUntraced<T>(cx, ref, config, ctx);
+      status = response.status;
+      span.setAttribute('http.response.status_code', response.status);
+      return response;
+    } catch (error) {
+      status = (error as { response?: { status?: number } }).response?.status ?? 0;
+      if (status !== 0) span.setAttribute('http.response.status_code', status);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+      const metrics = proxyMetrics();
+      const labels = {
+        'weft.provider_config_key': ref.providerConfigKey,
+        'http.request.method': attributes['http.request.method'],
+        'http.response.status_code': status,
+      };
+      metrics.requests.add(1, labels);
+      metrics.duration.record(performance.now() - started, labels);
+    }
+  });
+}
+
+async function closeProxy(cx: ProxyContext): Promise<void> {
+  await cx.options.log?.flush();
+  await Promise.all([...cx.pools.values()].map((p) => p.close()));
+}
+
+/**
  * The one outbound path: templated base URL, credentials injected host-side, refresh-and-retry
  * once on 401, retries with backoff honouring Retry-After for 429/5xx/network errors within a
  * budget, per-connection limits, SSRF guard on every hop (redirects included), streaming bodies
  * both ways, and a request log without secrets.
  */
 export function createProxy(options: ProxyOptions): OutboundProxy {
-  const policy = options.policy ?? {};
-  const credentials =
-    options.connectionCacheMs === 0
-      ? options.credentials
-      : cachedCredentials(options.credentials, { ttlMs: options.connectionCacheMs ?? 5_000 });
-  // One keep-alive pool per origin, used directly: measurably cheaper per call than going
-  // through an Agent (bench/proxy). The guarded lookup checks every address at connect time.
-  const pools = new Map<string, Pool>();
-  const connect = { lookup: guardedLookup(policy) as never, ...(options.tlsCa ? { ca: options.tlsCa } : {}) };
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, { connections: 64, keepAliveTimeout: 30_000, connect });
-      pools.set(origin, pool);
-    }
-    return pool;
-  };
-  const limiter = new ConnectionLimiter(options.limits);
-  const origins = new Map<string, string>();
-  const originOf = (base: string): string => {
-    let origin = origins.get(base);
-    if (origin === undefined) {
-      origin = new URL(base).origin;
-      if (origins.size > 10_000) origins.clear();
-      origins.set(base, origin);
-    }
-    return origin;
-  };
-  // Hosts already checked as IP literals (the check parses the address; hosts repeat on every call).
-  const checkedHosts = new Set<string>();
-  const maxDelay = options.maxRetryDelayMs ?? 60_000;
-  const budget = options.retryBudgetMs ?? 300_000;
-  const baseDelay = options.baseRetryDelayMs ?? 500;
-
-  async function send(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: string | Buffer | Readable | undefined,
-    authOrigin: string | null,
-    signal: AbortSignal | undefined,
-    injected: InjectedAuth = NO_AUTH,
-  ): Promise<Dispatcher.ResponseData & { finalUrl: URL }> {
-    let current = url;
-    let currentMethod = method;
-    let currentBody = body;
-    let currentHeaders = headers;
-    let leftOrigin = false;
-    for (let hop = 0; ; hop++) {
-      assertHttpScheme(current);
-      if (!checkedHosts.has(current.hostname)) {
-        assertAllowedLiteral(policy, current);
-        if (checkedHosts.size < 10_000) checkedHosts.add(current.hostname);
-      }
-      const response = await poolFor(current.origin).request({
-        path: `${current.pathname}${current.search}`,
-        method: currentMethod as Dispatcher.HttpMethod,
-        headers: currentHeaders,
-        body: currentBody ?? null,
-        headersTimeout: options.timeoutMs ?? 60_000,
-        bodyTimeout: options.timeoutMs ?? 60_000,
-        ...(signal ? { signal } : {}),
-      });
-      const location = response.headers.location;
-      if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || hop >= 5)
-        return Object.assign(response, { finalUrl: current });
-      await response.body.dump();
-      const next = new URL(location, current);
-      if (
-        response.statusCode === 303 ||
-        ((response.statusCode === 301 || response.statusCode === 302) && currentMethod === 'POST')
-      ) {
-        currentMethod = 'GET';
-        currentBody = undefined;
-      }
-      // Never carry credentials to another origin (e.g. OneDrive's pre-authenticated download URLs):
-      // every header and query value the auth mode injected goes, and stays gone for the rest of
-      // the chain, even if it comes back to the origin (a hop we do not control chose that URL).
-      if (leftOrigin || next.origin !== authOrigin) {
-        if (!leftOrigin) currentHeaders = withoutCredentials(currentHeaders, injected);
-        stripInjectedQuery(next, injected);
-        leftOrigin = true;
-      }
-      current = next;
-    }
-  }
-
-  async function attemptLoop(ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext) {
-    let connection = await credentials.getConnection(ref);
-    const provider = connection.provider;
-    const method = (config.method ?? 'GET').toUpperCase();
-    const templateValues = { connectionConfig: connection.connectionConfig };
-    const providerBase = provider.proxy?.base_url ? interpolate(provider.proxy.base_url, templateValues) : undefined;
-    const base = config.baseUrlOverride ?? providerBase;
-    if (base === undefined && !/^https?:\/\//i.test(config.endpoint)) {
-      throw proxyErrors.create('WEFT_PROXY_NO_BASE_URL', { provider: connection.providerName });
-    }
-    const params =
-      typeof config.params === 'string' ? Object.fromEntries(new URLSearchParams(config.params)) : config.params;
-    const url = buildUrl(base, config.endpoint, params);
-    // Credentials only go where they belong: the provider's own origin (or a trusted caller's
-    // override), else a secondary token's declared host (e.g. SharePoint), else nowhere.
-    const trustedBase =
-      config.baseUrlOverride !== undefined &&
-      (ctx.trustBaseUrlOverride || isTrustedOrigin(provider, templateValues, originOf(config.baseUrlOverride)))
-        ? config.baseUrlOverride
-        : providerBase;
-    const primaryOrigin = trustedBase === undefined ? null : originOf(trustedBase);
-    const secondary = url.origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
-    const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
-    const sendsCredentials = authOrigin !== null;
-    let body: string | Buffer | Readable | undefined;
-    const scriptHeaders: Record<string, string> = {};
-    for (const key in config.headers) scriptHeaders[key.toLowerCase()] = String(config.headers[key]);
-    // The provider's `proxy.body` (credentials some APIs want in the JSON body, e.g. Mandrill's
-    // key) joins a JSON body, or is the body, of writes to its own origin (Nango's mergeInjectedBody).
-    const injectedBody =
-      sendsCredentials && secondary === undefined && BODY_METHODS.has(method)
-        ? proxyBodyOf(provider, connection.credentials, connection.connectionConfig)
-        : undefined;
-    if (injectedBody !== undefined && (config.data === undefined || config.data === null || isPlainData(config.data))) {
-      body = JSON.stringify({
-        ...((config.data as Record<string, unknown> | null | undefined) ?? {}),
-        ...injectedBody,
-      });
-      scriptHeaders['content-type'] ??= 'application/json';
-    } else if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
-      if (typeof config.data === 'string' || Buffer.isBuffer(config.data) || config.data instanceof Readable)
-        body = config.data;
-      else if (config.data instanceof Uint8Array) body = Buffer.from(config.data);
-      else {
-        body = JSON.stringify(config.data);
-        scriptHeaders['content-type'] ??= 'application/json';
-      }
-    }
-    // Signing modes (OAuth 1.0a form parameters, SigV4 payload hash) sign the body: read it first.
-    if (body instanceof Readable && signsEachRequest(connection.credentials)) body = await bufferedBody(body);
-    const replayable = !(body instanceof Readable);
-    const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
-    const afterNames = asList(provider.proxy?.retry?.after).concat(['retry-after']);
-    const atNames = asList(provider.proxy?.retry?.at);
-    // Nango's proxy.retry.error_code: statuses this provider uses for rate limits (GitHub's 403).
-    const providerRetryOn = (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger);
-    let injected: InjectedAuth = NO_AUTH;
-    const headersFor = async (c: ResolvedConnection) => {
-      injected = !sendsCredentials ? NO_AUTH : secondary !== undefined ? secondaryAuth(c, secondary) : authPartsOf(c);
-      for (const key in injected.query) url.searchParams.set(key, injected.query[key] as string);
-      // authRequestParts already lower-cases header names.
-      const merged: Record<string, string> = { ...DEFAULT_HEADERS, ...injected.headers, ...scriptHeaders };
-      // OAuth 1.0a, TBA, SigV4: signed over this method, URL and body, after the script's headers.
-      if (sendsCredentials && secondary === undefined && signsEachRequest(c.credentials)) {
-        const signingBody = body instanceof Readable ? 'stream' : body instanceof Uint8Array ? Buffer.from(body) : body;
-        const signed = await signRequest(c, { method, url, body: signingBody, headers: merged });
-        Object.assign(merged, signed);
-        // Signatures and session tokens (x-amz-security-token) are credentials too: a redirect off
-        // the origin drops them like any injected header.
-        injected = { headers: { ...injected.headers, ...signed }, query: injected.query };
-      }
-      return merged;
-    };
-    let headers = await headersFor(connection);
-    const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
-    let refreshed = false;
-    let waited = 0;
-    const limiterKey = `connection:${connection.id}`;
-    for (;;) {
-      // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
-      if (attempts.length > 0 && signsEachRequest(connection.credentials)) headers = await headersFor(connection);
-      let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
-      let failure: string | undefined;
-      try {
-        response = await limiter.run(
-          limiterKey,
-          () => send(url, method, headers, body, authOrigin, ctx.signal, injected),
-          ctx.signal,
-        );
-      } catch (error) {
-        if (isWeftError(error) || ctx.signal?.aborted) throw error;
-        const cause = (error as { cause?: unknown }).cause;
-        if (isWeftError(cause)) throw cause;
-        failure = (error as Error).message || String(error);
-      }
-      const status = response?.statusCode ?? null;
-      if (response && status === 401 && !refreshed && sendsCredentials && canRefresh(connection.credentials)) {
-        await response.body.dump();
-        refreshed = true;
-        connection = await credentials.refreshAfterUnauthorized(ref);
-        headers = await headersFor(connection);
-        attempts.push({ status, waitedMs: 0 });
-        continue;
-      }
-      const retryable =
-        failure !== undefined ||
-        status === 429 ||
-        (status !== null && status >= 500) ||
-        (status !== null && (config.retryOn ?? providerRetryOn).includes(status));
-      if (!retryable && response) {
-        attempts.push({ status, waitedMs: 0 });
-        return { response, connection, attempts, url, method };
-      }
-      const hint = response ? retryAfterMs(flatHeaders(response.headers), afterNames, atNames) : undefined;
-      const attemptNumber = attempts.length - (refreshed ? 1 : 0);
-      const delay = Math.min(hint ?? baseDelay * 2 ** attemptNumber * (0.5 + Math.random()), maxDelay);
-      attempts.push({ status, ...(failure ? { error: failure } : {}), waitedMs: Math.round(delay) });
-      const canRetry =
-        replayable && attemptNumber < retries && waited + delay <= budget && (hint === undefined || hint <= maxDelay);
-      if (!canRetry) {
-        if (response && failure === undefined) return { response, connection, attempts, url, method };
-        throw proxyErrors.create(
-          'WEFT_PROXY_RETRIES_EXHAUSTED',
-          { method, url: redactedUrl(url), attempts: attempts.length, reason: failure ?? `HTTP ${status}` },
-          { attempts },
-        );
-      }
-      if (response) await response.body.dump();
-      if (status === 429) limiter.pause(limiterKey, Date.now() + delay);
-      waited += delay;
-      await sleep(delay, ctx.signal);
-    }
-  }
-
-  async function requestUntraced<T>(
-    ref: ConnectionRef,
-    config: ProxyRequestConfig,
-    ctx: ProxyCallContext,
-  ): Promise<ProxyResponse<T>> {
-    const started = performance.now();
-    let logged: {
-      status: number | null;
-      attempts: number;
-      url: string;
-      method: string;
-      connectionId: number | null;
-      errorCode: string | null;
-    } = {
-      status: null,
-      attempts: 1,
-      url: config.endpoint,
-      method: (config.method ?? 'GET').toUpperCase(),
-      connectionId: null,
-      errorCode: null,
-    };
-    try {
-      const { response, connection, attempts, url, method } = await attemptLoop(ref, config, ctx);
-      const encoding = response.headers['content-encoding'];
-      const stream =
-        config.decompress === false || encoding === undefined
-          ? response.body
-          : decoded(response.body, Array.isArray(encoding) ? encoding.join(', ') : encoding);
-      const headers = flatHeaders(response.headers, stream === response.body ? HOP_BY_HOP : HOP_BY_HOP_DECODED);
-      logged = {
-        status: response.statusCode,
-        attempts: attempts.length,
-        url: redactedUrl(url),
-        method,
-        connectionId: connection.id,
-        errorCode: null,
-      };
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
-        return { status: response.statusCode, headers, data };
-      }
-      const data = await parseBody(
-        stream,
-        headers['content-type'],
-        config.responseType === 'stream' ? 'text' : (config.responseType ?? 'json'),
-      );
-      const error = new ProxyHttpError(
-        method,
-        redactedUrl(url),
-        { status: response.statusCode, headers, data },
-        attempts,
-      );
-      logged.errorCode = error.code;
-      throw error;
-    } catch (error) {
-      if (isWeftError(error) && logged.errorCode === null) {
-        logged.errorCode = error.code;
-        const attempts = (error.details as { attempts?: unknown[] } | undefined)?.attempts;
-        if (Array.isArray(attempts)) logged.attempts = attempts.length;
-      }
-      throw error;
-    } finally {
-      options.log?.add({
-        environmentId: ref.environmentId,
-        connectionId: logged.connectionId,
-        providerConfigKey: ref.providerConfigKey,
-        runId: ctx.runId ?? null,
-        method: logged.method,
-        url: logged.url,
-        status: logged.status,
-        durationMs: Math.round(performance.now() - started),
-        attempts: logged.attempts,
-        errorCode: logged.errorCode,
-      });
-    }
-  }
-
+  const cx = createContext(options);
   return {
-    connection: (ref) => credentials.getConnection(ref),
-    request<T>(ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext = {}): Promise<ProxyResponse<T>> {
-      const attributes = {
-        'http.request.method': (config.method ?? 'GET').toUpperCase(),
-        'weft.provider_config_key': ref.providerConfigKey,
-        'weft.connection_id': ref.connectionId,
-        ...(ctx.runId ? { 'weft.run_id': ctx.runId } : {}),
-      };
-      return tracer.startActiveSpan('proxy.request', { attributes }, async (span) => {
-        const started = performance.now();
-        let status = 0;
-        try {
-          const response = await requestUntraced<T>(ref, config, ctx);
-          status = response.status;
-          span.setAttribute('http.response.status_code', response.status);
-          return response;
-        } catch (error) {
-          status = (error as { response?: { status?: number } }).response?.status ?? 0;
-          if (status !== 0) span.setAttribute('http.response.status_code', status);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-          const metrics = proxyMetrics();
-          const labels = {
-            'weft.provider_config_key': ref.providerConfigKey,
-            'http.request.method': attributes['http.request.method'],
-            'http.response.status_code': status,
-          };
-          metrics.requests.add(1, labels);
-          metrics.duration.record(performance.now() - started, labels);
-        }
-      });
-    },
-    async close() {
-      await options.log?.flush();
-      await Promise.all([...pools.values()].map((p) => p.close()));
-    },
+    connection: (ref) => cx.credentials.getConnection(ref),
+    request: <T>(ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext = {}) =>
+      tracedRequest<T>(cx, ref, config, ctx),
+    close: () => closeProxy(cx),
   };
 }

@@ -1,4 +1,4 @@
-import type { SecretBox } from '@weft/core';
+import { outboundDispatcher, outboundRefusalOf, type SecretBox } from '@weft/core';
 import type { Pool, PoolClient } from '@weft/db';
 import { request } from 'undici';
 import { WEBHOOK_CHANNEL } from './webhook-outbox.js';
@@ -134,6 +134,7 @@ export function createWebhookDeliveryWorker(options: {
     try {
       if (secrets.length === 0) throw new Error('webhook settings were deleted');
       const response = await request(delivery.url, {
+        dispatcher: outboundDispatcher(),
         method: 'POST',
         body,
         headers: {
@@ -150,7 +151,8 @@ export function createWebhookDeliveryWorker(options: {
       await response.body.dump();
       if (status < 200 || status >= 300) error = `receiver answered HTTP ${status}`;
     } catch (cause) {
-      error = (cause as Error).message || String(cause);
+      const refusal = outboundRefusalOf(cause);
+      error = refusal ? `${refusal.code}: ${refusal.message}` : (cause as Error).message || String(cause);
     }
     const durationMs = Math.round(performance.now() - started);
     const ok = error === null;

@@ -1,3 +1,4 @@
+import { outboundDispatcher } from '@weft/core';
 import { connectionKeys, connectionsNeedingReauth, expiringClientSecrets } from '@weft/auth';
 import { connectionRowId, type Pool } from '@weft/db';
 import { exhaustedDeliveries } from '@weft/records';
@@ -134,6 +135,7 @@ export function createAlerter(options: AlerterOptions) {
         const link = path ? `${options.publicUrl}${path}` : options.publicUrl;
         try {
           const response = await request(options.webhookUrl, {
+            dispatcher: outboundDispatcher(),
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({

@@ -1,3 +1,4 @@
+import { outboundDispatcher, outboundRefusalOf } from '@weft/core';
 import { request } from 'undici';
 import { interpolate, type TemplateValues } from '../interpolate.js';
 import { ModeAuthError } from './auth-mode.js';
@@ -91,6 +92,7 @@ export async function callModeEndpoint(options: {
   let headers: ModeHttpResponse['headers'] = {};
   try {
     const response = await request(options.url, {
+      dispatcher: outboundDispatcher(),
       method: options.method ?? 'POST',
       headers: { accept: 'application/json', ...(options.headers ?? {}) },
       ...(options.method === 'GET' || options.body === undefined ? {} : { body: options.body }),
@@ -101,7 +103,9 @@ export async function callModeEndpoint(options: {
     headers = response.headers;
     text = await response.body.text();
   } catch (error) {
-    throw new ModeAuthError(0, 'network_error', (error as Error).message, null);
+    // A destination the outbound policy refuses keeps its stable code (WEFT_OUTBOUND_BLOCKED_ADDRESS).
+    const refusal = outboundRefusalOf(error);
+    throw new ModeAuthError(0, refusal?.code ?? 'network_error', (refusal ?? (error as Error)).message, null);
   }
   let data: unknown = text;
   try {
