@@ -96,6 +96,10 @@ const untilSuccess = (from: number) =>
     'the reset to succeed',
   );
 
+/** A page request of the append sync (limit=50; the legacy sync on the same API sends none). */
+const appendPage = (url: URL, cursor: string) =>
+  url.pathname === '/items' && url.searchParams.get('cursor') === cursor && url.searchParams.get('limit') === '50';
+
 const trigger = (key: string, mode?: string) =>
   h.api('/sync/trigger', {
     method: 'POST',
@@ -124,7 +128,9 @@ describe('full resync with reset (sync_mode full_refresh_and_clear_cache)', () =
     // deleted for that.
     const runsBefore = (await runs('append')).length;
     const firstPagesBefore = api.seen.filter((r) => r.url.startsWith('/items?') && !r.url.includes('cursor=')).length;
-    api.failNext((url) => url.pathname === '/items' && url.searchParams.get('cursor') === '100');
+    // Only the append sync's request (it asks limit=50): the legacy sync polls the same pages every
+    // 0.5 s and would otherwise take the failure when it happens to ask first.
+    api.failNext((url) => appendPage(url, '100'));
     const response = await trigger('append', 'full_refresh_and_clear_cache');
     expect(response.status).toBe(200);
     // (Not `idle`: between the failed attempt and its retry being queued nothing is active.)
@@ -167,7 +173,7 @@ describe('full resync with reset (sync_mode full_refresh_and_clear_cache)', () =
   it('a reset that fails while a run is queued behind it makes that run its retry: the reset is not lost', async () => {
     await idle('append');
     const before = (await runs('append')).length;
-    const secondPage = (url: URL) => url.pathname === '/items' && url.searchParams.get('cursor') === '50';
+    const secondPage = (url: URL) => appendPage(url, '50');
     const held = api.hold(secondPage);
     expect((await trigger('append', 'full_refresh_and_clear_cache')).status).toBe(200);
     await held.arrived; // the reset is running, waiting for its second page

@@ -296,14 +296,19 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
       /memory limit|Array buffer allocation failed|disposed/i.test(message) &&
       !(error as { code?: string }).code?.startsWith('WEFT_')
     ) {
-      throw runnerErrors.create('WEFT_RUNNER_MEMORY_LIMIT', { name: options.name, limit: limits.memoryMb });
+      throw runnerErrors.create(
+        'WEFT_RUNNER_MEMORY_LIMIT',
+        { name: options.name, limit: limits.memoryMb },
+        undefined,
+        error,
+      );
     }
     if ((error as { code?: string }).code?.startsWith('WEFT_')) throw error;
     const stack =
       (error as Error).stack && options.sourceMap
         ? mapStack((error as Error).stack ?? '', options.sourceMap)
         : withoutHostFrames((error as Error).stack ?? '');
-    throw runnerErrors.create('WEFT_RUNNER_SCRIPT_FAILED', { name: options.name, message }, { stack });
+    throw runnerErrors.create('WEFT_RUNNER_SCRIPT_FAILED', { name: options.name, message }, { stack }, error);
   } finally {
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
