@@ -18,37 +18,9 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createDecipheriv, createSecretKey } = require('node:crypto');
-const { createCipheriv, hash, randomFillSync } = require('node:crypto');
 const keys = new Map(workerData.keys.map(([id, key]) => [id, createSecretKey(Buffer.from(key))]));
 const HEAD = ${1 + 'weft:r1:'.length + 9};
-const current = keys.get(workerData.currentId);
-const head = '"weft:r1:' + workerData.currentId + ':';
-const ivPool = Buffer.alloc(12 * 4096);
-let ivAt = ivPool.length;
-function seal(json) {
-  if (ivAt >= ivPool.length) {
-    randomFillSync(ivPool);
-    ivAt = 0;
-  }
-  const iv = ivPool.subarray(ivAt, ivAt + 12);
-  ivAt += 12;
-  const cipher = createCipheriv('aes-256-gcm', current, iv);
-  const body = cipher.update(json, 'utf8');
-  cipher.final();
-  return head + iv.toString('base64') + cipher.getAuthTag().toString('base64') + body.toString('base64') + '"';
-}
-parentPort.on('message', ({ id, sealed, copyIds, jsons }) => {
-  if (jsons !== undefined) {
-    try {
-      let text = '';
-      for (let i = 0; i < jsons.length; i++)
-        text += copyIds[i] + '\t' + seal(jsons[i]) + '\t' + hash('sha256', workerData.hashPrefix + jsons[i], 'base64') + '\n';
-      parentPort.postMessage({ id, text });
-    } catch {
-      parentPort.postMessage({ id, failed: true });
-    }
-    return;
-  }
+parentPort.on('message', ({ id, sealed }) => {
   try {
     const parts = new Array(sealed.length);
     let total = 0;
@@ -83,27 +55,13 @@ export const WORKER_MIN_PAYLOADS = 64;
 export interface PayloadOpeners {
   /** Each sealed payload's JSON as UTF-8, in order; undefined when a worker could not open them. */
   open(sealed: readonly string[]): Promise<Buffer[] | undefined>;
-  /**
-   * COPY text lines `<id>\t<sealed payload>\t<keyed hash>\n` for canonical JSON texts (ids
-   * already COPY-escaped), sealed with the current key; undefined when a worker failed.
-   */
-  sealCopyRows(copyIds: readonly string[], jsons: readonly string[]): Promise<string | undefined>;
 }
 
 interface Pending {
-  resolve(value: unknown): void;
+  resolve(value: Buffer[] | undefined): void;
 }
 
-export interface WorkerKeys {
-  /** Every key by id (the current one and those of earlier rotations). */
-  keys: readonly (readonly [string, Buffer])[];
-  currentId: string;
-  /** Secret prefix of the keyed content hash. */
-  hashPrefix: string;
-}
-
-export function createPayloadOpeners(setup: WorkerKeys): PayloadOpeners {
-  const { keys } = setup;
+export function createPayloadOpeners(keys: readonly (readonly [string, Buffer])[]): PayloadOpeners {
   const size = Math.max(1, Math.min(4, availableParallelism() - 1));
   const workers: Worker[] = [];
   const pending = new Map<number, Pending>();
@@ -114,39 +72,28 @@ export function createPayloadOpeners(setup: WorkerKeys): PayloadOpeners {
     if (workers.length < size) {
       const created = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: {
-          keys: keys.map(([id, key]) => [id, new Uint8Array(key)]),
-          currentId: setup.currentId,
-          hashPrefix: setup.hashPrefix,
-        },
+        workerData: { keys: keys.map(([id, key]) => [id, new Uint8Array(key)]) },
       });
       // Idle workers never keep the process alive.
       created.unref();
-      created.on(
-        'message',
-        (message: { id: number; bytes?: Uint8Array; ends?: Int32Array; text?: string; failed?: true }) => {
-          const waiting = pending.get(message.id);
-          if (waiting === undefined) return;
-          pending.delete(message.id);
-          if (message.text !== undefined) {
-            waiting.resolve(message.text);
-            return;
-          }
-          if (message.failed || message.bytes === undefined || message.ends === undefined) {
-            waiting.resolve(undefined);
-            return;
-          }
-          const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-          const out: Buffer[] = new Array(message.ends.length);
-          let start = 0;
-          for (let i = 0; i < message.ends.length; i++) {
-            const end = message.ends[i] as number;
-            out[i] = bytes.subarray(start, end);
-            start = end;
-          }
-          waiting.resolve(out);
-        },
-      );
+      created.on('message', (message: { id: number; bytes?: Uint8Array; ends?: Int32Array; failed?: true }) => {
+        const waiting = pending.get(message.id);
+        if (waiting === undefined) return;
+        pending.delete(message.id);
+        if (message.failed || message.bytes === undefined || message.ends === undefined) {
+          waiting.resolve(undefined);
+          return;
+        }
+        const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+        const out: Buffer[] = new Array(message.ends.length);
+        let start = 0;
+        for (let i = 0; i < message.ends.length; i++) {
+          const end = message.ends[i] as number;
+          out[i] = bytes.subarray(start, end);
+          start = end;
+        }
+        waiting.resolve(out);
+      });
       // A worker that dies fails what it was given (the caller opens those itself) and is replaced.
       const fail = () => {
         const at = workers.indexOf(created);
@@ -166,42 +113,31 @@ export function createPayloadOpeners(setup: WorkerKeys): PayloadOpeners {
   }
 
   let inFlight = 0;
-  function send<T>(message: object): Promise<T | undefined> {
+  function openChunk(sealed: readonly string[]): Promise<Buffer[] | undefined> {
     const id = nextId++;
     const target = worker();
     // While a worker has work it keeps the process alive, or an awaited page would never arrive.
     if (inFlight++ === 0) for (const w of workers) w.ref();
     target.ref();
-    return new Promise<T | undefined>((resolve) => {
-      pending.set(id, { resolve: resolve as (value: unknown) => void });
-      target.postMessage({ id, ...message });
+    return new Promise<Buffer[] | undefined>((resolve) => {
+      pending.set(id, { resolve });
+      target.postMessage({ id, sealed });
     }).finally(() => {
       if (--inFlight === 0) for (const w of workers) w.unref();
     });
   }
-  const openChunk = (sealed: readonly string[]) => send<Buffer[]>({ sealed });
-
-  /** One chunk per worker, so a batch uses every worker at once. */
-  function split(length: number): [number, number][] {
-    const chunks = Math.max(1, Math.min(size, Math.ceil(length / WORKER_MIN_PAYLOADS)));
-    const per = Math.ceil(length / chunks);
-    return Array.from({ length: chunks }, (_, i) => [i * per, Math.min(length, (i + 1) * per)]);
-  }
 
   return {
     async open(sealed) {
-      const parts = await Promise.all(split(sealed.length).map(([from, to]) => openChunk(sealed.slice(from, to))));
-      if (parts.some((part) => part === undefined)) return undefined;
-      return (parts as Buffer[][]).flat();
-    },
-    async sealCopyRows(copyIds, jsons) {
+      // One chunk per worker, so a page uses every worker at once.
+      const chunks = Math.min(size, Math.ceil(sealed.length / WORKER_MIN_PAYLOADS));
+      if (chunks <= 1) return openChunk(sealed);
+      const per = Math.ceil(sealed.length / chunks);
       const parts = await Promise.all(
-        split(jsons.length).map(([from, to]) =>
-          send<string>({ copyIds: copyIds.slice(from, to), jsons: jsons.slice(from, to) }),
-        ),
+        Array.from({ length: chunks }, (_, i) => openChunk(sealed.slice(i * per, (i + 1) * per))),
       );
       if (parts.some((part) => part === undefined)) return undefined;
-      return parts.join('');
+      return (parts as Buffer[][]).flat();
     },
   };
 }

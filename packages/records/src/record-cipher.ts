@@ -9,7 +9,7 @@ import {
   randomFillSync,
 } from 'node:crypto';
 import { recordsErrors } from './errors.js';
-import { createPayloadOpeners, type PayloadOpeners, WORKER_MIN_PAYLOADS } from './open-in-workers.js';
+import { createPayloadOpeners, WORKER_MIN_PAYLOADS } from './open-in-workers.js';
 
 /**
  * Sealed payloads are stored as a JSON string: `"weft:r1:<key id>:<iv><tag><ciphertext>"`, each
@@ -57,11 +57,6 @@ export interface RecordCipher {
   openManyBytes(stored: readonly string[]): Promise<Buffer[]>;
   /** Content hash of canonical JSON text, keyed (SHA-256 over a secret prefix and the text). */
   hash(json: string): string;
-  /**
-   * COPY lines `<id>\t<sealed>\t<keyed hash>\n` for a batch (ids already COPY-escaped): sealed by
-   * worker threads when there are enough, so a batch's AES-GCM runs beside the event loop.
-   */
-  sealCopyRows(copyIds: readonly string[], jsons: readonly string[]): Promise<string>;
 }
 
 export interface RecordCipherKeys {
@@ -117,50 +112,34 @@ export function createRecordCipher(keys: RecordCipherKeys): RecordCipher {
     }
   }
 
-  let openers: PayloadOpeners | undefined;
-  const workers = () =>
-    createPayloadOpeners({ keys: all.map((key) => [keyIdOf(key), key] as const), currentId: keyId, hashPrefix });
-  function sealCopyRowsHere(copyIds: readonly string[], jsons: readonly string[]): string {
-    let text = '';
-    for (let i = 0; i < jsons.length; i++)
-      text += `${copyIds[i]}\t${seal(jsons[i] as string)}\t${hash(jsons[i] as string)}\n`;
-    return text;
-  }
-  function seal(json: string): string {
-    const iv = nextIv();
-    const cipher = createCipheriv('aes-256-gcm', current, iv);
-    const body = cipher.update(json, 'utf8');
-    cipher.final();
-    // base64 needs no JSON escaping, so the stored text is built without JSON.stringify.
-    return `${head}${iv.toString('base64')}${cipher.getAuthTag().toString('base64')}${body.toString('base64')}"`;
-  }
-  const hash = (json: string) => oneShotHash('sha256', hashPrefix + json, 'base64');
+  let openers: ReturnType<typeof createPayloadOpeners> | undefined;
 
   return {
     keyId,
     async openManyBytes(stored) {
       if (stored.length >= WORKER_MIN_PAYLOADS) {
-        openers ??= workers();
+        openers ??= createPayloadOpeners(all.map((key) => [keyIdOf(key), key] as const));
         const opened = await openers.open(stored);
         if (opened !== undefined) return opened;
       }
       // Few payloads, or a worker could not open one: here, with the usual error for a bad one.
       return stored.map(openBytes);
     },
-    seal,
-    async sealCopyRows(copyIds, jsons) {
-      if (jsons.length >= WORKER_MIN_PAYLOADS) {
-        openers ??= workers();
-        const text = await openers.sealCopyRows(copyIds, jsons);
-        if (text !== undefined) return text;
-      }
-      return sealCopyRowsHere(copyIds, jsons);
+    seal(json) {
+      const iv = nextIv();
+      const cipher = createCipheriv('aes-256-gcm', current, iv);
+      const body = cipher.update(json, 'utf8');
+      cipher.final();
+      // base64 needs no JSON escaping, so the stored text is built without JSON.stringify.
+      return `${head}${iv.toString('base64')}${cipher.getAuthTag().toString('base64')}${body.toString('base64')}"`;
     },
     open(stored) {
       return stored.charCodeAt(0) !== 0x22 ? stored : openBytes(stored).toString('utf8');
     },
     openBytes,
-    hash,
+    hash(json) {
+      return oneShotHash('sha256', hashPrefix + json, 'base64');
+    },
   };
 }
 

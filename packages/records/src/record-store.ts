@@ -201,32 +201,16 @@ async function copyStaged(
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
-  // Awaited below; until then a failed COPY must not count as an unhandled rejection.
-  done.catch(() => {});
   let valid = true;
-  if (cipher !== undefined) {
-    // Sealing is the cost here (~10 µs a record): check and serialise the batch, then have it
-    // sealed as a whole (by worker threads for all but small batches). Sealed payloads are base64
-    // in a JSON string: nothing in them needs COPY escaping.
-    const ids: string[] = [];
-    const jsons: string[] = [];
-    for (const row of rows) {
-      valid = checker.check(row.id, row.record) && valid;
-      if (!valid) continue;
-      ids.push(copyText(row.id));
-      jsons.push(canonicalJson(row.record));
-    }
-    stream.end(valid ? await cipher.sealCopyRows(ids, jsons) : '');
-    await done;
-    checker.finish();
-    return;
-  }
   let chunk = '';
   for (const row of rows) {
     valid = checker.check(row.id, row.record) && valid;
     if (!valid) continue;
     const json = canonicalJson(row.record);
-    chunk += `${copyText(row.id)}\t${copyText(json)}\t${contentHash(json)}\n`;
+    // Sealed payloads are base64 in a JSON string: nothing in them needs COPY escaping.
+    chunk += cipher
+      ? `${copyText(row.id)}\t${cipher.seal(json)}\t${cipher.hash(json)}\n`
+      : `${copyText(row.id)}\t${copyText(json)}\t${contentHash(json)}\n`;
     if (chunk.length > 65_536) {
       // A failed COPY never drains: stop waiting when it ends.
       if (!stream.write(chunk)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), done]);
