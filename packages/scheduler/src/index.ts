@@ -1,3 +1,5 @@
+export { type ActionHeartbeats, startActionHeartbeats } from './action-heartbeats.js';
+export { type ActionLifecycleDeps, runActionNow, startAsyncAction } from './action-lifecycle.js';
 export {
   type ActionRun,
   type ActionRunOutcome,
