@@ -1,3 +1,5 @@
+export { type ActionHeartbeats, startActionHeartbeats } from './action-heartbeats.js';
+export { type ActionLifecycleDeps, runActionNow, startAsyncAction } from './action-lifecycle.js';
 export {
   type ActionRun,
   type ActionRunOutcome,
@@ -26,3 +28,4 @@ export { type RunBucket, type RunStats, type RunStatsOptions, runStats, type Sta
 export { createScheduler, type Scheduler, type SchedulerOptions, type SyncSelector } from './scheduler.js';
 export { type RunMetrics, runMetrics, type SyncHealth, syncHealth } from './sync-health.js';
 export { listSyncRunOperations, pruneSyncRunsSlice } from './sync-run-log.js';
+export type { SyncRun, SyncStatus } from './sync-status.js';

@@ -73,9 +73,14 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
         const period = Math.max(1, Math.round(job.periodSeconds));
         // A failed housekeeping pass is not retried: the next period's job does the same work.
         await boss
-          .createQueue(queue, { policy: 'singleton', notify: true, retryLimit: 0 } as Parameters<
-            typeof boss.createQueue
-          >[1])
+          .createQueue(queue, {
+            policy: 'singleton',
+            notify: true,
+            retryLimit: 0,
+            // A job per second (webhook retries) would pile up ~86k finished rows a day, so finished
+            // jobs go after an hour — but never within their own period, whose slot they hold.
+            deleteAfterSeconds: Math.max(3600, 2 * period),
+          } as Parameters<typeof boss.createQueue>[1])
           .catch((error: unknown) => {
             if (!/already exists/i.test(String((error as Error).message))) throw error;
           });

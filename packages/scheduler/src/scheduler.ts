@@ -6,6 +6,14 @@ import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } fro
 import { PgBoss } from 'pg-boss';
 import { schedulerErrors } from './errors.js';
 import * as sql from './sql.js';
+import {
+  type SyncRun,
+  type SyncRunRow,
+  type SyncStatus,
+  type SyncStatusRow,
+  syncRunFromRow,
+  syncStatusFromRow,
+} from './sync-status.js';
 
 const QUEUE = 'weft-sync-runs';
 
@@ -452,15 +460,15 @@ export function createScheduler(options: SchedulerOptions) {
       return seconds;
     },
 
-    async status(selector: SyncSelector) {
+    async status(selector: SyncSelector): Promise<SyncStatus[]> {
       await selectSchedules(selector);
-      const { rows } = await pool.query(sql.STATUS, [
+      const { rows } = await pool.query<SyncStatusRow>(sql.STATUS, [
         selector.environmentId,
         selector.providerConfigKey,
         selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
         selector.connectionId ?? null,
       ]);
-      return rows as Array<Record<string, unknown>>;
+      return rows.map(syncStatusFromRow);
     },
 
     async runs(selector: {
@@ -469,15 +477,15 @@ export function createScheduler(options: SchedulerOptions) {
       syncName?: string;
       connectionId?: string;
       limit?: number;
-    }) {
-      const { rows } = await pool.query(sql.RUNS, [
+    }): Promise<SyncRun[]> {
+      const { rows } = await pool.query<SyncRunRow>(sql.RUNS, [
         selector.environmentId,
         selector.providerConfigKey,
         selector.syncName ?? null,
         selector.connectionId ?? null,
         selector.limit ?? 50,
       ]);
-      return rows as Array<Record<string, unknown>>;
+      return rows.map(syncRunFromRow);
     },
 
     /** Reconcile and queue now (after a deploy or new connections) instead of at the next tick. */

@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
+import { startActionHeartbeats } from '@weft/scheduler';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { startActionHeartbeats } from './action-heartbeats.js';
 import { installAuthentication } from './authenticate.js';
 import type { ServerContext } from './context.js';
 import { type ContractViolation, checkResponses } from './contract/check-responses.js';

@@ -4,9 +4,8 @@ import type { Environment, Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordCipher } from '@weft/records';
 import type { Runner } from '@weft/runner';
-import type { Scheduler } from '@weft/scheduler';
+import type { ActionHeartbeats, Scheduler } from '@weft/scheduler';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ActionHeartbeats } from './action-heartbeats.js';
 import type { LookupCache } from './lookup-cache.js';
 
 /**

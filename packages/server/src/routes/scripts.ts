@@ -1,15 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { isWeftError, registeredErrorCatalogs } from '@weft/core';
-import { connectionRowId, withTransaction } from '@weft/db';
-import { enqueueWebhookEvent } from '@weft/records';
-import { type CompiledScript, listDeployments, type RunLog, runnerErrors, type ScriptDefinition } from '@weft/runner';
-import {
-  type ActionRunOutcome,
-  finishActionRun,
-  getAsyncActionRun,
-  recordActionRun,
-  startActionRun,
-} from '@weft/scheduler';
+import { registeredErrorCatalogs } from '@weft/core';
+import { type CompiledScript, listDeployments, runnerErrors, type ScriptDefinition } from '@weft/runner';
+import { getAsyncActionRun, runActionNow, startAsyncAction } from '@weft/scheduler';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -241,69 +232,24 @@ export const scriptRoutes =
       const headers = parseRequest(connectionHeaders, request.headers, 'headers');
       const body = parseRequest(actionBody, request.body, 'body');
       const connection = await connectionOf(request, headers['provider-config-key'], headers['connection-id']);
-      const logs: RunLog[] = [];
-      const startedAt = new Date().toISOString();
-      const run = () =>
-        runner.runAction({
-          environmentId: request.environment.id,
-          connection,
-          actionName: body.action_name,
-          input: body.input ?? {},
-          onLog: (entry) => {
-            if (logs.length < 500) logs.push(entry);
-          },
-        });
-      const errorOf = (error: unknown) =>
-        isWeftError(error) ? error.toJSON() : { code: 'WEFT_CORE_INTERNAL', message: String(error) };
-      const run_ = {
+      const action = {
         environmentId: request.environment.id,
-        connectionRowId: connectionRowId(connection.id),
+        connection,
         actionName: body.action_name,
-        startedAt,
+        input: body.input ?? {},
       };
+      // The run's bookkeeping (action_runs, heartbeat, outcome + webhook) is the scheduler's.
+      const deps = { pool: ctx.pool, runner, ...(ctx.actionHeartbeats ? { heartbeats: ctx.actionHeartbeats } : {}) };
       if (headers['x-async'] === 'true') {
-        const id = randomUUID();
-        await startActionRun(ctx.pool, { ...run_, id, async: true });
-        const untrack = ctx.actionHeartbeats?.track(id);
-        // The outcome and Nango's `async_action` webhook commit together.
-        const finish = (outcome: ActionRunOutcome) =>
-          withTransaction(ctx.pool, async (client) => {
-            await finishActionRun(client, id, outcome);
-            await enqueueWebhookEvent(client, {
-              environmentId: request.environment.id,
-              type: 'async_action',
-              payload: {
-                from: 'nango',
-                connectionId: connection.connectionId,
-                providerConfigKey: connection.providerConfigKey,
-                payload: { id, statusUrl: `/action/${id}` },
-              },
-            });
-          });
-        run()
-          .finally(() => untrack?.())
-          .then(
-            (result) => finish({ status: 'success', output: result.output ?? null, logs }),
-            (error: unknown) => finish({ status: 'failed', error: errorOf(error), logs }),
-          )
-          .catch((error: unknown) => request.log.error({ err: error }, 'async action bookkeeping failed'));
+        const id = await startAsyncAction(deps, action, (error) =>
+          request.log.error({ err: error }, 'async action bookkeeping failed'),
+        );
         return reply.status(202).send(serialize(asyncActionResponse, { id, statusUrl: `/action/${id}` }));
       }
-      // Synchronous runs are logged once, when they end (the operation log shows them; GET /action/:id does not).
-      const record = (
-        outcome: { status: 'success'; logs: RunLog[] } | { status: 'failed'; error: unknown; logs: RunLog[] },
-      ) =>
-        recordActionRun(ctx.pool, { ...run_, id: randomUUID() }, outcome).catch((e: unknown) =>
-          request.log.error({ err: e }, 'action run bookkeeping failed'),
-        );
-      try {
-        const result = await run();
-        await record({ status: 'success', logs });
-        return reply.send(result.output ?? null);
-      } catch (error) {
-        await record({ status: 'failed', error: errorOf(error), logs });
-        throw error;
-      }
+      const output = await runActionNow(deps, action, (error) =>
+        request.log.error({ err: error }, 'action run bookkeeping failed'),
+      );
+      return reply.send(output);
     });
 
     // Nango's answer: the action's output once it succeeded; its error (with the status the

@@ -1,7 +1,7 @@
 import { connectionKeys } from '@weft/auth';
 import type { ConnectionRowId } from '@weft/db';
 import { countLiveRecords } from '@weft/records';
-import { listCheckpoints } from '@weft/scheduler';
+import { listCheckpoints, type SyncStatus } from '@weft/scheduler';
 import type { FastifyPluginAsync } from 'fastify';
 import type { z } from 'zod';
 import type { ServerContext } from '../context.js';
@@ -51,43 +51,41 @@ function assertBaseVariants(syncs: Array<{ variant: string }> | undefined, varia
 }
 
 function statusJson(
-  row: Record<string, unknown>,
+  sync: SyncStatus,
   extra: { recordCount: Record<string, number>; checkpoint: Record<string, unknown> | null },
 ): SyncStatusJson {
-  const state = row.state as string;
-  const runStatus = row.run_status as string | null;
-  const active = Number(row.active_runs ?? 0) > 0;
+  const runStatus = sync.lastRun?.status ?? null;
   const status =
-    state === 'paused'
+    sync.state === 'paused'
       ? 'PAUSED'
-      : runStatus === 'running' || active
+      : runStatus === 'running' || sync.activeRuns > 0
         ? 'RUNNING'
         : runStatus === 'failed' || runStatus === 'interrupted'
           ? 'ERROR'
           : runStatus === 'success'
             ? 'SUCCESS'
             : 'STOPPED';
-  const seconds = Number(row.frequency_override_seconds ?? row.frequency_seconds);
+  const seconds = sync.frequencyOverrideSeconds ?? sync.frequencySeconds;
   const execution = runStatus === null ? undefined : EXECUTION_STATUS[runStatus];
   return {
-    id: String(row.id),
-    connection_id: row.external_id as string,
-    name: row.sync_name as string,
-    variant: row.variant as string,
+    id: sync.scheduleId,
+    connection_id: sync.connectionId,
+    name: sync.syncName,
+    variant: sync.variant,
     type: runStatus === null ? 'INITIAL' : 'INCREMENTAL',
     status,
     frequency: frequencyText(seconds),
     frequency_seconds: seconds,
-    nextScheduledSyncAt: state === 'paused' ? null : ((row.next_run_at as string | null) ?? null),
-    finishedAt: (row.ended_at as string | null) ?? null,
-    latestResult: (row.counts as SyncStatusJson['latestResult'] | null) ?? {},
+    nextScheduledSyncAt: sync.state === 'paused' ? null : sync.nextRunAt,
+    finishedAt: sync.lastRun?.endedAt ?? null,
+    latestResult: sync.lastRun?.counts ?? {},
     ...(execution === undefined ? {} : { latestExecutionStatus: execution }),
     // Records the last run stored although they do not match their model (validation policy `warn`).
-    invalidRecords: (row.invalid_records as SyncStatusJson['invalidRecords'] | undefined) ?? null,
+    invalidRecords: (sync.lastRun?.invalidRecords as SyncStatusJson['invalidRecords'] | undefined) ?? null,
     recordCount: extra.recordCount,
     checkpoint: extra.checkpoint,
-    latestError: row.error ?? null,
-    attempt: (row.attempt as number | null) ?? null,
+    latestError: sync.lastRun?.error ?? null,
+    attempt: sync.lastRun?.attempt ?? null,
   };
 }
 
@@ -144,7 +142,7 @@ export const syncRoutes =
 
     app.get('/sync/status', async (request) => {
       const query = parseRequest(statusQuery, request.query, 'query');
-      const rows = (await scheduler.status(selector(request.environment.id, query))) as Array<Record<string, unknown>>;
+      const rows = await scheduler.status(selector(request.environment.id, query));
       // Record counts and checkpoints are keyed by the connection's row id.
       const internal = new Map<string, ConnectionRowId>();
       if (rows.length > 0)
@@ -152,18 +150,18 @@ export const syncRoutes =
           providerConfigKey: query.provider_config_key,
         }))
           internal.set(c.connectionId, c.rowId);
-      const ids = [...new Set(rows.map((r) => internal.get(r.external_id as string)).filter((id) => id !== undefined))];
+      const ids = [...new Set(rows.map((r) => internal.get(r.connectionId)).filter((id) => id !== undefined))];
       const counts = await countLiveRecords(ctx.pool, ids);
       const checkpoints = await listCheckpoints(ctx.pool, ids);
       return serialize(syncStatusResponse, {
         syncs: rows.map((row) => {
-          const id = internal.get(row.external_id as string);
-          const models = Object.keys((row.counts as Record<string, unknown> | null) ?? {});
+          const id = internal.get(row.connectionId);
+          const models = Object.keys(row.lastRun?.counts ?? {});
           const recordCount: Record<string, number> = Object.fromEntries(models.map((m) => [m, 0]));
           for (const c of counts) if (c.connectionRowId === id) recordCount[c.model] = c.count;
           const checkpoint =
             checkpoints.find(
-              (c) => c.connectionRowId === id && c.syncName === row.sync_name && c.variant === row.variant,
+              (c) => c.connectionRowId === id && c.syncName === row.syncName && c.variant === row.variant,
             )?.checkpoint ?? null;
           return statusJson(row, { recordCount, checkpoint });
         }),
@@ -186,13 +184,13 @@ export const syncRoutes =
       const effective =
         body.frequency ??
         (
-          (await scheduler.status({
+          await scheduler.status({
             environmentId: request.environment.id,
             providerConfigKey: body.provider_config_key,
             syncs: [body.sync_name],
             connectionId: body.connection_id,
-          })) as Array<Record<string, unknown>>
-        ).map((row) => frequencyText(Number(row.frequency_override_seconds ?? row.frequency_seconds)))[0] ??
+          })
+        ).map((row) => frequencyText(row.frequencyOverrideSeconds ?? row.frequencySeconds))[0] ??
         '';
       return serialize(frequencyResponse, { frequency: effective, frequency_seconds: seconds });
     });
@@ -206,6 +204,24 @@ export const syncRoutes =
         ...(query.sync_name ? { syncName: query.sync_name } : {}),
         ...(query.connection_id ? { connectionId: query.connection_id } : {}),
       });
-      return serialize(syncRunsResponse, { runs: runs as z.input<typeof syncRunsResponse>['runs'] });
+      return serialize(syncRunsResponse, {
+        runs: runs.map((r) => ({
+          id: r.id,
+          sync_name: r.syncName,
+          variant: r.variant,
+          status: r.status,
+          mode: r.mode,
+          trigger: r.trigger,
+          attempt: r.attempt,
+          worker_id: r.workerId,
+          scheduled_for: r.scheduledFor,
+          started_at: r.startedAt,
+          ended_at: r.endedAt,
+          counts: r.counts,
+          error: r.error,
+          invalid_records: r.invalidRecords,
+          external_id: r.connectionId,
+        })),
+      });
     });
   };

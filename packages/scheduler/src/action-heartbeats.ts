@@ -1,5 +1,5 @@
 import type { Pool } from '@weft/db';
-import { heartbeatActionRuns, reapActionRuns } from '@weft/scheduler';
+import { heartbeatActionRuns, reapActionRuns } from './action-runs.js';
 
 /** Heartbeats for the async action runs of this process, and the reaper of everyone's dead ones. */
 export interface ActionHeartbeats {
