@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { findRoutedConnections } from '@weft/auth';
+import { findRoutedConnections, integrationForwardsWebhooks } from '@weft/auth';
 import { isWeftError } from '@weft/core';
 import { type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, enqueueWebhookEvent, takeRunChanges } from '@weft/records';
@@ -28,7 +28,7 @@ export interface WebhookProcessorOptions {
   untrack(runId: string): void;
   /** Queue jobs for sync runs created by `action: 'sync'` routes. */
   queueRuns(runIds: string[]): Promise<void>;
-  /** Whether the integration forwards provider webhooks to the customer (Nango's forward_webhooks). @default true */
+  /** Whether the integration forwards provider webhooks to the customer. @default its forward_webhooks setting */
   forwards?: (integrationId: number) => Promise<boolean>;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -238,7 +238,8 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
 
   async function forward(n: StoredNotification, route: WebhookRoute): Promise<number> {
     if (route.forward === false) return 0;
-    if (options.forwards && !(await options.forwards(n.integration.id))) return 0;
+    const forwards = options.forwards ?? ((id: number) => integrationForwardsWebhooks(pool, id));
+    if (!(await forwards(n.integration.id))) return 0;
     // Nango's NangoForwardWebhookBody: one per connection it routed to, else one without connectionId.
     const targets: Array<string | undefined> =
       route.connections.length > 0 ? route.connections.map((c) => c.connectionId) : [undefined];

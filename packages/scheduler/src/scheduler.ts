@@ -43,7 +43,7 @@ export interface SchedulerOptions {
   onError?: (error: unknown) => void;
   /** Routers for inbound provider webhooks (Graph, providers.yaml rules); none = store and forward only. */
   webhookRouters?: WebhookRouterRegistry;
-  /** Whether an integration forwards provider webhooks to the customer (Nango's forward_webhooks). @default true */
+  /** Whether an integration forwards provider webhooks to the customer. @default its forward_webhooks setting */
   webhookForwards?: (integrationId: number) => Promise<boolean>;
   /** Where routers' and the webhook processor's notes go (refused notifications, unroutable ones). */
   onWebhookLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
