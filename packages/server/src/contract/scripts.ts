@@ -81,6 +81,8 @@ export const nangoScriptConfig = z.object({
   sdk_version: z.string().nullable(),
   features: z.array(z.string()),
   enabled: z.boolean(),
+  /** Notification types the sync's webhook handler runs for (Nango's NangoSyncConfig.webhookSubscriptions). */
+  webhookSubscriptions: z.array(z.string()).optional(),
 });
 
 /** Nango's `StandardNangoConfig`, one per integration. */

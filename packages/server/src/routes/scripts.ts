@@ -58,6 +58,7 @@ function nangoConfigOf(
       returns: Object.keys(definition.models),
       endpoints: definition.endpoints,
       json_schema: Object.keys(definition.models).length === 0 ? null : { definitions: definition.models },
+      ...(definition.webhookSubscriptions ? { webhookSubscriptions: definition.webhookSubscriptions } : {}),
     };
   }
   return {
