@@ -324,7 +324,11 @@ describe('POST /webhook/:environment/:integration', () => {
     expect((await processed('n-1')).status).toBe('processed');
     const forged = await processed('n-2');
     expect(forged.status).toBe('refused');
-    expect(forged.outcome).toMatchObject({ router: 'signed', reason: 'the secret does not match' });
+    expect(forged.outcome).toMatchObject({
+      router: 'signed',
+      code: 'WEFT_WEBHOOK_REFUSED',
+      reason: 'the secret does not match',
+    });
     const refresh = await processed('n-3');
     // signed-hooks did not ask for forwarding: nothing reaches the customer but the sync webhooks.
     expect(refresh.outcome).toMatchObject({ action: 'sync', forwarded: 0 });
