@@ -6,7 +6,13 @@ import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db'
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
-import { createCheckpointStore, createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
+import {
+  createCheckpointStore,
+  createScheduler,
+  type Scheduler,
+  type SchedulerOptions,
+  webhookUrlResolver,
+} from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -105,6 +111,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     records,
     auth,
     environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
+    webhookUrl: webhookUrlResolver(db.pool, url),
     onDeploy: async () => {
       await scheduler?.tickNow();
     },

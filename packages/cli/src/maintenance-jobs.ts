@@ -1,7 +1,13 @@
 import type { SecretBox, WeftConfig } from '@weft/core';
 import type { Pool } from '@weft/db';
 import { applyRetention, createWebhookDeliveryWorker, defaultDeliveryPolicy } from '@weft/records';
-import { createAlerter, createMaintenance, type Maintenance, type MaintenanceJob } from '@weft/scheduler';
+import {
+  createAlerter,
+  createMaintenance,
+  type Maintenance,
+  type MaintenanceJob,
+  pruneProviderWebhooks,
+} from '@weft/scheduler';
 import { alertLinks, pruneOperationLog } from '@weft/server';
 
 /**
@@ -45,6 +51,7 @@ export function createFleetMaintenance(
       async run() {
         await applyRetention(pool, retention);
         await pruneOperationLog(pool, config.WEFT_LOGS_RETENTION_DAYS);
+        await pruneProviderWebhooks(pool, config.WEFT_LOGS_RETENTION_DAYS);
       },
     },
     {

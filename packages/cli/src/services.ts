@@ -4,7 +4,14 @@ import { type Database, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
 import { connectionEventHooks, createRunner } from '@weft/runner';
-import { createCheckpointStore, createScheduler, type Scheduler } from '@weft/scheduler';
+import {
+  catalogueRuleRouter,
+  createCheckpointStore,
+  createScheduler,
+  type Scheduler,
+  WebhookRouterRegistry,
+  webhookUrlResolver,
+} from '@weft/scheduler';
 
 /** The services `weft start` and `weft worker` share, wired once. */
 export function createServices(
@@ -47,6 +54,9 @@ export function createServices(
   const checkpoints = createCheckpointStore(pool);
   // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion).
   auth.setConnectionHooks(connectionEventHooks({ pool, checkpoints, proxy, records, auth }));
+  // Inbound provider webhooks: specific routers first (the first that handles a provider wins),
+  // then the declarative rules of providers.yaml (webhook_routing, or Nango's script equivalents).
+  const webhookRouters = new WebhookRouterRegistry().register(catalogueRuleRouter(providers));
   const runner = createRunner({
     pool,
     checkpoints,
@@ -57,6 +67,8 @@ export function createServices(
     environmentVariables: (environmentId) => listEnvironmentVariables(pool, box, environmentId),
     actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
     actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
+    // nango.getWebhookURL(): the public inbound-webhook route of the script's integration.
+    webhookUrl: webhookUrlResolver(pool, publicUrl),
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();
@@ -73,6 +85,10 @@ export function createServices(
     heartbeatTimeoutMs: config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
     heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),
     onError,
+    webhookRouters,
+    onWebhookLog: (level, message) => {
+      if (level !== 'info') onError(new Error(message));
+    },
   });
   return { auth, proxy, runner, scheduler };
 }

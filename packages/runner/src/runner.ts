@@ -51,6 +51,12 @@ export interface SyncRunRequest {
   lastSyncDate: string | null;
   signal?: AbortSignal;
   validation?: ValidationPolicy;
+  /**
+   * Run the sync's webhook handler (onWebhook / onWebhookPayloadReceived) with this payload instead
+   * of its exec: same sandbox, limits, logs and record commits as a sync run; no checkpoint is
+   * cleared and no deletion snapshot is opened.
+   */
+  webhook?: { payload: unknown };
   /** Dryrun only: metadata and checkpoint the script sees instead of the stored ones (Nango's --metadata / --checkpoint). */
   stub?: { metadata?: Record<string, unknown>; checkpoint?: Record<string, unknown> };
 }
@@ -105,6 +111,8 @@ export interface RunnerOptions {
   actionConcurrency?: number;
   /** Actions that may wait for a slot; beyond it they are refused with WEFT_RUNNER_ACTIONS_BUSY. @default 100 */
   actionQueueLimit?: number;
+  /** What nango.getWebhookURL() returns for an integration (its public inbound-webhook URL). @default null */
+  webhookUrl?: (environmentId: number, providerConfigKey: string) => Promise<string | null>;
   /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
   onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
 }
@@ -296,7 +304,7 @@ function executeSync(
     'weft.provider_config_key': request.connection.providerConfigKey,
     'weft.connection_id': request.connection.connectionId,
     'weft.sync': request.syncName,
-    'weft.sync_mode': request.mode,
+    'weft.sync_mode': request.webhook ? 'webhook' : request.mode,
     'weft.dry_run': dry !== undefined,
   };
   return runner.tracer.startActiveSpan('sync.run', { attributes }, async (span) => {
@@ -371,7 +379,8 @@ async function executeSyncUntraced(
     invalid: { count: 0, records: [] },
     bridge: undefined as unknown as HostHandler,
     dry,
-    wholeRunSnapshot: definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset'),
+    wholeRunSnapshot:
+      !request.webhook && definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset'),
     started: performance.now(),
   };
   run.bridge = syncBridge(runner, run);
@@ -379,7 +388,8 @@ async function executeSyncUntraced(
     await beforeSync(runner, run);
     await runInSandbox({
       name: request.syncName,
-      kind: 'sync',
+      kind: request.webhook ? 'webhook' : 'sync',
+      ...(request.webhook ? { input: request.webhook.payload ?? null } : {}),
       bundle: script.bundle,
       sourceMap: script.sourceMap,
       env: {
@@ -387,6 +397,7 @@ async function executeSyncUntraced(
         providerConfigKey: request.connection.providerConfigKey,
         ...(request.variant ? { variant: request.variant } : {}),
         lastSyncDate: request.lastSyncDate,
+        webhookUrl: await webhookUrlOf(runner, request.environmentId, request.connection.providerConfigKey),
       },
       host: run.bridge,
       onLog: run.log.onLog,
@@ -446,6 +457,12 @@ function environmentVariablesOf(options: RunnerOptions, environmentId: number) {
     : {};
 }
 
+/** The integration's inbound webhook URL for nango.getWebhookURL(); null when unknown or failing. */
+function webhookUrlOf(runner: RunnerContext, environmentId: number, providerConfigKey: string): Promise<string | null> {
+  const resolve = runner.options.webhookUrl;
+  return resolve ? resolve(environmentId, providerConfigKey).catch(() => null) : Promise.resolve(null);
+}
+
 function modelScope(request: SyncRunRequest, model: string) {
   return { environmentId: request.environmentId, connectionId: request.connection.id, model };
 }
@@ -454,7 +471,7 @@ function modelScope(request: SyncRunRequest, model: string) {
 async function beforeSync(runner: RunnerContext, run: SyncRun): Promise<void> {
   const { request, definition, dry } = run;
   const fresh = (request.attempt ?? 1) <= 1;
-  if (request.mode !== 'incremental' && fresh && !dry) await run.bridge('clearCheckpoint', []);
+  if (request.mode !== 'incremental' && fresh && !dry && !request.webhook) await run.bridge('clearCheckpoint', []);
   if (!run.wholeRunSnapshot || definition.kind !== 'sync') return;
   // A retry continues the snapshot its first attempt opened (restarting it would forget what was
   // saved before the checkpoint it resumes from, and delete it).
@@ -589,6 +606,7 @@ async function runActionUntraced(
       connectionId: request.connection.connectionId,
       providerConfigKey: request.connection.providerConfigKey,
       lastSyncDate: null,
+      webhookUrl: await webhookUrlOf(runner, request.environmentId, request.connection.providerConfigKey),
     },
     host: bridge,
     onLog: log.onLog,

@@ -1,5 +1,5 @@
-import { outboundDispatcher } from '@weft/core';
 import { connectionKeys, connectionsNeedingReauth, expiringClientSecrets } from '@weft/auth';
+import { outboundDispatcher } from '@weft/core';
 import { connectionRowId, type Pool } from '@weft/db';
 import { exhaustedDeliveries } from '@weft/records';
 import { request } from 'undici';

@@ -23,9 +23,39 @@ export {
   type MaintenanceOptions,
   pruneMaintenanceRuns,
 } from './maintenance.js';
+export {
+  createWebhookProcessor,
+  type ProcessResult,
+  type WebhookProcessor,
+  type WebhookProcessorOptions,
+} from './process-webhook.js';
+export { pruneProviderWebhooks } from './prune-provider-webhooks.js';
+export { type ReceiveOutcome, receiveProviderWebhook } from './receive-webhook.js';
 export { pruneRunRollups } from './run-rollups.js';
 export { type RunBucket, type RunStats, type RunStatsOptions, runStats, type StatsWindow } from './run-stats.js';
 export { createScheduler, type Scheduler, type SchedulerOptions, type SyncSelector } from './scheduler.js';
 export { type RunMetrics, runMetrics, type SyncHealth, syncHealth } from './sync-health.js';
 export { listSyncRunOperations, pruneSyncRunsSlice } from './sync-run-log.js';
 export type { SyncRun, SyncStatus } from './sync-status.js';
+export type {
+  HandshakeAnswer,
+  InboundNotification,
+  InboundWebhookRequest,
+  ProviderWebhookRouter,
+  StoredNotification,
+  Verification,
+  WebhookConnection,
+  WebhookIntegration,
+  WebhookRoute,
+  WebhookRoutingContext,
+} from './webhook-router.js';
+export { WebhookRouterRegistry } from './webhook-router.js';
+export {
+  catalogueRuleRouter,
+  forwardOnlyRouter,
+  payloadHash,
+  ruleRouter,
+  valueAtPath,
+  wholeBody,
+} from './webhook-rule-router.js';
+export { webhookUrlResolver } from './webhook-url.js';
