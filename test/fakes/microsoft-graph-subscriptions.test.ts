@@ -215,8 +215,8 @@ describe('Graph fake: change notification subscriptions', () => {
     await graph.subscriptions.settled();
     expect(seen().map((n) => n?.changeType)).toEqual(['created', 'deleted', 'deleted']);
 
-    graph.subscriptions.lifecycle(sub.id, 'missed');
-    graph.subscriptions.lifecycle(sub.id, 'subscriptionRemoved');
+    graph.subscriptions.lifecycle(String(sub.id), 'missed');
+    graph.subscriptions.lifecycle(String(sub.id), 'subscriptionRemoved');
     await graph.subscriptions.settled();
     const lifecycle = received
       .filter((r) => r.path === '/l' && !r.query.has('validationToken'))
