@@ -2,12 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db';
+import { ensureEnvironment, environmentName, freePort, listEnvironmentVariables } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
+import {
+  createSubscriptionManager,
+  ensureDeployedSubscriptions,
+  type SubscriptionManager,
+  withSubscriptionHooks,
+} from '@weft/subscriptions';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -30,6 +36,10 @@ export interface ApiHarness {
   runner: Runner;
   /** Present when started with `scheduler` options. */
   scheduler: Scheduler | undefined;
+  /** Microsoft Graph change notification subscriptions (created on connect and deploy). */
+  subscriptions: SubscriptionManager;
+  /** Errors of background steps (subscription creation, renewal), for tests to assert on. */
+  backgroundErrors: unknown[];
   /** Request log lines (only with `captureLogs`). */
   logs: string[];
   /** The encryption key (hex), for helper processes that must read the same credentials. */
@@ -94,16 +104,31 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   });
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
-  // As `weft start` wires it: event scripts run around each connection's life.
-  auth.setConnectionHooks(connectionEventHooks({ pool: db.pool, proxy, records, auth }));
+  const backgroundErrors: unknown[] = [];
+  const subscriptions = createSubscriptionManager({
+    pool: db.pool,
+    proxy,
+    scripts: (environmentId, providerConfigKey) => runner.scriptsConfig(environmentId, providerConfigKey),
+    connections: (environmentId, providerConfigKey) => auth.listConnections(environmentId, { providerConfigKey }),
+    notificationUrl: async (environmentId, providerConfigKey) =>
+      `${url}/webhook/${encodeURIComponent((await environmentName(db.pool, environmentId)) ?? '')}/${encodeURIComponent(providerConfigKey)}`,
+    onError: (error) => backgroundErrors.push(error),
+  });
+  // As `weft start` wires it: event scripts run around each connection's life, then its Graph subscriptions.
+  auth.setConnectionHooks(
+    withSubscriptionHooks(connectionEventHooks({ pool: db.pool, proxy, records, auth }), subscriptions, (error) =>
+      backgroundErrors.push(error),
+    ),
+  );
   const runner = createRunner({
     pool: db.pool,
     proxy,
     records,
     auth,
     environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
-    onDeploy: async () => {
+    onDeploy: async (syncs) => {
       await scheduler?.tickNow();
+      await ensureDeployedSubscriptions(subscriptions, syncs);
     },
   });
   if (options.scheduler) {
@@ -146,6 +171,8 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     proxy,
     runner,
     scheduler,
+    subscriptions,
+    backgroundErrors,
     logs,
     boxKeyHex: boxKey.toString('hex'),
     api,

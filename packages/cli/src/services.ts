@@ -1,10 +1,11 @@
 import { createAuthService, type ProviderCatalog } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
-import { type Database, listEnvironmentVariables } from '@weft/db';
+import { type Database, environmentName, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
 import { connectionEventHooks, createRunner } from '@weft/runner';
 import { createScheduler, type Scheduler } from '@weft/scheduler';
+import { createSubscriptionManager, ensureDeployedSubscriptions, withSubscriptionHooks } from '@weft/subscriptions';
 
 /** The services `weft start` and `weft worker` share, wired once. */
 export function createServices(
@@ -37,8 +38,21 @@ export function createServices(
   });
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
-  // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion).
-  auth.setConnectionHooks(connectionEventHooks({ pool, proxy, records, auth }));
+  // Microsoft Graph change notification subscriptions of syncs that declare Graph resources.
+  const subscriptions = createSubscriptionManager({
+    pool,
+    proxy,
+    scripts: (environmentId, providerConfigKey) => runner.scriptsConfig(environmentId, providerConfigKey),
+    connections: (environmentId, providerConfigKey) => auth.listConnections(environmentId, { providerConfigKey }),
+    notificationUrl: async (environmentId, providerConfigKey) =>
+      `${publicUrl.replace(/\/$/, '')}/webhook/${encodeURIComponent((await environmentName(pool, environmentId)) ?? '')}/${encodeURIComponent(providerConfigKey)}`,
+    onError,
+  });
+  // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion), then
+  // the connection's Graph subscriptions (created with it, deleted before it).
+  auth.setConnectionHooks(
+    withSubscriptionHooks(connectionEventHooks({ pool, proxy, records, auth }), subscriptions, onError),
+  );
   const runner = createRunner({
     pool,
     proxy,
@@ -49,8 +63,9 @@ export function createServices(
     actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
     actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
     // New syncs get schedules at once instead of at the next tick.
-    onDeploy: async () => {
+    onDeploy: async (syncs) => {
       await scheduler?.tickNow();
+      await ensureDeployedSubscriptions(subscriptions, syncs);
     },
   });
   scheduler = createScheduler({
@@ -65,5 +80,5 @@ export function createServices(
     heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),
     onError,
   });
-  return { auth, proxy, runner, scheduler };
+  return { auth, proxy, runner, scheduler, subscriptions };
 }

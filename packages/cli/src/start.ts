@@ -43,7 +43,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
     const pool = database.pool;
     const recordCipher = recordCipherFor(config, key);
-    const { auth, proxy, runner, scheduler } = createServices(
+    const { auth, proxy, runner, scheduler, subscriptions } = createServices(
       config,
       database,
       box,
@@ -78,6 +78,14 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       alerter?.runOnce().catch((error: unknown) => log.error({ err: error }, 'alert scan failed'));
     }, 15_000);
     alertTimer.unref();
+    // Graph subscriptions: renew at half-life, create pending ones, retry failed ones. Rows are
+    // locked while handled, so every process of a fleet may run this job.
+    const subscriptionTimer = setInterval(() => {
+      subscriptions
+        .renewDue()
+        .catch((error: unknown) => log.error({ err: error }, 'subscription renewal round failed'));
+    }, 60_000);
+    subscriptionTimer.unref();
     const retention = {
       tombstoneDays: config.WEFT_RECORDS_TOMBSTONE_RETENTION_DAYS,
       payloadDays: config.WEFT_RECORDS_PAYLOAD_RETENTION_DAYS,
@@ -109,6 +117,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
         stopping ??= (async () => {
           clearInterval(retentionTimer);
           clearInterval(alertTimer);
+          clearInterval(subscriptionTimer);
           await webhooks.stop();
           await scheduler.stop();
           await proxy.close();

@@ -19,7 +19,7 @@ export interface SubscribedConnection {
 export interface DeployedScriptInfo {
   kind: string;
   name: string;
-  definition: { kind: string; webhookSubscriptions?: string[] | undefined } & Record<string, unknown>;
+  definition: { kind: string; webhookSubscriptions?: string[] | undefined; webhookHandler?: boolean | undefined };
 }
 
 export interface SubscriptionManagerOptions {
