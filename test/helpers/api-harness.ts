@@ -9,9 +9,12 @@ import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
 import {
+  createGraphWebhookRouter,
   createSubscriptionManager,
   ensureDeployedSubscriptions,
+  graphProviderCheck,
   type SubscriptionManager,
+  webhookHandlerCheck,
   withSubscriptionHooks,
 } from '@weft/subscriptions';
 import type { FastifyInstance } from 'fastify';
@@ -85,10 +88,11 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   // The OAuth redirect URI must be known before listening, so take a free port first.
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const providers = options.providers ?? (await loadProviders(repoProviders));
   const auth = createAuthService({
     pool: db.pool,
     box,
-    providers: options.providers ?? (await loadProviders(repoProviders)),
+    providers,
     publicUrl: url,
     ...(options.refreshMarginSeconds === undefined ? {} : { refreshMarginSeconds: options.refreshMarginSeconds }),
     refreshRetryDelayMs: 10,
@@ -133,6 +137,14 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   });
   if (options.scheduler) {
     scheduler = createScheduler({ pool: db.pool, connectionString: db.url, runner, ...options.scheduler });
+    // As `weft start` wires it: Microsoft Graph's change notifications go through the Graph router.
+    scheduler.webhookRouters.register(
+      createGraphWebhookRouter({
+        manager: subscriptions,
+        isGraphProvider: graphProviderCheck(providers),
+        hasHandler: webhookHandlerCheck((environmentId, key) => runner.scriptsConfig(environmentId, key)),
+      }),
+    );
   }
   const logs: string[] = [];
   const logStream = new PassThrough();

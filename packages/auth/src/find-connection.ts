@@ -27,3 +27,46 @@ export async function findConnection(
     ? null
     : { id: row.id, environmentId, integrationId: row.integration_id, providerConfigKey, connectionId };
 }
+
+/** A connection a provider webhook was routed to. */
+export interface RoutedConnection {
+  /** connections.id (internal) */
+  id: number;
+  connectionId: string;
+}
+
+/**
+ * Connections of an integration that a provider webhook names: by a `connection_config` or
+ * `metadata` key whose value (as text) equals `value`, by external connection ids, or all of
+ * them. Used by the inbound webhook routers (Nango's executeScriptForWebhooks lookups).
+ */
+export async function findRoutedConnections(
+  pool: Pool,
+  environmentId: number,
+  integrationId: number,
+  by:
+    | { field: 'connection_config' | 'metadata'; key: string; value: string }
+    | { connectionIds: string[] }
+    | { all: true },
+): Promise<RoutedConnection[]> {
+  const { rows } =
+    'field' in by
+      ? await pool.query<{ id: number; connection_id: string }>(
+          `SELECT id, connection_id FROM connections
+           WHERE environment_id = $1 AND integration_id = $2
+             AND (CASE WHEN $3 = 'metadata' THEN metadata ELSE connection_config END) #>> $4::text[] = $5
+           ORDER BY id`,
+          [environmentId, integrationId, by.field, by.key.split('.'), by.value],
+        )
+      : 'connectionIds' in by
+        ? await pool.query<{ id: number; connection_id: string }>(
+            `SELECT id, connection_id FROM connections
+             WHERE environment_id = $1 AND integration_id = $2 AND connection_id = ANY($3::text[]) ORDER BY id`,
+            [environmentId, integrationId, by.connectionIds],
+          )
+        : await pool.query<{ id: number; connection_id: string }>(
+            `SELECT id, connection_id FROM connections WHERE environment_id = $1 AND integration_id = $2 ORDER BY id`,
+            [environmentId, integrationId],
+          );
+  return rows.map((r) => ({ id: Number(r.id), connectionId: r.connection_id }));
+}

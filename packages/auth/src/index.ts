@@ -26,7 +26,7 @@ export { type ConnectionStats, connectionStats } from './connection-stats.js';
 export type { ConnectionRecord } from './connections.js';
 export { accessTokenOf, type Credentials, expiresAtOf, type ModeCredentials, type ModeName } from './credentials.js';
 export { authErrors } from './errors.js';
-export { type ConnectionRow, findConnection } from './find-connection.js';
+export { type ConnectionRow, findConnection, findRoutedConnections, type RoutedConnection } from './find-connection.js';
 export { type Integration, type IntegrationInput, SECRET_EXPIRY_WARNING_DAYS } from './integrations.js';
 export { connectionConfigFields, interpolate, type TemplateValues } from './interpolate.js';
 export {
@@ -48,3 +48,9 @@ export {
 } from './provider-schema.js';
 export { proxyBodyOf } from './proxy-body.js';
 export { providerLogoUrl, publicProvider } from './public-provider.js';
+export {
+  nangoWebhookRoutingRules,
+  type WebhookRoutingRule,
+  webhookRoutingRuleOf,
+  webhookRoutingRuleSchema,
+} from './webhook-routing-rule.js';

@@ -1,5 +1,6 @@
 import { nangoPostConnectionSteps } from './nango-post-connection.js';
 import { type ProviderDefinition, type ProviderSupport, supportedAuthModes } from './provider-schema.js';
+import { webhookRoutingRuleOf } from './webhook-routing-rule.js';
 
 /** A field of an entry that Nango acts on and Weft does not: a warning at start (file:line, entry, field). */
 export interface ProviderFieldWarning {
@@ -71,10 +72,10 @@ export function analyzeProvider(provider: ProviderDefinition): {
       reason: `Nango checks new credentials with ${provider.credentials_verification_script}; Weft checks only proxy.verification`,
     });
   }
-  if (provider.webhook_routing_script !== undefined) {
+  if (provider.webhook_routing_script !== undefined && webhookRoutingRuleOf(provider) === undefined) {
     warnings.push({
       field: 'webhook_routing_script',
-      reason: `recorded (${provider.webhook_routing_script}); Weft does not route inbound provider webhooks by it`,
+      reason: `recorded (${provider.webhook_routing_script}); Weft has no equivalent routing rule, so its inbound webhooks are stored and forwarded but not routed to connections (declare webhook_routing)`,
     });
   }
   for (const group of ['connection_config', 'credentials'] as const) {

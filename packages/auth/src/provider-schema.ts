@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhookRoutingRuleSchema } from './webhook-routing-rule.js';
 
 /** Auth modes Weft can create connections for; others load (Nango's catalogue has them) but are refused on use. */
 export const supportedAuthModes = [
@@ -162,6 +163,8 @@ export const providerSchema = z.looseObject({
   pre_connection_deletion_script: z.string().optional(),
   credentials_verification_script: z.string().optional(),
   webhook_routing_script: z.string().optional(),
+  /** Weft extension: how inbound provider webhooks are routed, as data (webhook-routing-rule.ts). */
+  webhook_routing: webhookRoutingRuleSchema.optional(),
   webhook_user_defined_secret: z.boolean({ error: 'must be true or false' }).optional(),
   webhook_allowed_query_params: stringList.optional(),
   authorization_code_param_in_webhook: z.string().optional(),

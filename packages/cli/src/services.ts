@@ -1,11 +1,24 @@
 import { createAuthService, type ProviderCatalog } from '@weft/auth';
 import type { SecretBox, WeftConfig } from '@weft/core';
-import { type Database, environmentName, listEnvironmentVariables } from '@weft/db';
+import { type Database, listEnvironmentVariables } from '@weft/db';
 import { createProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
 import { connectionEventHooks, createRunner } from '@weft/runner';
-import { createScheduler, type Scheduler } from '@weft/scheduler';
-import { createSubscriptionManager, ensureDeployedSubscriptions, withSubscriptionHooks } from '@weft/subscriptions';
+import {
+  catalogueRuleRouter,
+  createScheduler,
+  type Scheduler,
+  WebhookRouterRegistry,
+  webhookUrlResolver,
+} from '@weft/scheduler';
+import {
+  createGraphWebhookRouter,
+  createSubscriptionManager,
+  ensureDeployedSubscriptions,
+  graphProviderCheck,
+  webhookHandlerCheck,
+  withSubscriptionHooks,
+} from '@weft/subscriptions';
 
 /** The services `weft start` and `weft worker` share, wired once. */
 export function createServices(
@@ -38,14 +51,18 @@ export function createServices(
   });
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
+  const webhookUrl = webhookUrlResolver(pool, publicUrl);
   // Microsoft Graph change notification subscriptions of syncs that declare Graph resources.
   const subscriptions = createSubscriptionManager({
     pool,
     proxy,
     scripts: (environmentId, providerConfigKey) => runner.scriptsConfig(environmentId, providerConfigKey),
     connections: (environmentId, providerConfigKey) => auth.listConnections(environmentId, { providerConfigKey }),
-    notificationUrl: async (environmentId, providerConfigKey) =>
-      `${publicUrl.replace(/\/$/, '')}/webhook/${encodeURIComponent((await environmentName(pool, environmentId)) ?? '')}/${encodeURIComponent(providerConfigKey)}`,
+    notificationUrl: async (environmentId, providerConfigKey) => {
+      const url = await webhookUrl(environmentId, providerConfigKey);
+      if (url === null) throw new Error(`environment ${environmentId} has no name`);
+      return url;
+    },
     onError,
   });
   // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion), then
@@ -53,6 +70,17 @@ export function createServices(
   auth.setConnectionHooks(
     withSubscriptionHooks(connectionEventHooks({ pool, proxy, records, auth }), subscriptions, onError),
   );
+  // Inbound provider webhooks: specific routers first (the first that handles a provider wins),
+  // then the declarative rules of providers.yaml (webhook_routing, or Nango's script equivalents).
+  const webhookRouters = new WebhookRouterRegistry()
+    .register(
+      createGraphWebhookRouter({
+        manager: subscriptions,
+        isGraphProvider: graphProviderCheck(providers),
+        hasHandler: webhookHandlerCheck((environmentId, key) => runner.scriptsConfig(environmentId, key)),
+      }),
+    )
+    .register(catalogueRuleRouter(providers));
   const runner = createRunner({
     pool,
     proxy,
@@ -62,6 +90,8 @@ export function createServices(
     environmentVariables: (environmentId) => listEnvironmentVariables(pool, box, environmentId),
     actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
     actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
+    // nango.getWebhookURL(): the public inbound-webhook route of the script's integration.
+    webhookUrl,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async (syncs) => {
       await scheduler?.tickNow();
@@ -79,6 +109,10 @@ export function createServices(
     heartbeatTimeoutMs: config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
     heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),
     onError,
+    webhookRouters,
+    onWebhookLog: (level, message) => {
+      if (level !== 'info') onError(new Error(message));
+    },
   });
   return { auth, proxy, runner, scheduler, subscriptions };
 }

@@ -124,6 +124,18 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number ≥ 0' })
     .min(0, { error: 'must be a whole number ≥ 0' })
     .default(100),
+  /** Largest inbound provider webhook body (POST /webhook/...); larger ones get 413. @default 1048576 (1 MiB) */
+  WEFT_WEBHOOK_BODY_LIMIT_BYTES: z.coerce
+    .number({ error: 'must be a whole number of bytes ≥ 1024' })
+    .int({ error: 'must be a whole number of bytes ≥ 1024' })
+    .min(1024, { error: 'must be a whole number of bytes ≥ 1024' })
+    .default(1_048_576),
+  /** Inbound provider webhooks accepted per second per integration (bursts of twice that); more get 429. @default 200 */
+  WEFT_WEBHOOK_RATE_LIMIT: z.coerce
+    .number({ error: 'must be a whole number ≥ 1' })
+    .int({ error: 'must be a whole number ≥ 1' })
+    .min(1, { error: 'must be a whole number ≥ 1' })
+    .default(200),
   /** A running sync whose worker has not sent a heartbeat for this long is interrupted and retried. @default 30 */
   WEFT_HEARTBEAT_TIMEOUT_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds ≥ 1' })

@@ -57,6 +57,12 @@ export async function findEnvironmentBySecretKey(pool: Pool, secretKey: string):
   return result.rows[0] ? fromRow(result.rows[0]) : null;
 }
 
+/** The environment named `name`, or null (the public inbound-webhook URL names it). */
+export async function findEnvironmentByName(pool: Pool, name: string): Promise<Environment | null> {
+  const result = await pool.query<EnvironmentRow>(environmentSql.findByName.text, [name]);
+  return result.rows[0] ? fromRow(result.rows[0]) : null;
+}
+
 /** An environment's name (`dev`), e.g. for Nango's `environment` field of auth webhooks. */
 export async function environmentName(pool: Pool, id: number): Promise<string | null> {
   const result = await pool.query<{ name: string }>(environmentSql.nameById.text, [id]);

@@ -14,6 +14,7 @@ export {
   type Environment,
   ensureEnvironment,
   environmentName,
+  findEnvironmentByName,
   findEnvironmentBySecretKey,
   generateSecretKey,
   hashSecretKey,

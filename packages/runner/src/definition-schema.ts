@@ -32,6 +32,9 @@ const syncDefinition = z
       .refine((models) => Object.keys(models).length > 0, { error: 'a sync needs at least one model' }),
     metadataSchema: jsonSchema.nullable().default(null),
     checkpointSchema: jsonSchema.nullable().default(null),
+    /** Notification types the sync's webhook handler is run for (`*` = every type). */
+    webhookSubscriptions: z.array(z.string().min(1)).optional(),
+    webhookHandler: z.boolean().optional(),
   })
   .transform((definition, ctx) => {
     let seconds: number;

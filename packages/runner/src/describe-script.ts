@@ -23,6 +23,11 @@ export interface SyncScriptDefinition {
   validation?: 'warn' | 'reject' | 'off';
   /** Webhook types `onWebhook` handles (nango.yaml `webhook-subscriptions`, createSync `webhookSubscriptions`). */
   webhookSubscriptions?: string[];
+  /**
+   * Whether the script has a webhook handler: createSync's `onWebhook`, or a legacy script's exported
+   * `onWebhookPayloadReceived`. Inbound provider webhooks run it for each subscribed notification.
+   */
+  webhookHandler?: boolean;
 }
 
 export interface ActionScriptDefinition {
@@ -64,7 +69,7 @@ const DESCRIBE = String.raw`
   const { module, z } = globalThis.__weft;
   const d = module.default;
   if (d === undefined || d === null) throw new Error('the script has no default export: export default createSync({...}) / createAction({...}), or a legacy async function');
-  if (typeof d === 'function') return JSON.stringify({ legacy: true });
+  if (typeof d === 'function') return JSON.stringify({ legacy: true, webhookHandler: typeof module.onWebhookPayloadReceived === 'function' });
   if (typeof d !== 'object' || typeof d.exec !== 'function') throw new Error('the default export must be createSync({...}) or createAction({...}) with an exec function');
   const schema = (value, label) => {
     if (value === undefined || value === null) return null;
@@ -91,6 +96,7 @@ const DESCRIBE = String.raw`
       endpoints: d.endpoints || [], scopes: d.scopes || [], models,
       metadataSchema: schema(d.metadata, 'metadata'), checkpointSchema: schema(d.checkpoint, 'checkpoint'),
       ...(Array.isArray(d.webhookSubscriptions) ? { webhookSubscriptions: d.webhookSubscriptions } : {}),
+      ...(typeof d.onWebhook === 'function' ? { webhookHandler: true } : {}),
       ...(['warn', 'reject', 'off'].includes(d.validation) ? { validation: d.validation } : {}),
     });
   }
@@ -121,11 +127,18 @@ export async function describeArtifact(
     await context.eval('delete globalThis.WebAssembly');
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
-    const described = JSON.parse(raw) as Partial<ScriptDefinition> & { legacy: boolean; frequency?: string };
+    const described = JSON.parse(raw) as Partial<ScriptDefinition> & {
+      legacy: boolean;
+      frequency?: string;
+      webhookHandler?: boolean;
+    };
     if (described.legacy) {
       const definition = legacy.get(`${expectedKind}:${name}`);
       if (definition === undefined) throw new Error(`legacy script ${name} has no ${expectedKind} entry in nango.yaml`);
-      return definition;
+      // A legacy sync's webhook handler is its exported onWebhookPayloadReceived (Nango's name).
+      return definition.kind === 'sync' && described.webhookHandler
+        ? { ...definition, webhookHandler: true }
+        : definition;
     }
     if (described.kind !== expectedKind)
       throw new Error(

@@ -91,4 +91,9 @@ export const runnerErrors = defineErrors('runner', {
     message: '{running} actions are running and {waiting} are waiting; try again shortly',
     fix: 'This process runs at most WEFT_ACTION_CONCURRENCY actions at once and queues up to WEFT_ACTION_QUEUE_LIMIT more. Retry after a moment, or raise the limits.',
   },
+  WEFT_RUNNER_NO_WEBHOOK_HANDLER: {
+    status: 400,
+    message: 'Sync {name} has no webhook handler',
+    fix: 'Give the sync an onWebhook(nango, payload) in createSync (with webhookSubscriptions), or export onWebhookPayloadReceived from a legacy sync file (with webhook-subscriptions in nango.yaml).',
+  },
 });

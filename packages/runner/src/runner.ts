@@ -50,6 +50,12 @@ export interface SyncRunRequest {
   lastSyncDate: string | null;
   signal?: AbortSignal;
   validation?: ValidationPolicy;
+  /**
+   * Run the sync's webhook handler (onWebhook / onWebhookPayloadReceived) with this payload instead
+   * of its exec: same sandbox, limits, logs and record commits as a sync run; no checkpoint is
+   * cleared and no deletion snapshot is opened.
+   */
+  webhook?: { payload: unknown };
   /** Dryrun only: metadata and checkpoint the script sees instead of the stored ones (Nango's --metadata / --checkpoint). */
   stub?: { metadata?: Record<string, unknown>; checkpoint?: Record<string, unknown> };
 }
@@ -102,6 +108,8 @@ export interface RunnerOptions {
   actionConcurrency?: number;
   /** Actions that may wait for a slot; beyond it they are refused with WEFT_RUNNER_ACTIONS_BUSY. @default 100 */
   actionQueueLimit?: number;
+  /** What nango.getWebhookURL() returns for an integration (its public inbound-webhook URL). @default null */
+  webhookUrl?: (environmentId: number, providerConfigKey: string) => Promise<string | null>;
   /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
   onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
 }
@@ -186,6 +194,13 @@ export function createRunner(options: RunnerOptions) {
 
   const tracer = trace.getTracer('weft-runner');
 
+  /** The integration's inbound webhook URL for nango.getWebhookURL(); null when unknown or failing. */
+  function webhookUrlOf(environmentId: number, providerConfigKey: string): Promise<string | null> {
+    return options.webhookUrl
+      ? options.webhookUrl(environmentId, providerConfigKey).catch(() => null)
+      : Promise.resolve(null);
+  }
+
   function executeSync(
     request: SyncRunRequest,
     script: { bundle: string; sourceMap: string; definition: CompiledScript['definition'] },
@@ -196,7 +211,7 @@ export function createRunner(options: RunnerOptions) {
       'weft.provider_config_key': request.connection.providerConfigKey,
       'weft.connection_id': request.connection.connectionId,
       'weft.sync': request.syncName,
-      'weft.sync_mode': request.mode,
+      'weft.sync_mode': request.webhook ? 'webhook' : request.mode,
       'weft.dry_run': dry !== undefined,
     };
     return tracer.startActiveSpan('sync.run', { attributes }, async (span) => {
@@ -289,11 +304,13 @@ export function createRunner(options: RunnerOptions) {
         connectionId: request.connection.id,
         model,
       });
-      if (request.mode !== 'incremental' && fresh && !dry) await bridge('clearCheckpoint', []);
+      const webhook = request.webhook;
+      if (request.mode !== 'incremental' && fresh && !dry && !webhook) await bridge('clearCheckpoint', []);
       // Legacy `track_deletes: true` and reset runs: the whole successful run is the snapshot. A
       // retry continues the snapshot its first attempt opened (restarting it would forget what
       // was saved before the checkpoint it resumes from, and delete it).
-      const wholeRunSnapshot = definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset');
+      const wholeRunSnapshot =
+        !webhook && definition.kind === 'sync' && (definition.trackDeletes || request.mode === 'reset');
       if (wholeRunSnapshot && definition.kind === 'sync')
         for (const model of Object.keys(definition.models)) {
           const open = !fresh && !dry ? await options.records.openSnapshot(scopeOf(model)) : null;
@@ -301,7 +318,8 @@ export function createRunner(options: RunnerOptions) {
         }
       await runInSandbox({
         name: request.syncName,
-        kind: 'sync',
+        kind: webhook ? 'webhook' : 'sync',
+        ...(webhook ? { input: webhook.payload ?? null } : {}),
         bundle: script.bundle,
         sourceMap: script.sourceMap,
         env: {
@@ -309,6 +327,7 @@ export function createRunner(options: RunnerOptions) {
           providerConfigKey: request.connection.providerConfigKey,
           ...(request.variant ? { variant: request.variant } : {}),
           lastSyncDate: request.lastSyncDate,
+          webhookUrl: await webhookUrlOf(request.environmentId, request.connection.providerConfigKey),
         },
         host: bridge,
         onLog: log.onLog,
@@ -492,6 +511,7 @@ export function createRunner(options: RunnerOptions) {
         connectionId: request.connection.connectionId,
         providerConfigKey: request.connection.providerConfigKey,
         lastSyncDate: null,
+        webhookUrl: await webhookUrlOf(request.environmentId, request.connection.providerConfigKey),
       },
       host: bridge,
       onLog: log.onLog,

@@ -128,8 +128,8 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
         return result;
       },
       getEnvironmentVariables: () => call('getEnvironmentVariables', []),
-      // Weft does not receive provider webhooks yet: null, as Nango answers for an integration without a webhook URL.
-      getWebhookURL: () => Promise.resolve(null),
+      // POST /webhook/<environment>/<integration> on Weft's public URL (null when the host gave none).
+      getWebhookURL: () => Promise.resolve(env.webhookUrl || null),
     };
     return nango;
   };
@@ -146,6 +146,13 @@ export const SANDBOX_PRELUDE = `${SANDBOX_GLOBALS}\n${SANDBOX_CRYPTO}\n${String.
       const mod = globalThis.__weft.module;
       const definition = mod.default;
       const nango = globalThis.__weft_build_nango(env);
+      if (kind === 'webhook') {
+        // Nango's two forms: createSync({ onWebhook }) and a legacy file's exported onWebhookPayloadReceived.
+        const handler = typeof definition === 'function' ? mod.onWebhookPayloadReceived : definition && definition.onWebhook;
+        if (typeof handler !== 'function') return stringify({ ok: false, error: { name: 'NoWebhookHandler', message: 'no webhook handler' } });
+        await handler(nango, inputJson === undefined ? undefined : parse(inputJson));
+        return stringify({ ok: true });
+      }
       if (kind === 'sync') {
         if (typeof definition === 'function') await definition(nango);
         else await definition.exec(nango);

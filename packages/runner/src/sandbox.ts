@@ -21,11 +21,19 @@ export type HostHandler = (op: string, args: unknown[]) => Promise<unknown>;
 
 export interface SandboxRunOptions {
   name: string;
-  kind: 'sync' | 'action';
+  /** `webhook`: a sync's webhook handler (onWebhook / onWebhookPayloadReceived) called with `input` as the payload. */
+  kind: 'sync' | 'action' | 'webhook';
   bundle: string;
   sourceMap?: string;
   input?: unknown;
-  env: { connectionId: string; providerConfigKey: string; variant?: string; lastSyncDate: string | null };
+  env: {
+    connectionId: string;
+    providerConfigKey: string;
+    variant?: string;
+    lastSyncDate: string | null;
+    /** What nango.getWebhookURL() returns. @default null */
+    webhookUrl?: string | null;
+  };
   host: HostHandler;
   onLog?: (level: string, message: string) => void;
   limits?: Partial<SandboxLimits>;
@@ -218,6 +226,8 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
         { name: options.name, reason: error.message },
         { issues: error.issues },
       );
+    if (error.name === 'NoWebhookHandler')
+      throw runnerErrors.create('WEFT_RUNNER_NO_WEBHOOK_HANDLER', { name: options.name });
     if (error.name === 'InvalidOutput')
       throw runnerErrors.create('WEFT_RUNNER_INVALID_OUTPUT', { name: options.name, reason: error.message });
     if (error.isActionError)

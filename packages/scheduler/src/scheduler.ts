@@ -5,9 +5,15 @@ import { enqueueSyncEvent, type RunChangeCounts, takeRunChanges } from '@weft/re
 import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } from '@weft/runner';
 import { PgBoss } from 'pg-boss';
 import { schedulerErrors } from './errors.js';
+import { createWebhookProcessor } from './process-webhook.js';
+import { receiveProviderWebhook } from './receive-webhook.js';
+import * as webhookSql from './sql/provider-webhooks.js';
 import * as sql from './sql.js';
+import { type InboundWebhookRequest, WebhookRouterRegistry } from './webhook-router.js';
 
 const QUEUE = 'weft-sync-runs';
+/** Inbound provider webhooks stored in the inbox, one job per notification (process-webhook.ts). */
+const WEBHOOK_QUEUE = 'weft-provider-webhooks';
 
 export interface SchedulerOptions {
   pool: Pool;
@@ -35,6 +41,12 @@ export interface SchedulerOptions {
   /** Grace for running runs on stop before they are handed back. @default 10000 */
   shutdownGraceMs?: number;
   onError?: (error: unknown) => void;
+  /** Routers for inbound provider webhooks (Graph, providers.yaml rules); none = store and forward only. */
+  webhookRouters?: WebhookRouterRegistry;
+  /** Whether an integration forwards provider webhooks to the customer (Nango's forward_webhooks). @default true */
+  webhookForwards?: (integrationId: number) => Promise<boolean>;
+  /** Where routers' and the webhook processor's notes go (refused notifications, unroutable ones). */
+  onWebhookLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 export interface SyncSelector {
@@ -100,6 +112,44 @@ export function createScheduler(options: SchedulerOptions) {
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let stopped = false;
+  const webhookRouters = options.webhookRouters ?? new WebhookRouterRegistry();
+  const leaseSeconds = heartbeatTimeoutMs / 1000;
+  const webhooks = createWebhookProcessor({
+    pool,
+    runner,
+    routers: webhookRouters,
+    workerId,
+    leaseSeconds,
+    track: (runId, controller) => running.set(runId, controller),
+    untrack: (runId) => running.delete(runId),
+    queueRuns: (ids) => sendJobs(ids.map((id) => ({ id }))),
+    ...(options.webhookForwards ? { forwards: options.webhookForwards } : {}),
+    ...(options.onWebhookLog ? { log: options.onWebhookLog } : {}),
+  });
+
+  async function sendWebhookJobs(ids: string[], afterSeconds?: number): Promise<void> {
+    if (ids.length === 0) return;
+    await boss.insert(
+      WEBHOOK_QUEUE,
+      ids.map((id) => ({ data: { id }, ...(afterSeconds !== undefined ? { startAfter: String(afterSeconds) } : {}) })),
+    );
+  }
+
+  /**
+   * Inbox rows nobody is working on: received ones whose job was lost (the process that stored
+   * them died before sending it; `receivedAgeSeconds` 0 at start) and claims older than the lease.
+   */
+  async function sweepWebhooks(receivedAgeSeconds: number): Promise<void> {
+    for (;;) {
+      const { rows } = await pool.query<{ id: string }>(webhookSql.PENDING_NOTIFICATIONS, [
+        receivedAgeSeconds,
+        leaseSeconds,
+        500,
+      ]);
+      await sendWebhookJobs(rows.map((r) => r.id));
+      if (rows.length < 500) break;
+    }
+  }
 
   /**
    * Jobs for runs, optionally after a delay. The delay goes to pg-boss as seconds, which it adds to
@@ -125,8 +175,13 @@ export function createScheduler(options: SchedulerOptions) {
       await sendJobs(rows);
       if (rows.length < 500) break;
     }
-    const reaped = await pool.query<{ id: string; attempt: number }>(sql.REAP, [heartbeatTimeoutMs / 1000]);
-    for (const run of reaped.rows) await retry(run.id, run.attempt, 0, true);
+    const reaped = await pool.query<{ id: string; attempt: number; trigger: string }>(sql.REAP, [
+      heartbeatTimeoutMs / 1000,
+    ]);
+    // A webhook handler run is not retried as a sync run: its notification's claim lapses and the
+    // notification is processed again (sweepWebhooks), which runs the handler again.
+    for (const run of reaped.rows) if (run.trigger !== 'webhook') await retry(run.id, run.attempt, 0, true);
+    await sweepWebhooks(Math.max(30, leaseSeconds));
   }
 
   async function retry(runId: string, attempt: number, delayMs: number, interrupted = false): Promise<void> {
@@ -337,8 +392,59 @@ export function createScheduler(options: SchedulerOptions) {
     return rows;
   }
 
+  /** Workers for stored notifications (as many as run slots: handlers are runs), then the start sweep. */
+  async function startWebhookWorkers(): Promise<void> {
+    await boss
+      .createQueue(WEBHOOK_QUEUE, { notify: true, retryLimit: 0, expireInSeconds: 24 * 3600 } as Parameters<
+        typeof boss.createQueue
+      >[1])
+      .catch((error: unknown) => {
+        if (!/already exists/i.test(String((error as Error).message))) throw error;
+      });
+    const slots = options.concurrency ?? 4;
+    if (slots <= 0) return;
+    for (let slot = 0; slot < slots; slot++) {
+      let webhookWorker: string | undefined;
+      webhookWorker = await boss.work<{ id: string }>(
+        WEBHOOK_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 } as Parameters<
+          typeof boss.work
+        >[1],
+        async (jobs: Array<{ data: { id: string } }>) => {
+          for (const job of jobs) {
+            const result = await webhooks.process(job.data.id).catch((error: unknown) => {
+              // The claim stays and lapses after the lease; the sweep hands it to a worker again.
+              options.onError?.(error);
+              return 'failed' as const;
+            });
+            if (result === 'busy') await sendWebhookJobs([job.data.id], 1);
+          }
+          if (webhookWorker !== undefined && !stopped) boss.notifyWorker(webhookWorker);
+        },
+      );
+    }
+    // Whatever an earlier process accepted and did not process (kill -9 between the two) goes now.
+    await sweepWebhooks(0).catch((error: unknown) => options.onError?.(error));
+  }
+
   return {
     workerId,
+
+    /** The routers inbound webhooks use (h19b registers Microsoft Graph's here). */
+    webhookRouters,
+
+    /**
+     * An inbound provider webhook: a handshake answered at once, or its notifications committed to
+     * the inbox and a job sent for each (the reply to the provider comes after this resolves).
+     */
+    async receiveWebhook(request: InboundWebhookRequest) {
+      const outcome = await receiveProviderWebhook(pool, webhookRouters, request);
+      // A lost job is not a lost notification: the row is committed and the sweep finds it.
+      if (outcome.kind === 'stored')
+        await sendWebhookJobs(outcome.stored).catch((error: unknown) => options.onError?.(error));
+      return outcome;
+    },
+
     async start(): Promise<void> {
       stopped = false;
       await boss.start();
@@ -370,8 +476,12 @@ export function createScheduler(options: SchedulerOptions) {
         const ids = [...running.keys()];
         if (ids.length > 0)
           pool.query(sql.HEARTBEAT, [ids, workerId]).catch((error: unknown) => options.onError?.(error));
+        const claims = webhooks.claimed();
+        if (claims.length > 0)
+          pool.query(webhookSql.RENEW_CLAIMS, [claims, workerId]).catch((error: unknown) => options.onError?.(error));
       }, heartbeatMs);
       heartbeatTimer.unref();
+      await startWebhookWorkers();
       if (role === 'all') {
         // Reconcile and queue at once, so freshly deployed syncs start without waiting a tick.
         await tick().catch((error: unknown) => options.onError?.(error));
@@ -385,6 +495,7 @@ export function createScheduler(options: SchedulerOptions) {
       clearTimeout(tickTimer);
       await ticking;
       await boss.offWork(QUEUE).catch(() => {});
+      await boss.offWork(WEBHOOK_QUEUE).catch(() => {});
       const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
       while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       for (const controller of running.values()) controller.abort();

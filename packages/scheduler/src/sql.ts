@@ -107,7 +107,7 @@ export const REAP = `
 UPDATE sync_runs SET status = 'interrupted', ended_at = now(),
   error = jsonb_build_object('code', 'WEFT_SCHEDULER_WORKER_LOST', 'message', 'the worker ' || coalesce(worker_id, '?') || ' stopped heartbeating', 'retryable', true)
 WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1::float8)
-RETURNING id, attempt`;
+RETURNING id, attempt, trigger`;
 
 export const SCHEDULES_FOR = `
 SELECT sc.id, sc.connection_id, sc.sync_name, sc.variant, sc.state, c.connection_id AS external_id

@@ -95,7 +95,7 @@ export interface NangoAction<Metadata = Record<string, unknown> | null> {
   zodValidateInput<T>(args: { zodSchema: z.ZodType<T>; input: unknown }): Promise<z.ZodSafeParseSuccess<T>>;
   /** The environment's variables (`PUT /environment-variables`); an empty list when none are set. */
   getEnvironmentVariables(): Promise<Array<{ name: string; value: string }> | null>;
-  /** The integration's inbound webhook URL; null on Weft, which does not receive provider webhooks yet. */
+  /** The integration's inbound webhook URL (`<public URL>/webhook/<environment>/<integration>`): give it to the provider. */
   getWebhookURL(): Promise<string | null | undefined>;
 }
 

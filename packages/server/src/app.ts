@@ -23,6 +23,7 @@ import { nangoCliRoutes } from './routes/nango-cli.js';
 import { notSupportedRoutes } from './routes/not-supported.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { providerWebhookRoutes } from './routes/provider-webhooks.js';
 import { proxyRoutes } from './routes/proxy.js';
 import { recordsRoutes } from './routes/records.js';
 import { scriptRoutes } from './routes/scripts.js';
@@ -82,6 +83,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(logsRoutes(ctx));
   await app.register(dashboardRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register(providerWebhookRoutes(ctx));
   await app.register(notSupportedRoutes);
   await app.register(openApiRoutes(ctx));
   return app;

@@ -1,10 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { clientStateMatches } from './client-state.js';
-import { subscriptionErrors } from './errors.js';
-import { GraphNotificationBody, type GraphNotificationItem, graphValidationToken } from './graph-notifications.js';
-import { graphResourceSpec } from './graph-resources.js';
-import type { GraphSubscriptionRow } from './sql.js';
-import type { SubscriptionManager } from './subscription-manager.js';
 import type {
   HandshakeAnswer,
   InboundNotification,
@@ -13,7 +7,13 @@ import type {
   StoredNotification,
   Verification,
   WebhookRoute,
-} from './webhook-router-types.js';
+} from '@weft/scheduler';
+import { clientStateMatches } from './client-state.js';
+import { subscriptionErrors } from './errors.js';
+import { GraphNotificationBody, type GraphNotificationItem, graphValidationToken } from './graph-notifications.js';
+import { graphResourceSpec } from './graph-resources.js';
+import type { GraphSubscriptionRow } from './sql.js';
+import type { SubscriptionManager } from './subscription-manager.js';
 
 /**
  * Routing scripts of providers.yaml entries whose inbound webhooks are Microsoft Graph change
@@ -115,24 +115,20 @@ export function createGraphWebhookRouter(options: GraphWebhookRouterOptions): Pr
 
     async route(n: StoredNotification): Promise<WebhookRoute> {
       const found = await subscriptionOf(n);
-      // biome-ignore lint/suspicious/noThenProperty: the pipeline's route shape names its next step `then`
-      if ('refused' in found) return { connections: [], then: 'none', forward: false };
+      if ('refused' in found) return { connections: [], action: 'none', forward: false };
       const { row, item } = found;
       const connections = [{ id: Number(row.connection_id), connectionId: row.external_connection_id }];
       const syncs = [row.sync_name];
       switch (item.lifecycleEvent) {
         case 'reauthorizationRequired':
           await manager.reauthorize(row);
-          // biome-ignore lint/suspicious/noThenProperty: the pipeline's route shape names its next step `then`
-          return { connections, then: 'none', forward: false };
+          return { connections, action: 'none', forward: false };
         case 'subscriptionRemoved':
           await manager.recreate(row);
           // Changes between the removal and the new subscription are only in delta: catch up.
-          // biome-ignore lint/suspicious/noThenProperty: the pipeline's route shape names its next step `then`
-          return { connections, then: 'sync', syncs, forward: false };
+          return { connections, action: 'sync', syncs, forward: false };
         case 'missed':
-          // biome-ignore lint/suspicious/noThenProperty: the pipeline's route shape names its next step `then`
-          return { connections, then: 'sync', syncs, forward: false };
+          return { connections, action: 'sync', syncs, forward: false };
         default:
           break;
       }
@@ -141,10 +137,8 @@ export function createGraphWebhookRouter(options: GraphWebhookRouterOptions): Pr
         item.resourceData !== undefined &&
         (await options.hasHandler(row.environment_id, row.provider_config_key, row.sync_name))
       )
-        // biome-ignore lint/suspicious/noThenProperty: the pipeline's route shape names its next step `then`
-        return { connections, then: 'handler', eventType: row.resource, syncs };
-      // biome-ignore lint/suspicious/noThenProperty: the pipeline's route shape names its next step `then`
-      return { connections, then: 'sync', syncs };
+        return { connections, action: 'handler', eventType: row.resource, syncs };
+      return { connections, action: 'sync', syncs };
     },
   };
 }

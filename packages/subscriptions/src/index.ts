@@ -8,7 +8,12 @@ export {
   type GraphWebhookRouterOptions,
 } from './graph-webhook-router.js';
 export type { GraphSubscriptionRow } from './sql.js';
-export { ensureDeployedSubscriptions, graphProviderCheck, withSubscriptionHooks } from './subscription-hooks.js';
+export {
+  ensureDeployedSubscriptions,
+  graphProviderCheck,
+  webhookHandlerCheck,
+  withSubscriptionHooks,
+} from './subscription-hooks.js';
 export {
   createSubscriptionManager,
   type DeployedScriptInfo,

@@ -1,6 +1,6 @@
 import type { ConnectionHooks, ProviderCatalog } from '@weft/auth';
 import { GRAPH_ROUTING_SCRIPTS } from './graph-webhook-router.js';
-import type { SubscriptionManager } from './subscription-manager.js';
+import type { DeployedScriptInfo, SubscriptionManager } from './subscription-manager.js';
 
 /**
  * Connection hooks with the Graph subscriptions' part added after the existing ones (event
@@ -51,4 +51,18 @@ export function graphProviderCheck(providers: Pick<ProviderCatalog, 'get'>): (pr
     const script = providers.get(provider)?.webhook_routing_script;
     return script !== undefined && names.includes(script);
   };
+}
+
+/** Whether a deployed sync has an `onWebhook` handler (from the runner's `scriptsConfig`). */
+export function webhookHandlerCheck(
+  scripts: (environmentId: number, providerConfigKey: string) => Promise<DeployedScriptInfo[]>,
+): (environmentId: number, providerConfigKey: string, syncName: string) => Promise<boolean> {
+  return async (environmentId, providerConfigKey, syncName) =>
+    (await scripts(environmentId, providerConfigKey)).some(
+      (s) =>
+        s.kind === 'sync' &&
+        s.name === syncName &&
+        s.definition.kind === 'sync' &&
+        s.definition.webhookHandler === true,
+    );
 }

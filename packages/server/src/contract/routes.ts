@@ -58,6 +58,7 @@ import {
   logsResponse,
   metricsResponse,
 } from './operations.js';
+import { providerWebhookAck, providerWebhookBody, providerWebhookParams } from './provider-webhooks.js';
 import { logQuery, proxyHeaders, proxyLogResponse, proxyResponse } from './proxy.js';
 import { connectionHeaders, listRecordsResponse, pruneBody, pruneRecordsResponse, recordsQuery } from './records.js';
 import type { RouteContract } from './route-contract.js';
@@ -664,6 +665,21 @@ export const routeContracts: RouteContract[] = [
     tag: 'webhooks',
     params: idParams,
     responses: { 202: { description: 'Queued', schema: deliveryResponse } },
+  },
+
+  // --- inbound provider webhooks ---
+  {
+    method: 'POST',
+    url: '/webhook/:environment/:integration',
+    summary: "A provider's webhook (the URL nango.getWebhookURL() returns): stored, then routed to connections",
+    tag: 'webhooks',
+    public: true,
+    params: providerWebhookParams,
+    body: providerWebhookBody,
+    responses: {
+      200: { description: 'Every notification of the request is stored (or was already)', schema: providerWebhookAck },
+      202: { description: 'Stored (providers that expect 202, e.g. Microsoft Graph)', schema: providerWebhookAck },
+    },
   },
 
   // --- Nango calls Weft does not have: always 501 WEFT_NOT_SUPPORTED ---
