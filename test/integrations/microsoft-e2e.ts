@@ -51,11 +51,16 @@ export async function startMicrosoftE2E(options: {
   now?: () => number;
   /** Keep the API's request log lines in `h.logs`. */
   captureLogs?: boolean;
+  /** Scheduler settings. @default hourly syncs fire every 2 s */
+  scheduler?: { timeScale: number; tickMs?: number; concurrency?: number };
+  /** Extra server settings (environment variables). */
+  env?: Record<string, string>;
 }): Promise<MicrosoftE2E> {
   const clientSecret = 'app-s3cret';
   const h = await startApi({
     ...(options.captureLogs ? { captureLogs: true } : {}),
-    scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 },
+    scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2, ...options.scheduler },
+    ...(options.env ? { env: options.env } : {}),
   });
   const identity = await startMicrosoftIdentityFake({
     clients: { app: { secret: clientSecret, redirectUris: [`${h.url}/oauth/callback`] } },

@@ -50,6 +50,10 @@ const hashOf = (value: unknown): string => createHash('sha256').update(JSON.stri
  *   (`subscriptionRemoved`) or catch up (`missed`) with an incremental delta run; a drive change
  *   queues that delta run (joined with one already queued: debounced); a named change runs the
  *   sync's `onWebhook` with the item when it has one, else the delta run.
+ *
+ * Graph notifications are never forwarded raw to the customer: each carries the subscription's
+ * clientState, which would let whoever reads the customer's endpoint forge notifications. The
+ * customer hears of the change through the signed sync webhook of the run it causes.
  */
 export function createGraphWebhookRouter(options: GraphWebhookRouterOptions): ProviderWebhookRouter {
   const { manager } = options;
@@ -137,8 +141,8 @@ export function createGraphWebhookRouter(options: GraphWebhookRouterOptions): Pr
         item.resourceData !== undefined &&
         (await options.hasHandler(row.environment_id, row.provider_config_key, row.sync_name))
       )
-        return { connections, action: 'handler', eventType: row.resource, syncs };
-      return { connections, action: 'sync', syncs };
+        return { connections, action: 'handler', eventType: row.resource, syncs, forward: false };
+      return { connections, action: 'sync', syncs, forward: false };
     },
   };
 }
