@@ -55,6 +55,11 @@ export async function startMicrosoftE2E(options: {
   scheduler?: { timeScale: number; tickMs?: number; concurrency?: number };
   /** Extra server settings (environment variables). */
   env?: Record<string, string>;
+  /**
+   * Let Graph deliver change notifications (the real-time path). Off by default: suites about
+   * scheduled runs count exactly what each scheduled run saw, which notifications would split.
+   */
+  notifications?: boolean;
 }): Promise<MicrosoftE2E> {
   const clientSecret = 'app-s3cret';
   const h = await startApi({
@@ -67,6 +72,7 @@ export async function startMicrosoftE2E(options: {
     ...(options.now ? { now: options.now } : {}),
   });
   const graph = await startMicrosoftGraphFake({ ...options.graph, identity, seed: options.seed });
+  if (options.notifications !== true) graph.subscriptions.loseNext(Number.MAX_SAFE_INTEGER);
   const hooks: MicrosoftE2E['hooks'] = [];
   const receiver: Server = createServer((req, res) => {
     let body = '';

@@ -15,6 +15,7 @@ beforeAll(async () => {
     tenant: 'consumers',
     seed: { seed: 19, files: 30, folderDepth: 1, foldersPerFolder: 2, largeFiles: 0 },
     // Hourly syncs run once a day: every change below reaches Weft through Graph's notifications.
+    notifications: true,
     scheduler: { timeScale: 24, tickMs: 50, concurrency: 2 },
     env: { WEFT_WEBHOOK_BODY_LIMIT_BYTES: '65536' },
   });

@@ -13,6 +13,7 @@ beforeAll(async () => {
     seed: { seed: 29, files: 20, folderDepth: 1, foldersPerFolder: 2, largeFiles: 0, sites: 1, filesPerSite: 5 },
     graph: { sharepointRest: true },
     // Hourly syncs run once a day: the change below reaches Weft through Graph's notification.
+    notifications: true,
     scheduler: { timeScale: 24, tickMs: 50, concurrency: 2 },
   });
   rt = realtime(e, KEY);

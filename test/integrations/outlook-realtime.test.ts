@@ -14,6 +14,7 @@ beforeAll(async () => {
     tenant: 'common',
     seed: { seed: 23, files: 0, largeFiles: 0, messages: 25, events: 6, notebooks: 0 },
     // Syncs run once a day: every change below reaches Weft through Graph's notifications.
+    notifications: true,
     scheduler: { timeScale: 96, tickMs: 50, concurrency: 2 },
   });
   rt = realtime(e, KEY);
