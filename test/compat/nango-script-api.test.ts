@@ -275,8 +275,8 @@ describe('connection and environment', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('getWebhookURL: null, as Nango answers for an integration without an inbound webhook URL', async () => {
-    expect((await action('webhook-url', {})).output).toEqual({ url: null });
+  it("getWebhookURL: the integration's inbound webhook URL on Weft's public URL", async () => {
+    expect((await action('webhook-url', {})).output).toEqual({ url: `${h.url}/webhook/dev/nango-compat` });
   });
 });
 

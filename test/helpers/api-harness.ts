@@ -6,7 +6,7 @@ import { ensureEnvironment, environmentName, freePort, listEnvironmentVariables 
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
-import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
+import { createScheduler, type Scheduler, type SchedulerOptions, webhookUrlResolver } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
 import {
   createGraphWebhookRouter,
@@ -130,6 +130,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     records,
     auth,
     environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
+    webhookUrl: webhookUrlResolver(db.pool, url),
     onDeploy: async (syncs) => {
       await scheduler?.tickNow();
       await ensureDeployedSubscriptions(subscriptions, syncs);

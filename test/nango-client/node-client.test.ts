@@ -210,10 +210,15 @@ describe('integrations and providers', () => {
       status: 404,
       code: 'WEFT_AUTH_INTEGRATION_NOT_FOUND',
     });
-    const forwarding = await failure(
-      nango.createIntegration({ provider: 'github', unique_key: 'fw', forward_webhooks: true }),
-    );
-    expect(forwarding).toMatchObject({ status: 400, code: 'WEFT_API_INVALID_REQUEST' });
+    // Provider webhooks are forwarded when the integration asks (README "Real-time webhooks").
+    const forwarding = await nango.createIntegration({
+      provider: 'github',
+      unique_key: 'fw',
+      credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'cs', scopes: 'repo' },
+      forward_webhooks: true,
+    });
+    expect(shape(ApiPublicIntegration, forwarding.data).forward_webhooks).toBe(true);
+    await nango.deleteIntegration('fw');
   });
 
   it('listProviders (with search) and getProvider answer the catalogue entries', async () => {

@@ -27,7 +27,12 @@ export type { ConnectionRecord } from './connections.js';
 export { accessTokenOf, type Credentials, expiresAtOf, type ModeCredentials, type ModeName } from './credentials.js';
 export { authErrors } from './errors.js';
 export { type ConnectionRow, findConnection, findRoutedConnections, type RoutedConnection } from './find-connection.js';
-export { type Integration, type IntegrationInput, SECRET_EXPIRY_WARNING_DAYS } from './integrations.js';
+export {
+  type Integration,
+  type IntegrationInput,
+  integrationForwardsWebhooks,
+  SECRET_EXPIRY_WARNING_DAYS,
+} from './integrations.js';
 export { connectionConfigFields, interpolate, type TemplateValues } from './interpolate.js';
 export {
   loadProviders,

@@ -30,6 +30,8 @@ export interface Integration {
    * next to the app's OAuth client id/secret. `null` when none.
    */
   custom: IntegrationCustomCredentials | null;
+  /** Inbound provider webhooks are forwarded to the customer as `type: forward` events (Nango's forward_webhooks). */
+  forwardWebhooks: boolean;
   createdAt: string;
   updatedAt: string;
   /** Things the developer should act on (secret expiry, missing offline_access). */
@@ -56,6 +58,8 @@ export interface IntegrationInput {
   clientSecretExpiresAt?: string | null;
   /** Merged key by key over the stored ones on update. */
   custom?: IntegrationCustomCredentials;
+  /** Forward inbound provider webhooks to the customer (Nango's forward_webhooks). @default false */
+  forwardWebhooks?: boolean;
 }
 
 interface Row {
@@ -71,13 +75,14 @@ interface Row {
   overrides: Record<string, unknown>;
   client_secret_expires_at: string | null;
   custom_credentials_enc: string | null;
+  forward_webhooks: boolean;
   secret_expires_in_days: number | null;
   created_at: string;
   updated_at: string;
 }
 
 const COLUMNS = `id, environment_id, unique_key, provider, display_name, client_id, client_secret_enc, scopes,
-  authorization_params, overrides, client_secret_expires_at, custom_credentials_enc, created_at, updated_at,
+  authorization_params, overrides, client_secret_expires_at, custom_credentials_enc, forward_webhooks, created_at, updated_at,
   floor(extract(epoch FROM client_secret_expires_at - now()) / 86400)::int AS secret_expires_in_days`;
 
 /** Days before client_secret_expires_at when status output starts warning. */
@@ -136,6 +141,7 @@ function toIntegration(row: Row, box: SecretBox, catalog: ProviderCatalog): Inte
       row.custom_credentials_enc === null
         ? null
         : (JSON.parse(box.open(row.custom_credentials_enc)) as IntegrationCustomCredentials),
+    forwardWebhooks: row.forward_webhooks,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     warnings,
@@ -203,8 +209,8 @@ export async function createIntegration(
   try {
     const { rows } = await pool.query<Row>(
       `INSERT INTO integrations (environment_id, unique_key, provider, display_name, client_id, client_secret_enc, scopes,
-         authorization_params, overrides, client_secret_expires_at, custom_credentials_enc)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+         authorization_params, overrides, client_secret_expires_at, custom_credentials_enc, forward_webhooks)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
       [
         environmentId,
         input.uniqueKey,
@@ -217,6 +223,7 @@ export async function createIntegration(
         JSON.stringify(input.overrides ?? {}),
         input.clientSecretExpiresAt ?? null,
         sealCustom(box, input.custom),
+        input.forwardWebhooks ?? false,
       ],
     );
     return toIntegration(rows[0] as Row, box, catalog);
@@ -276,13 +283,14 @@ export async function updateIntegration(
     clientSecretExpiresAt:
       patch.clientSecretExpiresAt === undefined ? current.clientSecretExpiresAt : patch.clientSecretExpiresAt,
     custom: patch.custom === undefined ? current.custom : { ...(current.custom ?? {}), ...patch.custom },
+    forwardWebhooks: patch.forwardWebhooks ?? current.forwardWebhooks,
   };
   checkProvider(catalog, { ...next, provider: current.provider });
   effectiveProvider(catalog, { provider: current.provider, overrides: next.overrides });
   try {
     const { rows } = await pool.query<Row>(
       `UPDATE integrations SET unique_key = $3, display_name = $4, client_id = $5, client_secret_enc = $6, scopes = $7,
-         authorization_params = $8, overrides = $9, client_secret_expires_at = $10, custom_credentials_enc = $11, updated_at = now()
+         authorization_params = $8, overrides = $9, client_secret_expires_at = $10, custom_credentials_enc = $11, forward_webhooks = $12, updated_at = now()
        WHERE environment_id = $1 AND unique_key = $2 RETURNING ${COLUMNS}`,
       [
         environmentId,
@@ -296,6 +304,7 @@ export async function updateIntegration(
         JSON.stringify(next.overrides),
         next.clientSecretExpiresAt,
         sealCustom(box, next.custom),
+        next.forwardWebhooks,
       ],
     );
     if (next.uniqueKey !== uniqueKey) {
@@ -319,4 +328,13 @@ export async function deleteIntegration(pool: Pool, environmentId: number, uniqu
     uniqueKey,
   ]);
   if (result.rowCount === 0) throw authErrors.create('WEFT_AUTH_INTEGRATION_NOT_FOUND', { uniqueKey });
+}
+
+/** Whether an integration forwards inbound provider webhooks to the customer (false when it is gone). */
+export async function integrationForwardsWebhooks(pool: Pool, integrationId: number): Promise<boolean> {
+  const { rows } = await pool.query<{ forward_webhooks: boolean }>(
+    'SELECT forward_webhooks FROM integrations WHERE id = $1',
+    [integrationId],
+  );
+  return rows[0]?.forward_webhooks === true;
 }

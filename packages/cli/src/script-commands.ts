@@ -84,6 +84,19 @@ async function dryrunValue(raw: string, flag: string, plainStringAllowed: boolea
   }
 }
 
+/** `--webhook payload.json` (as the issue and Nango's docs write it), `@payload.json`, or inline JSON. */
+async function webhookPayloadOf(raw: string): Promise<unknown> {
+  if (raw.startsWith('@') || raw.endsWith('.json')) {
+    const file = raw.startsWith('@') ? raw.slice(1) : raw;
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as unknown;
+    } catch (error) {
+      throw new Error(`--webhook ${raw}: ${(error as Error).message}`);
+    }
+  }
+  return dryrunValue(raw, 'webhook', false);
+}
+
 /** `weft compile`, `weft deploy`, `weft dryrun`. */
 export function registerScriptCommands(
   program: Command,
@@ -168,6 +181,10 @@ export function registerScriptCommands(
         '--validate, --validation',
         'fail on records that do not match their model (default: report them and keep going)',
       )
+      .option(
+        '--webhook <payload>',
+        "run the sync's onWebhook handler with this provider notification: a .json file, @file.json or JSON",
+      )
       .option('--save', 'store the records like a scheduled run')
       .option('--show <n>', 'records to print per model', '3'),
   ).action(
@@ -184,6 +201,7 @@ export function registerScriptCommands(
         checkpoint?: string;
         variant?: string;
         validation?: boolean;
+        webhook?: string;
         save?: boolean;
         show: string;
       },
@@ -198,6 +216,7 @@ export function registerScriptCommands(
         const metadata = o.metadata === undefined ? undefined : await dryrunValue(o.metadata, 'metadata', false);
         const checkpoint =
           o.checkpoint === undefined ? undefined : await dryrunValue(o.checkpoint, 'checkpoint', false);
+        const webhookPayload = o.webhook === undefined ? undefined : await webhookPayloadOf(o.webhook);
         const lastSyncDate = o.lastSyncDate === undefined ? undefined : new Date(o.lastSyncDate);
         if (lastSyncDate !== undefined && Number.isNaN(lastSyncDate.getTime()))
           throw new Error(`--lastSyncDate ${JSON.stringify(o.lastSyncDate)} is not a date`);
@@ -237,6 +256,7 @@ export function registerScriptCommands(
             ...(checkpoint !== undefined ? { checkpoint } : {}),
             ...(o.variant ? { variant: o.variant } : {}),
             validation: o.validation === true,
+            ...(webhookPayload !== undefined ? { webhook_payload: webhookPayload } : {}),
           }),
         );
         for (const l of result.logs) out(`[${l.level}] ${l.message}`);

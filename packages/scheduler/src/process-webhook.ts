@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { findRoutedConnections } from '@weft/auth';
+import { findRoutedConnections, integrationForwardsWebhooks } from '@weft/auth';
 import { isWeftError } from '@weft/core';
 import { type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, enqueueWebhookEvent, takeRunChanges } from '@weft/records';
@@ -28,7 +28,7 @@ export interface WebhookProcessorOptions {
   untrack(runId: string): void;
   /** Queue jobs for sync runs created by `action: 'sync'` routes. */
   queueRuns(runIds: string[]): Promise<void>;
-  /** Whether the integration forwards provider webhooks to the customer (Nango's forward_webhooks). @default true */
+  /** Whether the integration forwards provider webhooks to the customer. @default its forward_webhooks setting */
   forwards?: (integrationId: number) => Promise<boolean>;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -102,7 +102,7 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     connection: WebhookConnection,
     syncName: string,
     target: string,
-  ): Promise<{ runId: string; status: string } | 'busy' | 'unscheduled'> {
+  ): Promise<{ runId: string; status: string } | 'busy' | 'paused'> {
     const runId = randomUUID();
     let started: { started_at: string } | undefined;
     try {
@@ -120,7 +120,12 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
       if ((error as { code?: string }).code === '23505') return 'busy';
       throw error;
     }
-    if (started === undefined) return 'unscheduled';
+    if (started === undefined) {
+      // Paused: its handler does not run (as its schedule does not). No schedule yet: the next
+      // reconcile (within a tick of a new connection or deploy) creates it; wait for it.
+      const { rows } = await pool.query<{ state: string }>(sql.SCHEDULE_STATE, [connection.id, syncName]);
+      return rows[0]?.state === 'paused' ? 'paused' : 'busy';
+    }
     const controller = new AbortController();
     options.track(runId, controller);
     let result: SyncRunResult;
@@ -196,7 +201,7 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
     n: StoredNotification,
     route: WebhookRoute,
     done: Set<string>,
-  ): Promise<{ runs: Array<{ target: string; runId: string; status: string }>; busy: boolean }> {
+  ): Promise<{ runs: Array<{ target: string; runId?: string; status: string }>; busy: boolean }> {
     const scripts = await runner.scriptsConfig(n.environmentId, n.integration.uniqueKey);
     const syncs = scripts.filter(
       (s) =>
@@ -206,15 +211,15 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
         subscribed(s.definition.webhookSubscriptions, route.eventType) &&
         (route.syncs === undefined || route.syncs.includes(s.name)),
     );
-    const runs: Array<{ target: string; runId: string; status: string }> = [];
+    const runs: Array<{ target: string; runId?: string; status: string }> = [];
     for (const connection of route.connections)
       for (const sync of syncs) {
         const target = `${connection.id}:${sync.name}`;
         if (done.has(target)) continue;
         const ran = await runHandler(n, connection, sync.name, target);
         if (ran === 'busy') return { runs, busy: true };
-        if (ran === 'unscheduled') {
-          options.log?.('warn', `webhook ${n.id}: ${sync.name} has no schedule for ${connection.connectionId} yet`);
+        if (ran === 'paused') {
+          runs.push({ target, status: 'paused' });
           continue;
         }
         runs.push({ target, ...ran });
@@ -238,7 +243,8 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
 
   async function forward(n: StoredNotification, route: WebhookRoute): Promise<number> {
     if (route.forward === false) return 0;
-    if (options.forwards && !(await options.forwards(n.integration.id))) return 0;
+    const forwards = options.forwards ?? ((id: number) => integrationForwardsWebhooks(pool, id));
+    if (!(await forwards(n.integration.id))) return 0;
     // Nango's NangoForwardWebhookBody: one per connection it routed to, else one without connectionId.
     const targets: Array<string | undefined> =
       route.connections.length > 0 ? route.connections.map((c) => c.connectionId) : [undefined];

@@ -43,7 +43,7 @@ export interface SchedulerOptions {
   onError?: (error: unknown) => void;
   /** Routers for inbound provider webhooks (Graph, providers.yaml rules); none = store and forward only. */
   webhookRouters?: WebhookRouterRegistry;
-  /** Whether an integration forwards provider webhooks to the customer (Nango's forward_webhooks). @default true */
+  /** Whether an integration forwards provider webhooks to the customer. @default its forward_webhooks setting */
   webhookForwards?: (integrationId: number) => Promise<boolean>;
   /** Where routers' and the webhook processor's notes go (refused notifications, unroutable ones). */
   onWebhookLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -127,11 +127,15 @@ export function createScheduler(options: SchedulerOptions) {
     ...(options.onWebhookLog ? { log: options.onWebhookLog } : {}),
   });
 
-  async function sendWebhookJobs(ids: string[], afterSeconds?: number): Promise<void> {
+  /** `waits`: how often the notification already waited for a busy sync (its next wait doubles, up to 30 s). */
+  async function sendWebhookJobs(ids: string[], afterSeconds?: number, waits = 0): Promise<void> {
     if (ids.length === 0) return;
     await boss.insert(
       WEBHOOK_QUEUE,
-      ids.map((id) => ({ data: { id }, ...(afterSeconds !== undefined ? { startAfter: String(afterSeconds) } : {}) })),
+      ids.map((id) => ({
+        data: { id, waits },
+        ...(afterSeconds !== undefined ? { startAfter: String(afterSeconds) } : {}),
+      })),
     );
   }
 
@@ -405,19 +409,21 @@ export function createScheduler(options: SchedulerOptions) {
     if (slots <= 0) return;
     for (let slot = 0; slot < slots; slot++) {
       let webhookWorker: string | undefined;
-      webhookWorker = await boss.work<{ id: string }>(
+      webhookWorker = await boss.work<{ id: string; waits?: number }>(
         WEBHOOK_QUEUE,
         { batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 } as Parameters<
           typeof boss.work
         >[1],
-        async (jobs: Array<{ data: { id: string } }>) => {
+        async (jobs: Array<{ data: { id: string; waits?: number } }>) => {
           for (const job of jobs) {
             const result = await webhooks.process(job.data.id).catch((error: unknown) => {
               // The claim stays and lapses after the lease; the sweep hands it to a worker again.
               options.onError?.(error);
               return 'failed' as const;
             });
-            if (result === 'busy') await sendWebhookJobs([job.data.id], 1);
+            // A running sync of the same connection: handlers never overlap it, so wait for it to end.
+            const waits = job.data.waits ?? 0;
+            if (result === 'busy') await sendWebhookJobs([job.data.id], Math.min(30, 0.25 * 2 ** waits), waits + 1);
           }
           if (webhookWorker !== undefined && !stopped) boss.notifyWorker(webhookWorker);
         },

@@ -36,9 +36,12 @@ ORDER BY received_at LIMIT $3`;
 export const RENEW_CLAIMS = `
 UPDATE provider_webhooks SET claimed_at = now() WHERE id = ANY($1::bigint[]) AND status = 'processing' AND claimed_by = $2`;
 
-/** Give a claim back (its target is busy): it is taken again by the job sent for it. */
+/**
+ * Give a claim back (a target sync is running, or not scheduled yet): it is taken again by the job
+ * sent for it. Waiting is not a failed attempt, so it does not count towards the attempt limit.
+ */
 export const RELEASE_NOTIFICATION = `
-UPDATE provider_webhooks SET status = 'received', claimed_by = NULL, claimed_at = NULL
+UPDATE provider_webhooks SET status = 'received', claimed_by = NULL, claimed_at = NULL, attempts = greatest(attempts - 1, 0)
 WHERE id = $1 AND status = 'processing' AND claimed_by = $2`;
 
 /** Final state of a notification with what was decided. */
@@ -62,8 +65,12 @@ SELECT id::text AS id, status, attempts, outcome, done_targets, dedupe_key FROM 
 export const START_HANDLER_RUN = `
 INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, worker_id, started_at, heartbeat_at, webhook_id)
 SELECT $1, sc.id, sc.environment_id, sc.connection_id, sc.sync_name, sc.variant, 'running', 'incremental', 'webhook', $4, now(), now(), $5
-FROM schedules sc WHERE sc.connection_id = $2 AND sc.sync_name = $3 AND sc.variant = 'base'
+FROM schedules sc WHERE sc.connection_id = $2 AND sc.sync_name = $3 AND sc.variant = 'base' AND sc.state = 'active'
 RETURNING id, started_at`;
+
+/** The schedule state of a (connection, sync): null when the scheduler has not reconciled it yet. */
+export const SCHEDULE_STATE = `
+SELECT state FROM schedules WHERE connection_id = $1 AND sync_name = $2 AND variant = 'base'`;
 
 /** Close a handler run (only if still this worker's: the reaper may have interrupted it). */
 export const FINISH_HANDLER_RUN = `

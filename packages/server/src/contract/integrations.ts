@@ -47,10 +47,8 @@ export const createIntegrationBody = z
       .datetime({ offset: true, error: 'must be an ISO 8601 timestamp' })
       .nullable()
       .optional(),
-    /** Nango's forwarding of provider webhooks to the backend: only `false` (Weft does not forward). */
-    forward_webhooks: z
-      .literal(false, { error: 'Weft does not forward provider webhooks; omit it or send false' })
-      .optional(),
+    /** Nango's forwarding of provider webhooks to the backend as `type: forward` events. @default false */
+    forward_webhooks: z.boolean({ error: 'must be true or false' }).optional(),
     integration_config: stringMap.optional(),
     /** Nango's older spelling of the CUSTOM app credentials (`app_id`, `private_key`, `app_link`). */
     custom: stringMap.optional(),

@@ -81,6 +81,8 @@ export const nangoScriptConfig = z.object({
   sdk_version: z.string().nullable(),
   features: z.array(z.string()),
   enabled: z.boolean(),
+  /** Notification types the sync's webhook handler runs for (Nango's NangoSyncConfig.webhookSubscriptions). */
+  webhookSubscriptions: z.array(z.string()).optional(),
 });
 
 /** Nango's `StandardNangoConfig`, one per integration. */
@@ -143,6 +145,8 @@ export const dryrunBody = z.object({
   checkpoint: z.record(z.string(), z.unknown()).optional(),
   /** true = Nango's `--validation`: an invalid record fails the run; otherwise it is reported and kept. */
   validation: z.boolean().default(false),
+  /** Run the sync's webhook handler (onWebhook) with this provider notification instead of its exec (`weft dryrun --webhook`). */
+  webhook_payload: z.unknown().optional(),
 });
 
 export const dryrunResponse = z.union([

@@ -55,6 +55,7 @@ function settingsOf(body: z.output<typeof updateBody>): Omit<Partial<Integration
     });
   return {
     ...(body.display_name ? { displayName: body.display_name } : {}),
+    ...(body.forward_webhooks !== undefined ? { forwardWebhooks: body.forward_webhooks } : {}),
     ...(body.credentials?.client_id ? { clientId: body.credentials.client_id } : {}),
     ...(body.credentials?.client_secret ? { clientSecret: body.credentials.client_secret } : {}),
     ...(body.credentials?.scopes ? { scopes: body.credentials.scopes } : {}),
@@ -71,7 +72,7 @@ export function integrationJson(integration: Integration, withSecret: boolean): 
     provider: integration.provider,
     display_name: integration.displayName,
     logo: logoOf(integration.provider),
-    forward_webhooks: false,
+    forward_webhooks: integration.forwardWebhooks,
     auth_mode: integration.authMode,
     credentials:
       integration.clientId === null
@@ -151,7 +152,15 @@ export const integrationRoutes =
       const integration = await auth.getIntegration(request.environment.id, key);
       const json = integrationJson(integration, include?.includes('credentials') ?? false);
       return serialize(integrationResponse, {
-        data: { ...json, ...(include?.includes('webhook') ? { webhook_url: null } : {}) },
+        // Nango's webhook_url: where the provider sends its webhooks (POST /webhook/<environment>/<key>).
+        data: {
+          ...json,
+          ...(include?.includes('webhook')
+            ? {
+                webhook_url: `${ctx.publicUrl}/webhook/${encodeURIComponent(request.environment.name)}/${encodeURIComponent(key)}`,
+              }
+            : {}),
+        },
       });
     });
 

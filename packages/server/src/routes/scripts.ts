@@ -58,6 +58,7 @@ function nangoConfigOf(
       returns: Object.keys(definition.models),
       endpoints: definition.endpoints,
       json_schema: Object.keys(definition.models).length === 0 ? null : { definitions: definition.models },
+      ...(definition.webhookSubscriptions ? { webhookSubscriptions: definition.webhookSubscriptions } : {}),
     };
   }
   return {
@@ -341,6 +342,9 @@ export const scriptRoutes =
       const body = parseRequest(dryrunBody, request.body, 'body');
       const connection = await connectionOf(request, body.provider_config_key, body.connection_id);
       const script = toCompiled(body.script);
+      const webhook = body.webhook_payload !== undefined ? { payload: body.webhook_payload } : undefined;
+      if (webhook && (script.definition.kind !== 'sync' || script.definition.webhookHandler !== true))
+        throw runnerErrors.create('WEFT_RUNNER_NO_WEBHOOK_HANDLER', { name: script.name });
       // Event scripts dryrun like actions without input: nango.* calls against the live connection.
       if (script.kind === 'action' || script.kind === 'on-event') {
         const result = await runner.runAction(
@@ -358,6 +362,7 @@ export const scriptRoutes =
           lastSyncDate: body.last_sync_date,
           ...(body.variant ? { variant: body.variant } : {}),
           validation: body.validation ? 'reject' : 'warn',
+          ...(webhook ? { webhook } : {}),
           ...(body.metadata || body.checkpoint
             ? {
                 stub: {

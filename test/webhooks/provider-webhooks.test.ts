@@ -1,0 +1,344 @@
+import { timingSafeEqual } from 'node:crypto';
+import { parseProviders } from '@weft/auth';
+import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
+import { compileIntegration } from '@weft/runner';
+import { catalogueRuleRouter, type ProviderWebhookRouter, WebhookRouterRegistry } from '@weft/scheduler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { json, Upstream } from '../proxy/upstream.js';
+import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
+import { eventually } from '../scheduler/helpers.js';
+
+const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
+
+// A generic provider whose notifications name the account they are about: routed by a declarative
+// rule (account.id ↔ connection_config.accountId), typed by `type`, deduped by its delivery header.
+const catalogue = parseProviders(
+  `
+hooky:
+  display_name: Hooky
+  auth_mode: API_KEY
+  proxy:
+    base_url: https://hooky.example
+    headers:
+      authorization: Bearer \${apiKey}
+  webhook_routing:
+    connection:
+      path: account.id
+      match: connection_config.accountId
+    event_type:
+      path: type
+    dedupe:
+      from: header
+      path: x-hooky-delivery
+signed:
+  display_name: Signed (a router in code)
+  auth_mode: API_KEY
+  proxy:
+    base_url: https://signed.example
+`,
+  'test-providers.yaml',
+);
+
+// A router in code, as Microsoft Graph's is: a handshake, a batch in value[], a constant-time
+// secret check and routing by connection id; `refresh: true` asks for an incremental sync run.
+const signedRouter: ProviderWebhookRouter = {
+  name: 'signed',
+  handles: (provider) => provider === 'signed',
+  ackStatus: 202,
+  handshake: (request) =>
+    request.query.validationToken !== undefined
+      ? { status: 200, contentType: 'text/plain', body: request.query.validationToken }
+      : undefined,
+  split: (request) =>
+    ((request.body as { value?: Array<{ id: string }> }).value ?? []).map((item) => ({
+      dedupeKey: item.id,
+      payload: item,
+    })),
+  async verify(notification) {
+    const given = Buffer.from(String((notification.payload as { secret?: string }).secret ?? ''));
+    const expected = Buffer.from('s3cret');
+    return given.length === expected.length && timingSafeEqual(given, expected)
+      ? { ok: true }
+      : { ok: false, reason: 'the secret does not match' };
+  },
+  async route(notification, context) {
+    const payload = notification.payload as { connection: string; type: string; refresh?: boolean };
+    return {
+      connections: await context.connectionsById([payload.connection]),
+      action: payload.refresh ? 'sync' : 'handler',
+      eventType: payload.type,
+    };
+  },
+};
+
+let h: ApiHarness;
+let api: DemoApi;
+let receiver: Upstream;
+let delivery: WebhookDeliveryWorker;
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${h.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function inbox(where = 'true') {
+  const { rows } = await h.db.pool.query<{
+    id: string;
+    dedupe_key: string;
+    status: string;
+    outcome: Body;
+    provider_config_key: string;
+  }>(
+    `SELECT id::text, dedupe_key, status, outcome, provider_config_key FROM provider_webhooks WHERE ${where} ORDER BY id`,
+  );
+  return rows;
+}
+
+async function processed(dedupeKey: string) {
+  return eventually(
+    async () => {
+      const [row] = await inbox(`dedupe_key = '${dedupeKey}' AND status IN ('processed', 'refused', 'failed')`);
+      return row;
+    },
+    30_000,
+    `notification ${dedupeKey} processed`,
+  );
+}
+
+async function records(connectionId: string, integration = 'hooks') {
+  const body = await h.get(`/records?model=Event`, {
+    headers: { 'connection-id': connectionId, 'provider-config-key': integration },
+  });
+  return body.records as Array<{ id: string; type: string; account: string; via: string; webhookUrl: string | null }>;
+}
+
+beforeAll(async () => {
+  const routers = new WebhookRouterRegistry().register(signedRouter).register(catalogueRuleRouter(catalogue));
+  h = await startApi({
+    providers: catalogue,
+    scheduler: { concurrency: 2, tickMs: 200, webhookRouters: routers },
+    env: { WEFT_WEBHOOK_BODY_LIMIT_BYTES: '4096' },
+  });
+  api = await startDemoApi(3);
+  receiver = await new Upstream().start();
+  receiver.reset((_req, res) => json(res, 200, {}));
+  await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: receiver.url } });
+  delivery = createWebhookDeliveryWorker({
+    pool: h.db.pool,
+    box: h.box,
+    policy: { baseDelayMs: 40, maxDelayMs: 200, pollMs: 25, circuitThreshold: 100, timeoutMs: 5_000 },
+  });
+  await delivery.start();
+  const compiled = await compileIntegration(`${fixtures}webhooks`);
+  for (const [key, provider] of [
+    ['hooks', 'hooky'],
+    ['signed-hooks', 'signed'],
+  ] as const) {
+    const created = await h.api('/integrations', {
+      method: 'POST',
+      // Only `hooks` asks for its provider's webhooks to be forwarded (Nango's forward_webhooks).
+      json: {
+        unique_key: key,
+        provider,
+        overrides: { proxy: { base_url: api.url } },
+        forward_webhooks: key === 'hooks',
+      },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    await h.runner.deploy(h.environmentId, key, compiled);
+  }
+  for (const [connection, account, key] of [
+    ['conn-a', 'acct-1', 'hooks'],
+    ['conn-b', 'acct-2', 'hooks'],
+    ['conn-s', 'acct-s', 'signed-hooks'],
+  ] as const) {
+    const made = await h.api('/connection', {
+      method: 'POST',
+      json: {
+        connection_id: connection,
+        provider_config_key: key,
+        credentials: { type: 'API_KEY', apiKey: 'k' },
+        connection_config: { accountId: account },
+      },
+    });
+    expect(made.status, await made.clone().text()).toBe(201);
+  }
+  await h.scheduler?.tickNow();
+  // Only webhooks run: the daily schedules are not due in this test.
+  await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
+  await h.db.pool.query(`UPDATE sync_runs SET status = 'cancelled' WHERE status = 'queued'`);
+}, 120_000);
+
+afterAll(async () => {
+  await delivery?.stop();
+  await receiver?.stop();
+  await api?.stop();
+  await h?.close();
+});
+
+describe('POST /webhook/:environment/:integration', () => {
+  it('stores, routes by the providers.yaml rule and runs onWebhook as a webhook-triggered run of the connection', async () => {
+    const response = await post(
+      '/webhook/dev/hooks',
+      { type: 'item.created', account: { id: 'acct-1' }, item: { id: 'e-1' } },
+      { 'x-hooky-delivery': 'd-1' },
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'success' });
+    // Stored before the acknowledgement: the row exists as soon as the 200 arrived.
+    expect((await inbox(`dedupe_key = 'id:d-1'`)).length).toBe(1);
+    const row = await processed('id:d-1');
+    expect(row.status).toBe('processed');
+    expect(row.outcome).toMatchObject({ router: 'rule', action: 'handler', eventType: 'item.created' });
+    expect(row.outcome.connections).toEqual(['conn-a']);
+    expect(row.outcome.runs).toHaveLength(1);
+
+    expect(await records('conn-a')).toEqual([
+      expect.objectContaining({
+        id: 'e-1',
+        type: 'item.created',
+        account: 'acct-1',
+        via: 'webhook',
+        webhookUrl: `${h.url}/webhook/dev/hooks`,
+      }),
+    ]);
+    expect(await records('conn-b')).toEqual([]);
+
+    // Run history: a sync run with trigger 'webhook', its log and counts, like a scheduled run.
+    const runs = await h.get('/sync/runs?provider_config_key=hooks&connection_id=conn-a');
+    const run = (runs.runs ?? runs).find((r: Body) => r.trigger === 'webhook');
+    expect(run).toMatchObject({ status: 'success', trigger: 'webhook' });
+
+    // The customer hears of it twice: the raw notification forwarded, and the sync webhook for the record.
+    const bodies = await eventually(async () => {
+      const seen = receiver.seen.map((r) => JSON.parse(r.body) as Body);
+      const forward = seen.find((b) => b.type === 'forward' && b.payload?.item?.id === 'e-1');
+      const sync = seen.find((b) => b.type === 'sync' && b.connectionId === 'conn-a');
+      return forward && sync ? { forward, sync } : undefined;
+    });
+    expect(bodies.forward).toMatchObject({
+      from: 'hooky',
+      type: 'forward',
+      connectionId: 'conn-a',
+      providerConfigKey: 'hooks',
+      payload: { type: 'item.created', account: { id: 'acct-1' }, item: { id: 'e-1' } },
+    });
+    expect(bodies.sync).toMatchObject({
+      syncName: 'events',
+      model: 'Event',
+      success: true,
+      responseResults: { added: 1, updated: 0, deleted: 0 },
+    });
+  });
+
+  it('a duplicate delivery is acknowledged and not stored or run again', async () => {
+    const body = { type: 'item.updated', account: { id: 'acct-2' }, item: { id: 'e-2' } };
+    expect((await post('/webhook/dev/hooks', body, { 'x-hooky-delivery': 'd-2' })).status).toBe(200);
+    expect((await post('/webhook/dev/hooks', body, { 'x-hooky-delivery': 'd-2' })).status).toBe(200);
+    expect(await inbox(`dedupe_key = 'id:d-2'`)).toHaveLength(1);
+    await processed('id:d-2');
+    const { rows } = await h.db.pool.query(
+      `SELECT count(*)::int AS n FROM sync_runs r JOIN provider_webhooks w ON w.id = r.webhook_id WHERE w.dedupe_key = 'id:d-2'`,
+    );
+    expect(rows[0].n).toBe(1);
+    expect((await records('conn-b')).map((r) => r.id)).toEqual(['e-2']);
+  });
+
+  it('without a delivery id the dedupe key is a hash of the notification', async () => {
+    const body = { type: 'item.updated', account: { id: 'acct-2' }, item: { id: 'e-3' } };
+    expect((await post('/webhook/dev/hooks', body)).status).toBe(200);
+    expect((await post('/webhook/dev/hooks', body)).status).toBe(200);
+    const rows = await inbox(`payload->'item'->>'id' = 'e-3'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.dedupe_key).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('a type no sync subscribes to runs nothing; an unknown account is forwarded without a connection', async () => {
+    await post(
+      '/webhook/dev/hooks',
+      { type: 'item.deleted', account: { id: 'acct-1' }, item: { id: 'x' } },
+      {
+        'x-hooky-delivery': 'd-4',
+      },
+    );
+    expect((await processed('id:d-4')).outcome).toMatchObject({ connections: ['conn-a'], runs: [], forwarded: 1 });
+    await post(
+      '/webhook/dev/hooks',
+      { type: 'item.created', account: { id: 'nobody' }, item: { id: 'y' } },
+      {
+        'x-hooky-delivery': 'd-5',
+      },
+    );
+    expect((await processed('id:d-5')).outcome).toMatchObject({ connections: [], runs: [], forwarded: 1 });
+    const forwarded = await eventually(async () =>
+      receiver.seen
+        .map((r) => JSON.parse(r.body) as Body)
+        .find((b) => b.type === 'forward' && b.payload?.item?.id === 'y'),
+    );
+    expect(forwarded).not.toHaveProperty('connectionId');
+  });
+
+  it('a router in code: handshake answered at once, batches split, forged secrets refused, sync refreshes queued', async () => {
+    const handshake = await fetch(
+      `${h.url}/webhook/dev/signed-hooks?validationToken=${encodeURIComponent('tok <1>')}`,
+      {
+        method: 'POST',
+      },
+    );
+    expect(handshake.status).toBe(200);
+    expect(handshake.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await handshake.text()).toBe('tok <1>');
+    expect(await inbox(`provider_config_key = 'signed-hooks'`)).toHaveLength(0);
+
+    const batch = await post('/webhook/dev/signed-hooks', {
+      value: [
+        {
+          id: 'n-1',
+          secret: 's3cret',
+          connection: 'conn-s',
+          type: 'item.created',
+          account: { id: 'acct-s' },
+          item: { id: 's-1' },
+        },
+        {
+          id: 'n-2',
+          secret: 'forged',
+          connection: 'conn-s',
+          type: 'item.created',
+          account: { id: 'acct-s' },
+          item: { id: 's-2' },
+        },
+        { id: 'n-3', secret: 's3cret', connection: 'conn-s', type: 'changed', refresh: true },
+      ],
+    });
+    expect(batch.status).toBe(202);
+    expect((await processed('n-1')).status).toBe('processed');
+    const forged = await processed('n-2');
+    expect(forged.status).toBe('refused');
+    expect(forged.outcome).toMatchObject({ router: 'signed', reason: 'the secret does not match' });
+    const refresh = await processed('n-3');
+    // signed-hooks did not ask for forwarding: nothing reaches the customer but the sync webhooks.
+    expect(refresh.outcome).toMatchObject({ action: 'sync', forwarded: 0 });
+    expect(refresh.outcome.queued).toHaveLength(1);
+    // The queued incremental run executes the sync (exec lists the demo API's items).
+    await eventually(async () => (await records('conn-s', 'signed-hooks')).some((r) => r.via === 'exec'));
+    const saved = await records('conn-s', 'signed-hooks');
+    expect(saved.find((r) => r.id === 's-1')?.via).toBe('webhook');
+    expect(saved.find((r) => r.id === 's-2')).toBeUndefined();
+  });
+
+  it('a body over the limit is refused with 413 in Weft’s error shape; unknown targets with 404', async () => {
+    const big = await post('/webhook/dev/hooks', { pad: 'x'.repeat(5000) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as Body).error).toMatchObject({ code: 'WEFT_WEBHOOK_PAYLOAD_TOO_LARGE' });
+    for (const path of ['/webhook/nope/hooks', '/webhook/dev/nope']) {
+      const missing = await post(path, {});
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as Body).error.code).toBe('WEFT_WEBHOOK_UNKNOWN_TARGET');
+    }
+  });
+});
