@@ -33,6 +33,12 @@ export function realtime(e: MicrosoftE2E, key: string) {
     async firstRun(sync: string): Promise<void> {
       await h.api('/sync/trigger', { method: 'POST', json: { provider_config_key: key, syncs: [sync] } });
       await eventually(async () => (await e.successfulRuns(sync)) >= 1, 60_000, `the first run of ${sync}`);
+      // Its webhook too, so later waits for a webhook never take this one for theirs.
+      await eventually(
+        async () => e.hooks.some((hook) => (JSON.parse(hook.body) as Body).syncName === sync),
+        30_000,
+        `the webhook of the first run of ${sync}`,
+      );
     },
 
     /** Records of a model changed after `cursor` (every page). */
@@ -52,6 +58,26 @@ export function realtime(e: MicrosoftE2E, key: string) {
 
     /** The cursor after every record of a model so far. */
     cursor: async (model: string): Promise<string | undefined> => (await e.allRecords(model)).last,
+
+    /**
+     * Wait until nothing is in flight: no run queued or running, no notification unprocessed, no
+     * webhook undelivered. Then `e.hooks.length` is a clean starting point for the next change.
+     */
+    async quiet(): Promise<number> {
+      await eventually(
+        async () => {
+          const { rows } = await h.db.pool.query<{ busy: number }>(
+            `SELECT (SELECT count(*) FROM sync_runs WHERE status IN ('queued', 'running'))
+                  + (SELECT count(*) FROM provider_webhooks WHERE status IN ('received', 'processing'))
+                  + (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending') AS busy`,
+          );
+          return Number(rows[0]?.busy) === 0;
+        },
+        60_000,
+        'nothing in flight',
+      );
+      return e.hooks.length;
+    },
 
     /** A signed sync webhook announcing changes of a model after `index` in the hooks list. */
     async signedHook(sync: string, model: string, from: number): Promise<Body> {

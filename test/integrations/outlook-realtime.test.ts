@@ -39,7 +39,7 @@ describe('Outlook in real time (Graph change notifications with resource data)',
     // Outlook messages and events: at most 10,080 minutes.
     for (const sub of rt.live()) expect(sub.expiresAt).toBeLessThanOrEqual(Date.now() + 10_080 * 60_000);
 
-    const hooksBefore = e.hooks.length;
+    const hooksBefore = await rt.quiet();
     const messageCursor = await rt.cursor('OutlookMessage');
     const message = e.graph.addMessage({ subject: 'Live numbers', from: 'adele@contoso.com' });
     const saved = await rt.record('OutlookMessage', messageCursor, String(message.id), 'ADDED');
