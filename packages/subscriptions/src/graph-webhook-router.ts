@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { GRAPH_WEBHOOK_ROUTING_SCRIPTS } from '@weft/auth';
 import type {
   HandshakeAnswer,
   InboundNotification,
@@ -15,16 +16,8 @@ import { graphResourceSpec } from './graph-resources.js';
 import type { GraphSubscriptionRow } from './sql.js';
 import type { SubscriptionManager } from './subscription-manager.js';
 
-/**
- * Routing scripts of providers.yaml entries whose inbound webhooks are Microsoft Graph change
- * notifications: Weft's own name (on the `microsoft` entry, inherited by its aliases) and Nango's
- * names for Graph providers, so Nango's catalogue routes the same way.
- */
-export const GRAPH_ROUTING_SCRIPTS = [
-  'microsoftGraphWebhookRouting',
-  'outlookWebhookRouting',
-  'microsoftClientCredentialsWebhookRouting',
-] as const;
+/** Routing scripts of providers.yaml entries routed by this router (defined beside the catalogue). */
+export const GRAPH_ROUTING_SCRIPTS = GRAPH_WEBHOOK_ROUTING_SCRIPTS;
 
 export interface GraphWebhookRouterOptions {
   manager: SubscriptionManager;
