@@ -130,7 +130,7 @@ describe('weft dryrun --webhook', () => {
       `SELECT 1 FROM records r JOIN connections c ON c.id = r.connection_id WHERE c.connection_id = 'conn-d'`,
     );
     expect(rows).toHaveLength(0);
-  });
+  }, 240_000); // the CLI starts as its own process, slow on a busy machine
 
   it('a sync without a webhook handler is refused with a clear code', async () => {
     const [items] = await compileIntegration(`${fixtures}demo`).then((all) => all.filter((s) => s.kind === 'sync'));

@@ -2,7 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { parseProviders } from '@weft/auth';
 import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
-import { catalogueRuleRouter, type ProviderWebhookRouter, WebhookRouterRegistry } from '@weft/scheduler';
+import {
+  catalogueRuleRouter,
+  type ProviderWebhookRouter,
+  pruneProviderWebhooks,
+  WebhookRouterRegistry,
+} from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
 import { json, Upstream } from '../proxy/upstream.js';
@@ -319,7 +324,11 @@ describe('POST /webhook/:environment/:integration', () => {
     expect((await processed('n-1')).status).toBe('processed');
     const forged = await processed('n-2');
     expect(forged.status).toBe('refused');
-    expect(forged.outcome).toMatchObject({ router: 'signed', reason: 'the secret does not match' });
+    expect(forged.outcome).toMatchObject({
+      router: 'signed',
+      code: 'WEFT_WEBHOOK_REFUSED',
+      reason: 'the secret does not match',
+    });
     const refresh = await processed('n-3');
     // signed-hooks did not ask for forwarding: nothing reaches the customer but the sync webhooks.
     expect(refresh.outcome).toMatchObject({ action: 'sync', forwarded: 0 });
@@ -329,6 +338,72 @@ describe('POST /webhook/:environment/:integration', () => {
     const saved = await records('conn-s', 'signed-hooks');
     expect(saved.find((r) => r.id === 's-1')?.via).toBe('webhook');
     expect(saved.find((r) => r.id === 's-2')).toBeUndefined();
+  });
+
+  it('a handler never overlaps a running sync of its connection: it runs after the sync ends', async () => {
+    const held = api.hold((u) => u.pathname === '/items');
+    await h.scheduler?.trigger({
+      environmentId: h.environmentId,
+      providerConfigKey: 'signed-hooks',
+      connectionId: 'conn-s',
+    });
+    await held.arrived; // the sync run is running (its exec waits on the provider)
+    const response = await post('/webhook/dev/signed-hooks', {
+      value: [
+        {
+          id: 'n-9',
+          secret: 's3cret',
+          connection: 'conn-s',
+          type: 'item.created',
+          account: { id: 'acct-s' },
+          item: { id: 's-9' },
+        },
+      ],
+    });
+    expect(response.status).toBe(202);
+    // The handler was tried while the sync runs and put back to wait (a job that counts its waits).
+    await eventually(
+      async () => {
+        const { rows } = await h.db.pool.query(
+          `SELECT 1 FROM pgboss.job WHERE name = 'weft-provider-webhooks' AND (data->>'waits')::int >= 1
+           AND data->>'id' = (SELECT id::text FROM provider_webhooks WHERE dedupe_key = 'n-9')`,
+        );
+        return rows.length > 0;
+      },
+      30_000,
+      'the handler waiting for the running sync',
+    );
+    held.release();
+    const row = await processed('n-9');
+    const { rows } = await h.db.pool.query<{ trigger: string; started_at: number; ended_at: number }>(
+      `SELECT trigger, extract(epoch FROM started_at)::float8 AS started_at, extract(epoch FROM ended_at)::float8 AS ended_at
+       FROM sync_runs r
+       WHERE r.connection_id = (SELECT id FROM connections WHERE connection_id = 'conn-s')
+         AND (r.webhook_id = $1 OR r.trigger = 'manual') ORDER BY r.created_at DESC`,
+      [row.id],
+    );
+    const handler = rows.find((r) => r.trigger === 'webhook');
+    const sync = rows.find((r) => r.trigger === 'manual');
+    expect(handler && sync).toBeTruthy();
+    expect(handler?.started_at).toBeGreaterThanOrEqual(sync?.ended_at ?? Number.POSITIVE_INFINITY);
+    expect(row.outcome.runs).toEqual([expect.objectContaining({ status: 'success' })]);
+  });
+
+  it('finished notifications are pruned with the operation log retention; unfinished ones stay', async () => {
+    const before = (await inbox()).length;
+    await h.db.pool.query(
+      `INSERT INTO provider_webhooks (environment_id, integration_id, provider_config_key, provider, dedupe_key, payload, received_at)
+       SELECT environment_id, integration_id, provider_config_key, provider, 'old-pending', '{}', now() - interval '40 days'
+       FROM provider_webhooks LIMIT 1`,
+    );
+    await h.db.pool.query(
+      `UPDATE provider_webhooks SET received_at = now() - interval '40 days' WHERE dedupe_key = 'id:d-1'`,
+    );
+    expect(await pruneProviderWebhooks(h.db.pool, 30)).toBe(1);
+    expect(await inbox(`dedupe_key = 'id:d-1'`)).toHaveLength(0);
+    expect(await inbox(`dedupe_key = 'old-pending'`)).toHaveLength(1);
+    expect((await inbox()).length).toBe(before);
+    await h.db.pool.query(`DELETE FROM provider_webhooks WHERE dedupe_key = 'old-pending'`);
   });
 
   it('a body over the limit is refused with 413 in Weft’s error shape; unknown targets with 404', async () => {

@@ -2,7 +2,7 @@ import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
 import { applyRetention, createWebhookDeliveryWorker } from '@weft/records';
-import { createAlerter } from '@weft/scheduler';
+import { createAlerter, pruneProviderWebhooks } from '@weft/scheduler';
 import { buildServer, listen, pruneOperationLog } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
@@ -96,6 +96,9 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       );
       pruneOperationLog(database.pool, config.WEFT_LOGS_RETENTION_DAYS).catch((error: unknown) =>
         log.error({ err: error }, 'operation log retention failed'),
+      );
+      pruneProviderWebhooks(database.pool, config.WEFT_LOGS_RETENTION_DAYS).catch((error: unknown) =>
+        log.error({ err: error }, 'inbound webhook retention failed'),
       );
     }, 3_600_000);
     retentionTimer.unref();

@@ -39,6 +39,6 @@ export const schedulerErrors = defineErrors('scheduler', {
   WEFT_WEBHOOK_REFUSED: {
     status: 401,
     message: 'Webhook notification {id} refused: {reason}',
-    fix: 'The notification failed verification (a forged or stale clientState or signature): it is logged and nothing runs.',
+    fix: 'The notification failed verification (a forged or stale clientState or signature): it is recorded as refused in the inbox (provider_webhooks.outcome) and logged; nothing runs and nothing is forwarded.',
   },
 });

@@ -6,6 +6,7 @@ export {
   type WebhookProcessor,
   type WebhookProcessorOptions,
 } from './process-webhook.js';
+export { pruneProviderWebhooks } from './prune-provider-webhooks.js';
 export { type ReceiveOutcome, receiveProviderWebhook } from './receive-webhook.js';
 export { pruneRunRollups } from './run-rollups.js';
 export { type RunBucket, type RunStats, type RunStatsOptions, runStats, type StatsWindow } from './run-stats.js';

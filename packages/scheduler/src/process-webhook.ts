@@ -4,6 +4,7 @@ import { isWeftError } from '@weft/core';
 import { type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, enqueueWebhookEvent, takeRunChanges } from '@weft/records';
 import type { Runner, SyncRunResult } from '@weft/runner';
+import { schedulerErrors } from './errors.js';
 import * as sql from './sql/provider-webhooks.js';
 import type {
   StoredNotification,
@@ -291,8 +292,10 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
         const context = contextFor(n);
         const verdict = router.verify ? await router.verify(n, context) : { ok: true as const };
         if (!verdict.ok) {
-          context.log('warn', `refused by ${router.name}: ${verdict.reason}`);
-          await finish(n.id, 'refused', { router: router.name, reason: verdict.reason });
+          // Logged and recorded with a stable code; nothing runs and nothing is forwarded.
+          const refusal = schedulerErrors.create('WEFT_WEBHOOK_REFUSED', { id: n.id, reason: verdict.reason });
+          context.log('warn', `${refusal.code} by ${router.name}: ${refusal.message}`);
+          await finish(n.id, 'refused', { router: router.name, code: refusal.code, reason: verdict.reason });
           return 'refused';
         }
         const route = await router.route(n, context);

@@ -91,3 +91,10 @@ FROM schedules WHERE id = $1 AND state = 'active'
 ON CONFLICT (connection_id, sync_name, variant) WHERE status = 'queued' DO UPDATE
   SET run_after = least(sync_runs.run_after, now())
 RETURNING id, (xmax = 0) AS created`;
+
+/** Finished notifications received before $1, at most $2 per statement (log retention). */
+export const PRUNE_NOTIFICATIONS = `
+DELETE FROM provider_webhooks WHERE id IN (
+  SELECT id FROM provider_webhooks
+  WHERE status IN ('processed', 'refused', 'failed') AND received_at < $1::timestamptz
+  LIMIT $2)`;
