@@ -14,6 +14,7 @@ export async function renderErrorsDoc(): Promise<string> {
     import('@weft/runner'),
     import('@weft/scheduler'),
     import('@weft/sdk'),
+    import('@weft/subscriptions'),
   ]);
   const lines = [
     '# Error codes',

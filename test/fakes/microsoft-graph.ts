@@ -4,6 +4,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import {
+  createGraphSubscriptions,
+  type GraphSubscriptions,
+  SubscriptionError,
+} from './microsoft-graph-subscriptions.ts';
 import type { AccessTokenClaims, MicrosoftIdentityFake } from './microsoft-identity.ts';
 
 /**
@@ -182,6 +187,12 @@ export interface MicrosoftGraphFake {
   sharepointRequests: Array<{ url: string; status: number; audience: string | null }>;
   /** Make the SharePoint REST server answer every request with this status (e.g. 403), or null to serve again. */
   sharepointDenies(status: number | null): void;
+
+  /**
+   * Change notification subscriptions (`/subscriptions`): what exists, the handshakes and
+   * deliveries made, lifecycle notifications and lost/duplicated deliveries on demand.
+   */
+  subscriptions: GraphSubscriptions;
 
   close(): Promise<void>;
 }
@@ -525,6 +536,23 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
 
   let seq = 0;
   let deltaEpoch = 1;
+  const subscriptions = createGraphSubscriptions({
+    clock,
+    tenantId: identity.tenantId,
+    userId: me.oid,
+    applicationId: randomUUID(),
+  });
+  const driveChanged = (): void => subscriptions.changed({ kind: 'driveItem' });
+  const messageChanged = (record: MessageRecord, changeType: 'created' | 'updated' | 'deleted'): void =>
+    subscriptions.changed({
+      kind: 'message',
+      changeType,
+      id: record.id,
+      immutableId: record.immutableId,
+      etag: `W/"${record.changeKey}"`,
+    });
+  const eventChanged = (record: EventRecord, changeType: 'created' | 'updated' | 'deleted'): void =>
+    subscriptions.changed({ kind: 'event', changeType, id: record.id, etag: `W/"${record.changeKey}"` });
   let throttle = { count: 0, retryAfter: 1 };
 
   // --- Drive ------------------------------------------------------------------------------------
@@ -2231,12 +2259,60 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       }
     }
 
+    if (path === '/subscriptions' || path.startsWith('/subscriptions/')) {
+      await routeSubscriptions(ctx, method, path);
+      return;
+    }
+
     const segment =
       path
         .split('/')
         .filter((s) => s !== '')
         .pop() ?? '';
     throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+  }
+
+  async function routeSubscriptions(ctx: Ctx, method: string, path: string): Promise<void> {
+    try {
+      if (path === '/subscriptions' && method === 'POST') {
+        sendJson(ctx, 201, await subscriptions.create(await readJson(ctx.req), String(ctx.req.headers.prefer ?? '')));
+        return;
+      }
+      if (path === '/subscriptions' && method === 'GET') {
+        sendJson(ctx, 200, {
+          '@odata.context': context('subscriptions'),
+          value: subscriptions.list(),
+        });
+        return;
+      }
+      const reauthorize = /^\/subscriptions\/([^/]+)\/reauthorize$/.exec(path);
+      if (reauthorize?.[1] !== undefined && method === 'POST') {
+        subscriptions.reauthorize(decodeURIComponent(reauthorize[1]));
+        ctx.res.writeHead(204, { 'request-id': ctx.requestId }).end();
+        return;
+      }
+      const one = /^\/subscriptions\/([^/]+)$/.exec(path);
+      if (one?.[1] !== undefined) {
+        const id = decodeURIComponent(one[1]);
+        if (method === 'GET') {
+          sendJson(ctx, 200, { '@odata.context': context('subscriptions/$entity'), ...subscriptions.get(id) });
+          return;
+        }
+        if (method === 'PATCH') {
+          sendJson(ctx, 200, await subscriptions.update(id, await readJson(ctx.req)));
+          return;
+        }
+        if (method === 'DELETE') {
+          subscriptions.remove(id);
+          ctx.res.writeHead(204, { 'request-id': ctx.requestId }).end();
+          return;
+        }
+      }
+    } catch (error) {
+      if (error instanceof SubscriptionError) throw new GraphError(error.status, error.code, error.message);
+      throw error;
+    }
+    throw new GraphError(405, 'Request_BadRequest', `Method ${method} is not allowed on ${path}.`);
   }
 
   function authenticate(req: IncomingMessage): AccessTokenClaims {
@@ -2390,6 +2466,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       touch(record, false);
       record.version = 1;
       touch(parent, false);
+      driveChanged();
       return driveItemJson(record);
     },
     addFolder(parentId, name) {
@@ -2399,6 +2476,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       touch(record, false);
       record.version = 1;
       touch(parent, false);
+      driveChanged();
       return driveItemJson(record);
     },
     updateFileContent(id, content) {
@@ -2407,6 +2485,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       record.content = toBuffer(content);
       record.size = record.content.length;
       touch(record, true);
+      driveChanged();
       return driveItemJson(record);
     },
     renameItem(id, name) {
@@ -2415,6 +2494,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       uniqueName(record.parentId, name, record.id);
       record.name = name;
       touch(record, false);
+      driveChanged();
       return driveItemJson(record);
     },
     moveItem(id, newParentId) {
@@ -2445,6 +2525,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       touch(record, false);
       if (oldParent !== undefined) touch(oldParent, false);
       touch(target, false);
+      driveChanged();
       return driveItemJson(record);
     },
     deleteItem(id) {
@@ -2461,6 +2542,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       remove(record);
       const parent = items.get(record.parentId);
       if (parent !== undefined) touch(parent, false);
+      driveChanged();
     },
     listMessages(folder) {
       return liveMessages(folder === undefined ? undefined : folderOf(folder).id).map((record) => messageJson(record));
@@ -2469,6 +2551,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       const record = insertMessage(message, clock(), rng.int(0, PEOPLE.length - 1));
       seq += 1;
       record.seq = seq;
+      messageChanged(record, 'created');
       return messageJson(record);
     },
     updateMessage(id, patch) {
@@ -2479,16 +2562,20 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       record.changeKey = newChangeKey();
       seq += 1;
       record.seq = seq;
+      messageChanged(record, 'updated');
       return messageJson(record);
     },
     moveMessage(id, folder) {
-      return messageJson(moveMessage(liveMessage(id), folderOf(folder)));
+      const moved = moveMessage(liveMessage(id), folderOf(folder));
+      messageChanged(moved, 'updated');
+      return messageJson(moved);
     },
     deleteMessage(id) {
       const record = liveMessage(id);
       record.deleted = true;
       seq += 1;
       record.seq = seq;
+      messageChanged(record, 'deleted');
     },
     mailFolderId(name) {
       return folderOf(name).id;
@@ -2520,6 +2607,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       };
       events.push(record);
       events.sort((a, b) => a.start - b.start || a.id.localeCompare(b.id));
+      eventChanged(record, 'created');
       return eventJson(record);
     },
     updateEvent(id, patch) {
@@ -2528,12 +2616,15 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       if (patch.location !== undefined) record.location = patch.location;
       record.modified = clock();
       record.changeKey = newChangeKey();
+      eventChanged(record, 'updated');
       return eventJson(record);
     },
     deleteEvent(id) {
       const index = events.findIndex((e) => e.id === id);
-      if (index < 0) throw new Error(`no event ${id}`);
+      const record = events[index];
+      if (record === undefined) throw new Error(`no event ${id}`);
       events.splice(index, 1);
+      eventChanged(record, 'deleted');
     },
     listSections() {
       return sections.map(sectionJson);
@@ -2601,6 +2692,7 @@ export async function startMicrosoftGraphFake(options: MicrosoftGraphOptions): P
       return libraryFileJson(file);
     },
     sharepointRequests,
+    subscriptions,
     sharepointDenies(status) {
       sharepointForcedStatus = status;
     },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db';
+import { ensureEnvironment, environmentName, freePort, listEnvironmentVariables } from '@weft/db';
 import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
 import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
 import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
@@ -14,6 +14,15 @@ import {
   webhookUrlResolver,
 } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
+import {
+  createGraphWebhookRouter,
+  createSubscriptionManager,
+  ensureDeployedSubscriptions,
+  graphProviderCheck,
+  type SubscriptionManager,
+  webhookHandlerCheck,
+  withSubscriptionHooks,
+} from '@weft/subscriptions';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -36,6 +45,10 @@ export interface ApiHarness {
   runner: Runner;
   /** Present when started with `scheduler` options. */
   scheduler: Scheduler | undefined;
+  /** Microsoft Graph change notification subscriptions (created on connect and deploy). */
+  subscriptions: SubscriptionManager;
+  /** Errors of background steps (subscription creation, renewal), for tests to assert on. */
+  backgroundErrors: unknown[];
   /** Request log lines (only with `captureLogs`). */
   logs: string[];
   /** The encryption key (hex), for helper processes that must read the same credentials. */
@@ -81,10 +94,11 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   // The OAuth redirect URI must be known before listening, so take a free port first.
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const providers = options.providers ?? (await loadProviders(repoProviders));
   const auth = createAuthService({
     pool: db.pool,
     box,
-    providers: options.providers ?? (await loadProviders(repoProviders)),
+    providers,
     publicUrl: url,
     ...(options.refreshMarginSeconds === undefined ? {} : { refreshMarginSeconds: options.refreshMarginSeconds }),
     refreshRetryDelayMs: 10,
@@ -100,9 +114,23 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   });
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
-  // As `weft start` wires it: event scripts run around each connection's life.
+  const backgroundErrors: unknown[] = [];
+  const subscriptions = createSubscriptionManager({
+    pool: db.pool,
+    proxy,
+    scripts: (environmentId, providerConfigKey) => runner.scriptsConfig(environmentId, providerConfigKey),
+    connections: (environmentId, providerConfigKey) => auth.listConnections(environmentId, { providerConfigKey }),
+    notificationUrl: async (environmentId, providerConfigKey) =>
+      `${url}/webhook/${encodeURIComponent((await environmentName(db.pool, environmentId)) ?? '')}/${encodeURIComponent(providerConfigKey)}`,
+    onError: (error) => backgroundErrors.push(error),
+  });
+  // As `weft start` wires it: event scripts run around each connection's life, then its Graph subscriptions.
   auth.setConnectionHooks(
-    connectionEventHooks({ pool: db.pool, checkpoints: createCheckpointStore(db.pool), proxy, records, auth }),
+    withSubscriptionHooks(
+      connectionEventHooks({ pool: db.pool, checkpoints: createCheckpointStore(db.pool), proxy, records, auth }),
+      subscriptions,
+      (error) => backgroundErrors.push(error),
+    ),
   );
   const runner = createRunner({
     pool: db.pool,
@@ -112,12 +140,21 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     auth,
     environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
     webhookUrl: webhookUrlResolver(db.pool, url),
-    onDeploy: async () => {
+    onDeploy: async (syncs) => {
       await scheduler?.tickNow();
+      await ensureDeployedSubscriptions(subscriptions, syncs);
     },
   });
   if (options.scheduler) {
     scheduler = createScheduler({ pool: db.pool, connectionString: db.url, runner, ...options.scheduler });
+    // As `weft start` wires it: Microsoft Graph's change notifications go through the Graph router.
+    scheduler.webhookRouters.register(
+      createGraphWebhookRouter({
+        manager: subscriptions,
+        isGraphProvider: graphProviderCheck(providers),
+        hasHandler: webhookHandlerCheck((environmentId, key) => runner.scriptsConfig(environmentId, key)),
+      }),
+    );
   }
   const logs: string[] = [];
   const logStream = new PassThrough();
@@ -156,6 +193,8 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     proxy,
     runner,
     scheduler,
+    subscriptions,
+    backgroundErrors,
     logs,
     boxKeyHex: boxKey.toString('hex'),
     api,

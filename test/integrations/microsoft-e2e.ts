@@ -51,17 +51,28 @@ export async function startMicrosoftE2E(options: {
   now?: () => number;
   /** Keep the API's request log lines in `h.logs`. */
   captureLogs?: boolean;
+  /** Scheduler settings. @default hourly syncs fire every 2 s */
+  scheduler?: { timeScale: number; tickMs?: number; concurrency?: number };
+  /** Extra server settings (environment variables). */
+  env?: Record<string, string>;
+  /**
+   * Let Graph deliver change notifications (the real-time path). Off by default: suites about
+   * scheduled runs count exactly what each scheduled run saw, which notifications would split.
+   */
+  notifications?: boolean;
 }): Promise<MicrosoftE2E> {
   const clientSecret = 'app-s3cret';
   const h = await startApi({
     ...(options.captureLogs ? { captureLogs: true } : {}),
-    scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2 },
+    scheduler: { timeScale: 2 / 3600, tickMs: 50, concurrency: 2, ...options.scheduler },
+    ...(options.env ? { env: options.env } : {}),
   });
   const identity = await startMicrosoftIdentityFake({
     clients: { app: { secret: clientSecret, redirectUris: [`${h.url}/oauth/callback`] } },
     ...(options.now ? { now: options.now } : {}),
   });
   const graph = await startMicrosoftGraphFake({ ...options.graph, identity, seed: options.seed });
+  if (options.notifications !== true) graph.subscriptions.loseNext(Number.MAX_SAFE_INTEGER);
   const hooks: MicrosoftE2E['hooks'] = [];
   const receiver: Server = createServer((req, res) => {
     let body = '';

@@ -23,6 +23,9 @@ const sync = createSync({
   syncType: 'incremental',
   endpoints: [{ method: 'GET', path: '/files' }],
   models: { DriveItem },
+  // Real time: Weft subscribes to Graph change notifications on the drive. They only say "something
+  // changed", so each one makes Weft run this sync at once (incremental: the delta link above).
+  webhookSubscriptions: ['me/drive/root'],
   checkpoint: z.object({
     /** Where the next round starts, once a round has completed. */
     deltaLink: z.string().optional(),

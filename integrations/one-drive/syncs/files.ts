@@ -27,6 +27,9 @@ const sync = createSync({
     { method: 'GET', path: '/files' },
   ],
   models: { Drive, DriveFile },
+  // Real time for the user's own OneDrive: Weft subscribes to its Graph change notifications and runs
+  // this sync (delta) on each. SharePoint libraries are read at the scheduled runs.
+  webhookSubscriptions: ['me/drive/root'],
   scopes: ['offline_access', 'Files.Read.All', 'Sites.Read.All'],
   checkpoint: z.object({ deltaLinks: z.record(z.string(), z.string()), rebuilding: z.boolean().optional() }),
   exec: async (nango) => {

@@ -1,6 +1,9 @@
 import { createSync } from 'nango';
 import { type GraphEvent, OutlookEvent, toEvent } from '../models.js';
 
+const FIELDS =
+  'iCalUId,subject,start,end,isAllDay,isCancelled,location,organizer,attendees,webLink,lastModifiedDateTime';
+
 /**
  * Events of the user's default calendar, as a full snapshot each run: `trackDeletesStart/End`
  * tombstone events that are gone, and only a run that lists every page deletes anything.
@@ -14,20 +17,40 @@ const sync = createSync({
   endpoints: [{ method: 'GET', path: '/events' }],
   models: { OutlookEvent },
   scopes: ['offline_access', 'Calendars.Read'],
+  // Real time: Weft subscribes to Graph change notifications for the calendar's events; each one
+  // names an event and `onWebhook` below brings that one record up to date.
+  webhookSubscriptions: ['me/events'],
   exec: async (nango) => {
     await nango.trackDeletesStart('OutlookEvent');
     for await (const page of nango.paginate<GraphEvent>({
       endpoint: '/v1.0/me/events',
-      params: {
-        $top: '50',
-        $select:
-          'iCalUId,subject,start,end,isAllDay,isCancelled,location,organizer,attendees,webLink,lastModifiedDateTime',
-      },
+      params: { $top: '50', $select: FIELDS },
       headers: { Prefer: 'outlook.timezone="UTC"' },
     })) {
       if (page.length > 0) await nango.batchSave(page.map(toEvent), 'OutlookEvent');
     }
     await nango.trackDeletesEnd('OutlookEvent');
+  },
+  /** One Graph change notification for one event: read it again and save it, or delete its record when it is gone. */
+  onWebhook: async (nango, payload) => {
+    const id = (payload as { resourceData?: { id?: unknown } }).resourceData?.id;
+    if (typeof id !== 'string' || id === '') return;
+    const event = await nango
+      .get<GraphEvent>({
+        endpoint: `/v1.0/me/events/${encodeURIComponent(id)}`,
+        params: { $select: FIELDS },
+        headers: { Prefer: 'outlook.timezone="UTC"' },
+        retries: 2,
+      })
+      .then(
+        (response) => response.data,
+        (error: { response?: { status?: number } }) => {
+          if (error.response?.status === 404) return undefined;
+          throw error;
+        },
+      );
+    if (event === undefined) await nango.batchDelete([{ id }], 'OutlookEvent');
+    else await nango.batchSave([toEvent(event)], 'OutlookEvent');
   },
 });
 

@@ -53,6 +53,9 @@ const sync = createSync({
   endpoints: [{ method: 'GET', path: '/messages' }],
   models: { OutlookMessage },
   scopes: ['offline_access', 'Mail.Read'],
+  // Real time: Weft subscribes to Graph change notifications for the mailbox's messages; each one
+  // names a message (immutable id) and `onWebhook` below brings that one record up to date.
+  webhookSubscriptions: ['me/messages'],
   checkpoint: z.object({
     deltaLinks: z.record(z.string(), z.string()),
     // Absent in checkpoints written by 1.0.0, which synced default ids.
@@ -93,6 +96,41 @@ const sync = createSync({
       state.rebuilding = false;
       await nango.saveCheckpoint(checkpointOf(state, folders));
     }
+  },
+  /**
+   * One Graph change notification (created, updated or deleted) for one message: read it again and
+   * save it, or delete its record when Graph no longer has it. Reading it rather than trusting the
+   * change type also covers a notification delivered late or twice.
+   */
+  onWebhook: async (nango, payload) => {
+    const id = (payload as { resourceData?: { id?: unknown } }).resourceData?.id;
+    if (typeof id !== 'string' || id === '') return;
+    const message = await nango
+      .get<GraphMessage>({
+        endpoint: `/v1.0/me/messages/${encodeURIComponent(id)}`,
+        params: { $select: FIELDS },
+        headers: { Prefer: IMMUTABLE_IDS },
+        retries: 2,
+      })
+      .then(
+        (response) => response.data,
+        (error: { response?: { status?: number } }) => {
+          if (error.response?.status === 404) return undefined;
+          throw error;
+        },
+      );
+    if (message === undefined) {
+      await nango.batchDelete([{ id }], 'OutlookMessage');
+      return;
+    }
+    const folder = (
+      await nango.get<GraphMailFolder>({
+        endpoint: `/v1.0/me/mailFolders/${encodeURIComponent(message.parentFolderId ?? 'inbox')}`,
+        params: { $select: 'id,displayName' },
+        retries: 2,
+      })
+    ).data;
+    await nango.batchSave([toMessage(message, folder)], 'OutlookMessage');
   },
 });
 

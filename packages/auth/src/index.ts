@@ -37,6 +37,7 @@ export type { ConnectionRecord } from './connections.js';
 export { accessTokenOf, type Credentials, expiresAtOf, type ModeCredentials, type ModeName } from './credentials.js';
 export { authErrors } from './errors.js';
 export { type ConnectionRow, findConnection, findRoutedConnections, type RoutedConnection } from './find-connection.js';
+export { GRAPH_WEBHOOK_ROUTING_SCRIPTS } from './graph-webhook-routing.js';
 export {
   type Integration,
   type IntegrationInput,

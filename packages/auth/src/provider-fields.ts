@@ -1,3 +1,4 @@
+import { GRAPH_WEBHOOK_ROUTING_SCRIPTS } from './graph-webhook-routing.js';
 import { nangoPostConnectionSteps } from './nango-post-connection.js';
 import { type ProviderDefinition, type ProviderSupport, supportedAuthModes } from './provider-schema.js';
 import { webhookRoutingRuleOf } from './webhook-routing-rule.js';
@@ -72,7 +73,11 @@ export function analyzeProvider(provider: ProviderDefinition): {
       reason: `Nango checks new credentials with ${provider.credentials_verification_script}; Weft checks only proxy.verification`,
     });
   }
-  if (provider.webhook_routing_script !== undefined && webhookRoutingRuleOf(provider) === undefined) {
+  if (
+    provider.webhook_routing_script !== undefined &&
+    webhookRoutingRuleOf(provider) === undefined &&
+    !GRAPH_WEBHOOK_ROUTING_SCRIPTS.includes(provider.webhook_routing_script)
+  ) {
     warnings.push({
       field: 'webhook_routing_script',
       reason: `recorded (${provider.webhook_routing_script}); Weft has no equivalent routing rule, so its inbound webhooks are stored and forwarded but not routed to connections (declare webhook_routing)`,

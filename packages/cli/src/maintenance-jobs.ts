@@ -24,6 +24,8 @@ export function createFleetMaintenance(
   publicUrl: string,
   workerId: string,
   onError: (what: string, error: unknown) => void,
+  /** Graph subscriptions: renewed at half-life, pending ones created, failed ones retried (rows locked while handled). */
+  subscriptions?: { renewDue(): Promise<unknown> },
 ): Maintenance {
   const webhooks = createWebhookDeliveryWorker({
     pool,
@@ -62,6 +64,17 @@ export function createFleetMaintenance(
         while ((await webhooks.runOnce()) >= defaultDeliveryPolicy.batchSize);
       },
     },
+    ...(subscriptions
+      ? [
+          {
+            name: 'graph-subscriptions',
+            periodSeconds: 60,
+            async run() {
+              await subscriptions.renewDue();
+            },
+          },
+        ]
+      : []),
     ...(alerter
       ? [
           {

@@ -12,6 +12,14 @@ import {
   WebhookRouterRegistry,
   webhookUrlResolver,
 } from '@weft/scheduler';
+import {
+  createGraphWebhookRouter,
+  createSubscriptionManager,
+  ensureDeployedSubscriptions,
+  graphProviderCheck,
+  webhookHandlerCheck,
+  withSubscriptionHooks,
+} from '@weft/subscriptions';
 
 /** The services `weft start` and `weft worker` share, wired once. */
 export function createServices(
@@ -52,11 +60,36 @@ export function createServices(
   const records = createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
   // Checkpoints are the scheduler's (a sync's run lifecycle); the runner is handed its store.
   const checkpoints = createCheckpointStore(pool);
-  // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion).
-  auth.setConnectionHooks(connectionEventHooks({ pool, checkpoints, proxy, records, auth }));
+  const webhookUrl = webhookUrlResolver(pool, publicUrl);
+  // Microsoft Graph change notification subscriptions of syncs that declare Graph resources.
+  const subscriptions = createSubscriptionManager({
+    pool,
+    proxy,
+    scripts: (environmentId, providerConfigKey) => runner.scriptsConfig(environmentId, providerConfigKey),
+    connections: (environmentId, providerConfigKey) => auth.listConnections(environmentId, { providerConfigKey }),
+    notificationUrl: async (environmentId, providerConfigKey) => {
+      const url = await webhookUrl(environmentId, providerConfigKey);
+      if (url === null) throw new Error(`environment ${environmentId} has no name`);
+      return url;
+    },
+    onError,
+  });
+  // Event scripts (validate-connection, post-connection-creation, pre-connection-deletion), then
+  // the connection's Graph subscriptions (created with it, deleted before it).
+  auth.setConnectionHooks(
+    withSubscriptionHooks(connectionEventHooks({ pool, checkpoints, proxy, records, auth }), subscriptions, onError),
+  );
   // Inbound provider webhooks: specific routers first (the first that handles a provider wins),
   // then the declarative rules of providers.yaml (webhook_routing, or Nango's script equivalents).
-  const webhookRouters = new WebhookRouterRegistry().register(catalogueRuleRouter(providers));
+  const webhookRouters = new WebhookRouterRegistry()
+    .register(
+      createGraphWebhookRouter({
+        manager: subscriptions,
+        isGraphProvider: graphProviderCheck(providers),
+        hasHandler: webhookHandlerCheck((environmentId, key) => runner.scriptsConfig(environmentId, key)),
+      }),
+    )
+    .register(catalogueRuleRouter(providers));
   const runner = createRunner({
     pool,
     checkpoints,
@@ -68,10 +101,11 @@ export function createServices(
     actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
     actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
     // nango.getWebhookURL(): the public inbound-webhook route of the script's integration.
-    webhookUrl: webhookUrlResolver(pool, publicUrl),
+    webhookUrl,
     // New syncs get schedules at once instead of at the next tick.
-    onDeploy: async () => {
+    onDeploy: async (syncs) => {
       await scheduler?.tickNow();
+      await ensureDeployedSubscriptions(subscriptions, syncs);
     },
   });
   scheduler = createScheduler({
@@ -90,5 +124,5 @@ export function createServices(
       if (level !== 'info') onError(new Error(message));
     },
   });
-  return { auth, proxy, runner, scheduler };
+  return { auth, proxy, runner, scheduler, subscriptions };
 }

@@ -42,7 +42,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
     const pool = database.pool;
     const recordCipher = recordCipherFor(config, key);
-    const { auth, proxy, runner, scheduler } = createServices(
+    const { auth, proxy, runner, scheduler, subscriptions } = createServices(
       config,
       database,
       box,
@@ -68,6 +68,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       publicUrl,
       scheduler.workerId,
       (what, error) => log.error({ err: error }, what),
+      subscriptions,
     );
     await maintenance.start();
     out(`API URL: ${url}`);

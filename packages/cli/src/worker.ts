@@ -21,7 +21,7 @@ export async function startWorker(
     await migrate(database.pool);
     const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
     const box = createSecretBox(key);
-    const { proxy, scheduler } = createServices(
+    const { proxy, scheduler, subscriptions } = createServices(
       config,
       database,
       box,
@@ -41,6 +41,7 @@ export async function startWorker(
       publicUrl,
       scheduler.workerId,
       (what, error) => process.stderr.write(`worker: ${what}: ${(error as Error).message}\n`),
+      subscriptions,
     );
     await maintenance.start();
     out(`Worker ${scheduler.workerId} started (concurrency ${config.WEFT_WORKER_CONCURRENCY})`);
