@@ -17,6 +17,10 @@ export const AREAS: ReadonlyArray<{ from: number; to: number; owner: string }> =
   { from: 500, to: 599, owner: 'scheduler' },
   // Observability: alert incidents are evaluated and written by the scheduler's alerts.
   { from: 600, to: 699, owner: 'scheduler' },
+  // Provider webhooks: the inbox is the scheduler's (a notification becomes a run); Graph's
+  // change-notification subscriptions are the subscriptions package's.
+  { from: 700, to: 709, owner: 'scheduler' },
+  { from: 710, to: 719, owner: 'subscriptions' },
 ];
 
 /** Tables whose owner is not their migration area's package. */
