@@ -48,6 +48,7 @@ export function createServices(
     environmentVariables: (environmentId) => listEnvironmentVariables(pool, box, environmentId),
     actionConcurrency: config.WEFT_ACTION_CONCURRENCY,
     actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
+    isolatePoolSize: config.WEFT_ISOLATE_POOL_SIZE,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async () => {
       await scheduler?.tickNow();
