@@ -13,8 +13,8 @@ import { evaluateSandboxZod } from './sandbox-zod.js';
  * - Memory limits hold per isolate (an isolate is only handed to a run asking for the limits it
  *   was created with; anything else gets a fresh one), and CPU spent warming is not billed to the run.
  * - Warming never delays a run: a run that finds the pool empty prepares its own isolate at
- *   once; refills happen one at a time, in the background, after the run that took an isolate
- *   has loaded its script.
+ *   once; refills happen one at a time, in the background, when the run that took an isolate
+ *   has ended (or has been running for LONG_RUN_MS), so they stay out of its start.
  */
 
 /** What a run needs to be able to ask of an isolate: its memory limit and in-isolate guard limits. */
@@ -44,10 +44,13 @@ export interface PreparedIsolate {
   /** Point the host doors at one run's handlers; once. */
   bind(handlers: IsolateHandlers): void;
   /**
-   * The run has loaded its script (or ended): the pool may now refill. Refilling earlier would
-   * put the next isolate's creation (synchronous on the main thread) inside this run's start.
+   * The run has loaded its script: the pool refills a little later, unless the run ends first.
+   * Refilling at once would put the next isolate's creation (synchronous on the main thread) and
+   * its evaluation (CPU on a 2-core machine) inside this run's start and first host call.
    */
   loaded(): void;
+  /** The run has ended (its isolate is disposed): the pool refills now. */
+  ended(): void;
 }
 
 const NOT_BOUND = JSON.stringify({ ok: false, error: { name: 'Error', message: 'no run is bound to this isolate' } });
@@ -101,6 +104,7 @@ export async function prepareIsolate(shape: IsolateShape, withZod: boolean, ahea
       hasZod: withZod,
       cpuAtStart: 0,
       loaded: () => {},
+      ended: () => {},
       bind(next) {
         if (handlers) throw new Error('an isolate serves one run only');
         handlers = next;
@@ -116,6 +120,9 @@ export interface IsolatePoolOptions {
   /** Isolates kept ready per shape; 0 turns pre-warming off. @default 2 */
   size?: number;
 }
+
+/** A run still going this long after loading is a long one: refill beside it rather than after it. */
+const LONG_RUN_MS = 100;
 
 /** Shapes remembered for pre-warming (one per distinct memory limit / guard set in use). */
 const MAX_SHAPES = 4;
@@ -140,6 +147,8 @@ export interface IsolatePool {
   warm(shape: IsolateShape): void;
   /** Isolates ready now, per shape key (observability and tests). */
   readyCount(shape: IsolateShape): number;
+  /** Resolves when no refill is under way (tests synchronise on it instead of sleeping). */
+  settled(): Promise<void>;
   /** Dispose every ready isolate and stop refilling. */
   close(): void;
 }
@@ -150,6 +159,8 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
   const ready = new Map<string, PreparedIsolate[]>();
   let filling = false;
   let closed = false;
+  let idle: Promise<void> = Promise.resolve();
+  let markIdle: () => void = () => {};
 
   const remember = (shape: IsolateShape): string => {
     const key = keyOf(shape);
@@ -163,11 +174,14 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
     for (const [key, shape] of shapes) if ((ready.get(key)?.length ?? 0) < size) return [key, shape];
     return undefined;
   };
-  // One isolate at a time, after the current turn of the event loop, once the run that took an
-  // isolate has loaded its script: warming never takes more than one isolate thread at once.
+  // One isolate at a time (warming never takes more than one isolate thread), each after the
+  // current turn of the event loop.
   const refill = () => {
     if (filling || closed || size === 0 || !nextShortfall()) return;
     filling = true;
+    idle = new Promise<void>((resolve) => {
+      markIdle = resolve;
+    });
     setImmediate(async () => {
       try {
         for (let next = nextShortfall(); next && !closed; next = nextShortfall()) {
@@ -186,6 +200,7 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
         // their own isolate, which reports the failure to the run that hit it.
       } finally {
         filling = false;
+        markIdle();
       }
     });
   };
@@ -196,11 +211,18 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
       const taken = ready.get(key)?.shift();
       const prepared = taken && !taken.isolate.isDisposed ? taken : await prepareIsolate(shape, needsZod);
       prepared.cpuAtStart = Number(prepared.isolate.cpuTime);
+      let timer: NodeJS.Timeout | undefined;
       let done = false;
-      prepared.loaded = () => {
+      prepared.ended = () => {
+        clearTimeout(timer);
         if (done) return;
         done = true;
         refill();
+      };
+      prepared.loaded = () => {
+        if (done || timer) return;
+        timer = setTimeout(prepared.ended, LONG_RUN_MS);
+        timer.unref();
       };
       return prepared;
     },
@@ -220,6 +242,7 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
     readyCount(shape) {
       return ready.get(keyOf(shape))?.length ?? 0;
     },
+    settled: () => idle,
     close() {
       closed = true;
       disposeAll();

@@ -277,6 +277,6 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     }
     options.signal?.removeEventListener('abort', onAbort);
     if (!isolate.isDisposed) isolate.dispose();
-    prepared.loaded();
+    prepared.ended();
   }
 }

@@ -54,6 +54,9 @@ interface ClaimedRun {
   mode: SyncRunMode;
   attempt: number;
   trigger: string;
+  provider_config_key: string | null;
+  external_id: string | null;
+  last_success: string | null;
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;
@@ -208,15 +211,9 @@ export function createScheduler(options: SchedulerOptions) {
     let providerConfigKey = '';
     let lastSuccess: string | undefined;
     try {
-      const context = (
-        await pool.query<{ provider_config_key: string; external_id: string }>(sql.RUN_CONTEXT, [run.connection_id])
-      ).rows[0];
-      externalId = context?.external_id ?? '';
-      providerConfigKey = context?.provider_config_key ?? '';
-      const last = (
-        await pool.query<{ started_at: string }>(sql.LAST_SUCCESS, [run.connection_id, run.sync_name, run.variant])
-      ).rows[0];
-      lastSuccess = last?.started_at;
+      externalId = run.external_id ?? '';
+      providerConfigKey = run.provider_config_key ?? '';
+      lastSuccess = run.last_success ?? undefined;
       result = await runner.runSync({
         runId: run.id,
         environmentId: run.environment_id,
@@ -226,7 +223,7 @@ export function createScheduler(options: SchedulerOptions) {
         mode: run.mode,
         attempt: run.attempt,
         // A full or reset run fetches everything: legacy scripts see no lastSyncDate.
-        lastSyncDate: run.mode === 'incremental' ? (last?.started_at ?? null) : null,
+        lastSyncDate: run.mode === 'incremental' ? (lastSuccess ?? null) : null,
         signal: controller.signal,
       });
     } catch (error) {

@@ -42,10 +42,21 @@ FROM due
 ON CONFLICT DO NOTHING
 RETURNING id`;
 
+/**
+ * Claim a queued run, and in the same round trip what starting it needs: the connection's keys
+ * and the last successful run's start (the script's lastSyncDate). Three sequential queries
+ * here were a sixth of trigger → script start. The subqueries read the snapshot before this
+ * update, where the claimed run is still queued, so it is never its own last success.
+ */
 export const CLAIM_RUN = `
-UPDATE sync_runs SET status = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
-WHERE id = $1 AND status = 'queued' AND run_after <= now()
-RETURNING id, schedule_id, environment_id, connection_id, sync_name, variant, mode, attempt, trigger`;
+UPDATE sync_runs r SET status = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
+WHERE r.id = $1 AND r.status = 'queued' AND r.run_after <= now()
+RETURNING r.id, r.schedule_id, r.environment_id, r.connection_id, r.sync_name, r.variant, r.mode, r.attempt, r.trigger,
+  (SELECT c.provider_config_key FROM connections c WHERE c.id = r.connection_id) AS provider_config_key,
+  (SELECT c.connection_id FROM connections c WHERE c.id = r.connection_id) AS external_id,
+  (SELECT to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM sync_runs s
+   WHERE s.connection_id = r.connection_id AND s.sync_name = r.sync_name AND s.variant = r.variant AND s.status = 'success'
+   ORDER BY s.started_at DESC LIMIT 1) AS last_success`;
 
 /** A run still queued but not yet due: how long until it is (by the database's clock). */
 export const QUEUED_WAIT = `
@@ -58,13 +69,6 @@ export const FINISH_RUN = `
 UPDATE sync_runs SET status = $3, ended_at = now(), counts = $4, error = $5, logs = $6, invalid_records = $7
 WHERE id = $1 AND status = 'running' AND worker_id = $2
 RETURNING id, started_at`;
-
-export const LAST_SUCCESS = `
-SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS started_at FROM sync_runs WHERE connection_id = $1 AND sync_name = $2 AND variant = $3 AND status = 'success'
-ORDER BY started_at DESC LIMIT 1`;
-
-export const RUN_CONTEXT = `
-SELECT c.provider_config_key, c.connection_id AS external_id FROM connections c WHERE c.id = $1`;
 
 const modeRank = (column: string) => `CASE ${column} WHEN 'reset' THEN 2 WHEN 'full' THEN 1 ELSE 0 END`;
 
