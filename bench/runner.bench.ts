@@ -160,11 +160,11 @@ export default defineBench({
       const cold: number[] = [];
       const bare: number[] = [];
       for (let i = 0; i < 30; i++) {
+        // Steady state: the refill that followed the previous run has finished (as it has when runs
+        // are not back to back); a burst that empties the pool starts like the cold figure below.
+        await isolatePool.settled();
         bare.push(await bareIsolate());
         starts.push(await startOnce());
-        // Runs arrive one after another here; give the background refill its turn as a real
-        // gap between runs would (it is not timed).
-        await new Promise((resolve) => setTimeout(resolve, 20));
       }
       // The same without pre-warming: each run prepares its own isolate (guards, prelude, zod).
       isolatePool.configure({ size: 0 });
