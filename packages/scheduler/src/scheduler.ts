@@ -323,6 +323,12 @@ export function createScheduler(options: SchedulerOptions) {
       selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
       selector.connectionId ?? null,
     ]);
+    refuseMissing(selector, rows);
+    return rows;
+  }
+
+  /** WEFT_SCHEDULER_SYNC_NOT_FOUND when the selector matched nothing or a named sync is missing. */
+  function refuseMissing(selector: SyncSelector, rows: Array<{ sync_name: string }>): void {
     const missing = (selector.syncs ?? []).filter((name) => !rows.some((r) => r.sync_name === name));
     if (rows.length === 0 || missing.length > 0) {
       throw schedulerErrors.create('WEFT_SCHEDULER_SYNC_NOT_FOUND', {
@@ -331,7 +337,6 @@ export function createScheduler(options: SchedulerOptions) {
         connection: selector.connectionId ? ` and connection ${selector.connectionId}` : '',
       });
     }
-    return rows;
   }
 
   return {
@@ -392,18 +397,27 @@ export function createScheduler(options: SchedulerOptions) {
 
     /** Run now (coalesces with a run already queued). `full` clears the checkpoint first. */
     async trigger(selector: SyncSelector, mode: SyncRunMode = 'incremental'): Promise<string[]> {
-      const schedules = await selectSchedules(selector);
+      // Select and queue in one statement; it queues nothing when it finds a paused or missing sync.
+      const { rows: schedules } = await pool.query<{
+        sync_name: string;
+        state: string;
+        external_id: string;
+        run_id: string | null;
+      }>(sql.TRIGGER_MANUAL, [
+        selector.environmentId,
+        selector.providerConfigKey,
+        selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
+        selector.connectionId ?? null,
+        mode,
+      ]);
+      refuseMissing(selector, schedules);
       const paused = schedules.find((s) => s.state === 'paused');
       if (paused)
         throw schedulerErrors.create('WEFT_SCHEDULER_SYNC_PAUSED', {
           syncName: paused.sync_name,
           connectionId: paused.external_id,
         });
-      const queued: string[] = [];
-      for (const schedule of schedules) {
-        const { rows } = await pool.query<{ id: string }>(sql.QUEUE_MANUAL, [schedule.id, mode]);
-        if (rows[0]) queued.push(rows[0].id);
-      }
+      const queued = schedules.flatMap((s) => (s.run_id ? [s.run_id] : []));
       await sendJobs(queued.map((id) => ({ id })));
       return queued;
     },
