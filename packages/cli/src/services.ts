@@ -102,6 +102,7 @@ export function createServices(
     actionQueueLimit: config.WEFT_ACTION_QUEUE_LIMIT,
     // nango.getWebhookURL(): the public inbound-webhook route of the script's integration.
     webhookUrl,
+    isolatePoolSize: config.WEFT_ISOLATE_POOL_SIZE,
     // New syncs get schedules at once instead of at the next tick.
     onDeploy: async (syncs) => {
       await scheduler?.tickNow();

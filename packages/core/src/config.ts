@@ -136,6 +136,16 @@ export const configSchema = z.object({
     .int({ error: 'must be a whole number ≥ 1' })
     .min(1, { error: 'must be a whole number ≥ 1' })
     .default(200),
+  /**
+   * Isolates kept ready (created, sandbox prelude and zod evaluated) ahead of runs, so a run starts
+   * in a few milliseconds; each serves one run only. 0 prepares every isolate when its run starts. @default 2
+   */
+  WEFT_ISOLATE_POOL_SIZE: z.coerce
+    .number({ error: 'must be a whole number between 0 and 64' })
+    .int({ error: 'must be a whole number between 0 and 64' })
+    .min(0, { error: 'must be a whole number between 0 and 64' })
+    .max(64, { error: 'must be a whole number between 0 and 64' })
+    .default(2),
   /** A running sync whose worker has not sent a heartbeat for this long is interrupted and retried. @default 30 */
   WEFT_HEARTBEAT_TIMEOUT_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds ≥ 1' })

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { runnerErrors } from './errors.js';
+import { sharedZodPlugin } from './sandbox-zod.js';
 
 /**
  * The Nango CLI builds each script into one CommonJS file (`build/<key>_<kind>s_<name>.cjs`) with
@@ -45,6 +46,8 @@ function commonJsRuntime(): Promise<string> {
       conditions: ['import', 'default'],
       target: 'es2022',
       logLevel: 'silent',
+      // zod comes from the isolate (sandbox-zod.ts), as for bundles Weft compiles itself.
+      plugins: [sharedZodPlugin()],
     })
     .then((result) => result.outputFiles[0]?.text ?? '')
     .catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { scriptDefinitionSchema } from './definition-schema.js';
 import { describeArtifact, type LegacyDefinitions, type ScriptDefinition, type ScriptKind } from './describe-script.js';
 import { runnerErrors } from './errors.js';
 import { legacyDefinitions, writeLegacyModelsFile } from './legacy-yaml.js';
+import { sharedZodPlugin } from './sandbox-zod.js';
 import { typeCheck } from './type-check.js';
 
 export interface CompiledScript {
@@ -196,7 +197,8 @@ globalThis.__weft = { module: scriptModule, z };
       // At the integration root, so source-map paths read syncs/x.ts, models.ts, …
       outfile: path.join(integrationDir, '__weft_bundle.js'),
       logLevel: 'silent',
-      plugins: [importGuard(integrationDir, allowed, modelsFile)],
+      // zod comes from the isolate (sandbox-zod.ts): not evaluated again in every run's bundle.
+      plugins: [sharedZodPlugin(), importGuard(integrationDir, allowed, modelsFile)],
     });
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
@@ -229,7 +231,8 @@ globalThis.__weft = { module: scriptModule, z };
       input.includes('node_modules') ||
       input.startsWith('<stdin>') ||
       input.includes('__weft_entry') ||
-      input.startsWith('weft-node-shim:')
+      input.startsWith('weft-node-shim:') ||
+      input.startsWith('weft-shared-zod:')
     )
       continue;
     const abs = path.resolve(integrationDir, input);

@@ -2,6 +2,7 @@ import ivm from 'isolated-vm';
 import { parseFrequency } from './parse-frequency.js';
 import { SANDBOX_CRYPTO } from './sandbox-crypto.js';
 import { SANDBOX_GLOBALS } from './sandbox-globals.js';
+import { bundleUsesSharedZod, evaluateSandboxZod } from './sandbox-zod.js';
 
 export interface SyncScriptDefinition {
   kind: 'sync';
@@ -125,6 +126,7 @@ export async function describeArtifact(
     // WebAssembly memory is outside the 128 MB limit (see sandbox-guards.ts); a bundle's top level
     // must not get it at deploy time either.
     await context.eval('delete globalThis.WebAssembly');
+    if (bundleUsesSharedZod(bundle)) await evaluateSandboxZod(isolate, context);
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(DESCRIBE, { timeout: 5_000, copy: true })) as string;
     const described = JSON.parse(raw) as Partial<ScriptDefinition> & {

@@ -21,6 +21,7 @@ export {
 } from './describe-script.js';
 export { runnerErrors } from './errors.js';
 export { type BridgeContext, createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
+export { type IsolatePoolOptions, isolatePool } from './isolate-pool.js';
 export {
   type CliOnEventScript,
   compileNangoCliDeployment,
@@ -58,3 +59,4 @@ export {
   type SandboxRunOptions,
 } from './sandbox.js';
 export { SANDBOX_PRELUDE } from './sandbox-prelude.js';
+export { sandboxZodSource } from './sandbox-zod.js';

@@ -3,6 +3,7 @@ import { wrapCommonJsBundle } from './commonjs-bundle.js';
 import type { CompiledScript, CompileProblem } from './compile.js';
 import { compileFailed } from './compile.js';
 import { describeArtifact } from './describe-script.js';
+import { bundleUsesSharedZod, evaluateSandboxZod } from './sandbox-zod.js';
 
 /**
  * What `nango deploy` (the pinned Nango CLI, 0.71.x) sends for a project of `createSync` /
@@ -61,6 +62,7 @@ async function describeOnEvent(bundle: string): Promise<{ type: unknown; descrip
   try {
     const context = await isolate.createContext();
     await context.global.set('globalThis', context.global.derefInto());
+    if (bundleUsesSharedZod(bundle)) await evaluateSandboxZod(isolate, context);
     await context.eval(bundle, { filename: 'weft-script.js', timeout: 5_000 });
     const raw = (await context.eval(
       `(() => { const d = globalThis.__weft.module.default;

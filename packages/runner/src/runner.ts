@@ -18,9 +18,10 @@ import {
   rollback,
 } from './deploy-store.js';
 import { createHostBridge, type InvalidRecord, type ModelCounts } from './host-bridge.js';
+import { isolatePool, resolveShape } from './isolate-pool.js';
 import { runMetrics } from './run-metrics.js';
 import { RunSlots } from './run-slots.js';
-import { type HostHandler, runInSandbox, type SandboxLimits } from './sandbox.js';
+import { defaultLimits, type HostHandler, runInSandbox, type SandboxLimits } from './sandbox.js';
 import { defaultGuardLimits } from './sandbox-guards.js';
 
 export interface RunLog {
@@ -115,6 +116,8 @@ export interface RunnerOptions {
   webhookUrl?: (environmentId: number, providerConfigKey: string) => Promise<string | null>;
   /** Called after each applied deploy with the deployed syncs (the scheduler creates schedules). */
   onDeploy?: (syncs: DeployedSync[]) => Promise<void>;
+  /** Isolates this process keeps prepared ahead of runs (isolate-pool.ts); 0 turns it off. @default 2 */
+  isolatePoolSize?: number;
 }
 
 const MAX_LOGS = 2_000;
@@ -156,6 +159,9 @@ export function createRunner(options: RunnerOptions) {
     onDemand: new RunSlots(options.actionConcurrency ?? 4, options.actionQueueLimit ?? 100),
     tracer: trace.getTracer('weft-runner'),
   };
+  // Isolates for this runner's runs are prepared before the first one asks (isolate-pool.ts).
+  if (options.isolatePoolSize !== undefined) isolatePool.configure({ size: options.isolatePoolSize });
+  isolatePool.warm(resolveShape(options.limits?.memoryMb ?? defaultLimits.memoryMb, LOG_GUARDS));
   const { pool } = options;
   return {
     deploy: (

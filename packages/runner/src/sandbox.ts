@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { errorSpecOf, isWeftError, WeftError, wrapWeftError } from '@weft/core';
-import ivm from 'isolated-vm';
+import type ivm from 'isolated-vm';
 import { runnerErrors } from './errors.js';
-import { defaultGuardLimits, MAX_TIMER_MS, SANDBOX_GUARDS, type SandboxGuardLimits } from './sandbox-guards.js';
-import { SANDBOX_PRELUDE } from './sandbox-prelude.js';
+import { isolatePool, resolveShape } from './isolate-pool.js';
+import { MAX_TIMER_MS, type SandboxGuardLimits } from './sandbox-guards.js';
+import { bundleUsesSharedZod, evaluateSandboxZod } from './sandbox-zod.js';
 import { mapStack, withoutHostFrames } from './source-maps.js';
 
 export interface SandboxLimits {
@@ -141,7 +142,10 @@ function errorJson(
 export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxResult> {
   const limits = { ...defaultLimits, ...options.limits };
   const started = performance.now();
-  const isolate = new ivm.Isolate({ memoryLimit: limits.memoryMb });
+  // A pre-warmed isolate when one is ready (isolate-pool.ts), handed to this run only.
+  const needsZod = bundleUsesSharedZod(options.bundle);
+  const prepared = await isolatePool.acquire(resolveShape(limits.memoryMb, options.guards), needsZod);
+  const { isolate, context } = prepared;
   let stopReason: 'timeout' | 'cpu' | 'memory' | 'cancelled' | null = null;
   const stop = (reason: 'timeout' | 'cpu' | 'cancelled') => {
     if (stopReason === null) stopReason = reason === 'cpu' && nearMemoryLimit() ? 'memory' : reason;
@@ -173,7 +177,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const wallTimer = setTimeout(() => stop('timeout'), limits.wallMs);
   const cpuTimer = setInterval(() => {
-    if (!isolate.isDisposed && Number(isolate.cpuTime) / 1e6 > limits.cpuMs) stop('cpu');
+    if (!isolate.isDisposed && (Number(isolate.cpuTime) - prepared.cpuAtStart) / 1e6 > limits.cpuMs) stop('cpu');
     else sampleHeap();
   }, 50);
   // The run's only host timer (sandbox-guards.ts keeps every script timer in the isolate): arming
@@ -190,12 +194,8 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
   let logsReceived = 0;
   const hostErrors = new HostErrors();
   try {
-    const context = await isolate.createContext();
-    const jail = context.global;
-    await jail.set('globalThis', jail.derefInto());
-    await jail.set(
-      '__hostCall',
-      new ivm.Reference(async (op: string, argsJson: string) => {
+    prepared.bind({
+      call: async (op: string, argsJson: string) => {
         try {
           const limit = options.maxPayloadBytes ?? 32 * 1024 * 1024;
           if (argsJson.length > limit) {
@@ -211,35 +211,22 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
         } catch (error) {
           return JSON.stringify({ ok: false, error: errorJson(error, hostErrors.keep(error)) });
         }
-      }),
-    );
-    await jail.set(
-      '__hostLog',
-      new ivm.Reference((level: string, message: string) => {
+      },
+      log: (level: string, message: string) => {
         logsReceived += 1;
         options.onLog?.(String(level), String(message));
-      }),
-    );
-    await jail.set(
-      '__hostTimer',
-      new ivm.Reference(
-        (ms: number) =>
-          new Promise<void>((resolve) => {
-            wake();
-            hostTimerDone = resolve;
-            hostTimer = setTimeout(wake, Math.max(0, Math.min(Number(ms) || 0, MAX_TIMER_MS)));
-          }),
-      ),
-    );
-    stats = (await context.evalClosure(SANDBOX_GUARDS, [{ ...defaultGuardLimits, ...options.guards }], {
-      filename: 'weft-guards.js',
-      arguments: { copy: true },
-      result: { reference: true },
-    })) as ivm.Reference<() => string>;
-    await context.eval(SANDBOX_PRELUDE, { filename: 'weft-prelude.js' });
-    const run = (await jail.get('__weft_run', { reference: true })) as ivm.Reference<
-      (kind: string, input?: string, env?: string) => Promise<string>
-    >;
+      },
+      timer: (ms: number) =>
+        new Promise<void>((resolve) => {
+          wake();
+          hostTimerDone = resolve;
+          hostTimer = setTimeout(wake, Math.max(0, Math.min(Number(ms) || 0, MAX_TIMER_MS)));
+        }),
+    });
+    stats = prepared.stats;
+    const run = prepared.run;
+    // A bundle compiled to read the sandbox's zod, in an isolate prepared without it.
+    if (needsZod && !prepared.hasZod) await evaluateSandboxZod(isolate, context);
     const cacheKey = createHash('sha1').update(options.bundle).digest('base64');
     const cached = codeCache.get(cacheKey);
     const script = await isolate.compileScript(options.bundle, {
@@ -249,6 +236,7 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     const produced = (script as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
     if (!cached && produced) codeCache.set(cacheKey, produced);
     await script.run(context);
+    prepared.loaded();
     const startMs = performance.now() - started;
     const raw = await run.apply(
       undefined,
@@ -342,5 +330,6 @@ export async function runInSandbox(options: SandboxRunOptions): Promise<SandboxR
     }
     options.signal?.removeEventListener('abort', onAbort);
     if (!isolate.isDisposed) isolate.dispose();
+    prepared.ended();
   }
 }

@@ -74,6 +74,9 @@ interface ClaimedRun {
   mode: SyncRunMode;
   attempt: number;
   trigger: string;
+  provider_config_key: string | null;
+  external_id: string | null;
+  last_success: string | null;
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;
@@ -275,15 +278,9 @@ export function createScheduler(options: SchedulerOptions) {
     let providerConfigKey = '';
     let lastSuccess: string | undefined;
     try {
-      const context = (
-        await pool.query<{ provider_config_key: string; external_id: string }>(sql.RUN_CONTEXT, [run.connection_id])
-      ).rows[0];
-      externalId = context?.external_id ?? '';
-      providerConfigKey = context?.provider_config_key ?? '';
-      const last = (
-        await pool.query<{ started_at: string }>(sql.LAST_SUCCESS, [run.connection_id, run.sync_name, run.variant])
-      ).rows[0];
-      lastSuccess = last?.started_at;
+      externalId = run.external_id ?? '';
+      providerConfigKey = run.provider_config_key ?? '';
+      lastSuccess = run.last_success ?? undefined;
       result = await runner.runSync({
         runId: run.id,
         environmentId: run.environment_id,
@@ -293,7 +290,7 @@ export function createScheduler(options: SchedulerOptions) {
         mode: run.mode,
         attempt: run.attempt,
         // A full or reset run fetches everything: legacy scripts see no lastSyncDate.
-        lastSyncDate: run.mode === 'incremental' ? (last?.started_at ?? null) : null,
+        lastSyncDate: run.mode === 'incremental' ? (lastSuccess ?? null) : null,
         signal: controller.signal,
       });
     } catch (error) {
@@ -393,6 +390,12 @@ export function createScheduler(options: SchedulerOptions) {
       selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
       selector.connectionId ?? null,
     ]);
+    refuseMissing(selector, rows);
+    return rows;
+  }
+
+  /** WEFT_SCHEDULER_SYNC_NOT_FOUND when the selector matched nothing or a named sync is missing. */
+  function refuseMissing(selector: SyncSelector, rows: Array<{ sync_name: string }>): void {
     const missing = (selector.syncs ?? []).filter((name) => !rows.some((r) => r.sync_name === name));
     if (rows.length === 0 || missing.length > 0) {
       throw schedulerErrors.create('WEFT_SCHEDULER_SYNC_NOT_FOUND', {
@@ -401,7 +404,6 @@ export function createScheduler(options: SchedulerOptions) {
         connection: selector.connectionId ? ` and connection ${selector.connectionId}` : '',
       });
     }
-    return rows;
   }
 
   /** Workers for stored notifications (as many as run slots: handlers are runs), then the start sweep. */
@@ -520,18 +522,27 @@ export function createScheduler(options: SchedulerOptions) {
 
     /** Run now (coalesces with a run already queued). `full` clears the checkpoint first. */
     async trigger(selector: SyncSelector, mode: SyncRunMode = 'incremental'): Promise<string[]> {
-      const schedules = await selectSchedules(selector);
+      // Select and queue in one statement; it queues nothing when it finds a paused or missing sync.
+      const { rows: schedules } = await pool.query<{
+        sync_name: string;
+        state: string;
+        external_id: string;
+        run_id: string | null;
+      }>(sql.TRIGGER_MANUAL, [
+        selector.environmentId,
+        selector.providerConfigKey,
+        selector.syncs && selector.syncs.length > 0 ? selector.syncs : null,
+        selector.connectionId ?? null,
+        mode,
+      ]);
+      refuseMissing(selector, schedules);
       const paused = schedules.find((s) => s.state === 'paused');
       if (paused)
         throw schedulerErrors.create('WEFT_SCHEDULER_SYNC_PAUSED', {
           syncName: paused.sync_name,
           connectionId: paused.external_id,
         });
-      const queued: string[] = [];
-      for (const schedule of schedules) {
-        const { rows } = await pool.query<{ id: string }>(sql.QUEUE_MANUAL, [schedule.id, mode]);
-        if (rows[0]) queued.push(rows[0].id);
-      }
+      const queued = schedules.flatMap((s) => (s.run_id ? [s.run_id] : []));
       await sendJobs(queued.map((id) => ({ id })));
       return queued;
     },

@@ -42,10 +42,21 @@ FROM due
 ON CONFLICT DO NOTHING
 RETURNING id`;
 
+/**
+ * Claim a queued run, and in the same round trip what starting it needs: the connection's keys
+ * and the last successful run's start (the script's lastSyncDate). Three sequential queries
+ * here were a sixth of trigger → script start. The subqueries read the snapshot before this
+ * update, where the claimed run is still queued, so it is never its own last success.
+ */
 export const CLAIM_RUN = `
-UPDATE sync_runs SET status = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
-WHERE id = $1 AND status = 'queued' AND run_after <= now()
-RETURNING id, schedule_id, environment_id, connection_id, sync_name, variant, mode, attempt, trigger`;
+UPDATE sync_runs r SET status = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
+WHERE r.id = $1 AND r.status = 'queued' AND r.run_after <= now()
+RETURNING r.id, r.schedule_id, r.environment_id, r.connection_id, r.sync_name, r.variant, r.mode, r.attempt, r.trigger,
+  (SELECT c.provider_config_key FROM connections c WHERE c.id = r.connection_id) AS provider_config_key,
+  (SELECT c.connection_id FROM connections c WHERE c.id = r.connection_id) AS external_id,
+  (SELECT to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM sync_runs s
+   WHERE s.connection_id = r.connection_id AND s.sync_name = r.sync_name AND s.variant = r.variant AND s.status = 'success'
+   ORDER BY s.started_at DESC LIMIT 1) AS last_success`;
 
 /** A run still queued but not yet due: how long until it is (by the database's clock). */
 export const QUEUED_WAIT = `
@@ -59,14 +70,35 @@ UPDATE sync_runs SET status = $3, ended_at = now(), counts = $4, error = $5, log
 WHERE id = $1 AND status = 'running' AND worker_id = $2
 RETURNING id, started_at`;
 
-export const LAST_SUCCESS = `
-SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS started_at FROM sync_runs WHERE connection_id = $1 AND sync_name = $2 AND variant = $3 AND status = 'success'
-ORDER BY started_at DESC LIMIT 1`;
-
-export const RUN_CONTEXT = `
-SELECT c.provider_config_key, c.connection_id AS external_id FROM connections c WHERE c.id = $1`;
-
 const modeRank = (column: string) => `CASE ${column} WHEN 'reset' THEN 2 WHEN 'full' THEN 1 ELSE 0 END`;
+
+/**
+ * A manual trigger in one round trip (selecting the schedules, then queueing each, were two or
+ * more before the job was even sent): the selected schedules, each with the run it queued or
+ * joined. A trigger queues a run, or joins the one already queued; a stronger mode (full, reset)
+ * upgrades that queued run (and makes it due now) rather than being dropped. Nothing is queued when any selected schedule is paused or a
+ * named sync is missing; the caller then refuses the trigger from the rows returned.
+ * $1 environment, $2 integration key, $3 sync names or null, $4 connection id or null, $5 mode.
+ */
+export const TRIGGER_MANUAL = `
+WITH selected AS (
+  SELECT sc.id, sc.connection_id, sc.sync_name, sc.variant, sc.state, c.connection_id AS external_id
+  FROM schedules sc JOIN connections c ON c.id = sc.connection_id
+  WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
+    AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
+    AND ($4::text IS NULL OR c.connection_id = $4)
+), queued AS (
+  INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger)
+  SELECT gen_random_uuid(), sc.id, sc.environment_id, sc.connection_id, sc.sync_name, sc.variant, 'queued', $5, 'manual'
+  FROM schedules sc JOIN selected ON selected.id = sc.id
+  WHERE NOT EXISTS (SELECT 1 FROM selected WHERE state = 'paused')
+    AND NOT EXISTS (SELECT 1 FROM unnest(coalesce($3::text[], '{}')) AS n(name) WHERE n.name NOT IN (SELECT sync_name FROM selected))
+  ON CONFLICT (connection_id, sync_name, variant) WHERE status = 'queued' DO UPDATE
+    SET mode = EXCLUDED.mode, attempt = 1, trigger = 'manual', run_after = least(sync_runs.run_after, now())
+    WHERE ${modeRank('EXCLUDED.mode')} > ${modeRank('sync_runs.mode')}
+  RETURNING id, schedule_id
+)
+SELECT selected.*, queued.id AS run_id FROM selected LEFT JOIN queued ON queued.schedule_id = selected.id`;
 
 /**
  * The next attempt of a failed or interrupted run. When a run of the sync is already queued (the
@@ -115,18 +147,6 @@ FROM schedules sc JOIN connections c ON c.id = sc.connection_id
 WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
   AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
   AND ($4::text IS NULL OR c.connection_id = $4)`;
-
-/**
- * A manual trigger queues a run, or joins the one already queued; a stronger mode (full, reset)
- * upgrades that queued run (and makes it due now) rather than being dropped.
- */
-export const QUEUE_MANUAL = `
-INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger)
-SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', $2, 'manual' FROM schedules WHERE id = $1
-ON CONFLICT (connection_id, sync_name, variant) WHERE status = 'queued' DO UPDATE
-  SET mode = EXCLUDED.mode, attempt = 1, trigger = 'manual', run_after = least(sync_runs.run_after, now())
-  WHERE ${modeRank('EXCLUDED.mode')} > ${modeRank('sync_runs.mode')}
-RETURNING id`;
 
 export const STATUS = `
 SELECT sc.id, sc.sync_name, sc.variant, sc.state, sc.next_run_at, sc.frequency_seconds, sc.frequency_override_seconds,
