@@ -20,9 +20,11 @@ if (needsSandbox && !process.execArgv.includes('--no-node-snapshot')) {
   const child = spawn(process.execPath, ['--no-node-snapshot', fileURLToPath(import.meta.url), ...args], {
     stdio: 'inherit',
   });
-  // The child gets the terminal's Ctrl-C itself (same process group); a SIGTERM sent to this
-  // process alone is passed on.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  // A Ctrl-C reaches the child from the terminal itself (same process group): passing it on as
+  // well made a second SIGINT, which means "exit now" and left the embedded Postgres running. A
+  // SIGTERM or SIGHUP sent to this process alone (a process manager) is passed on.
+  process.on('SIGINT', () => {});
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {
   let entry;
