@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
+import { type AuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
+import { wireServices } from '@weft/cli';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment, freePort, listEnvironmentVariables } from '@weft/db';
-import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
-import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
-import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
-import { createScheduler, type Scheduler, type SchedulerOptions } from '@weft/scheduler';
+import { ensureEnvironment, freePort } from '@weft/db';
+import type { OutboundProxy } from '@weft/proxy';
+import { createRecordCipher, deriveRecordsKey } from '@weft/records';
+import type { Runner } from '@weft/runner';
+import type { Scheduler, SchedulerOptions } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -75,46 +76,33 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   // The OAuth redirect URI must be known before listening, so take a free port first.
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const auth = createAuthService({
-    pool: db.pool,
+  const config = resolveConfig({
+    // Fakes and upstreams listen on loopback.
+    WEFT_ALLOW_PRIVATE_NETWORK: 'true',
+    ...(options.refreshMarginSeconds === undefined
+      ? {}
+      : { WEFT_TOKEN_REFRESH_MARGIN_SECONDS: String(options.refreshMarginSeconds) }),
+    ...options.env,
+    LOG_LEVEL: options.captureLogs ? 'info' : 'silent',
+  });
+  // The production wiring (cli/src/services.ts), with shorter back-off so retry tests are quick.
+  const { auth, proxy, runner, attachScheduler } = wireServices(
+    config,
+    db,
     box,
-    providers: options.providers ?? (await loadProviders(repoProviders)),
-    publicUrl: url,
-    ...(options.refreshMarginSeconds === undefined ? {} : { refreshMarginSeconds: options.refreshMarginSeconds }),
-    refreshRetryDelayMs: 10,
-    onEvent: async (event) => {
-      await enqueueWebhookEvent(db.pool, event);
-    },
-  });
-  const proxy = createProxy({
-    credentials: auth,
-    policy: { allowPrivateNetwork: true },
-    log: new ProxyRequestLog(db.pool, { intervalMs: 10 }),
-    baseRetryDelayMs: 20,
-  });
-  let scheduler: Scheduler | undefined;
-  const records = createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
-  // As `weft start` wires it: event scripts run around each connection's life.
-  auth.setConnectionHooks(connectionEventHooks({ pool: db.pool, proxy, records, auth }));
-  const runner = createRunner({
-    pool: db.pool,
-    proxy,
-    records,
-    auth,
-    environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
-    onDeploy: async () => {
-      await scheduler?.tickNow();
-    },
-  });
-  if (options.scheduler) {
-    scheduler = createScheduler({ pool: db.pool, connectionString: db.url, runner, ...options.scheduler });
-  }
+    options.providers ?? (await loadProviders(repoProviders)),
+    url,
+    (error) => process.stderr.write(`harness: ${(error as Error).message}\n`),
+    recordCipher,
+    { refreshRetryDelayMs: 10, proxyBaseRetryDelayMs: 20, proxyLogIntervalMs: 10 },
+  );
+  const scheduler: Scheduler | undefined = options.scheduler ? attachScheduler('all', options.scheduler) : undefined;
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
   const app = await buildServer(
     {
-      config: resolveConfig({ ...options.env, LOG_LEVEL: options.captureLogs ? 'info' : 'silent' }),
+      config,
       pool: db.pool,
       box,
       publicUrl: url,
