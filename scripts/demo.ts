@@ -61,19 +61,26 @@ const api = async <T>(
   return body;
 };
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+// One stop, whoever asks first (Ctrl-C, --once, a failure); later callers wait for the same
+// one. Exiting from a second caller used to cut the shutdown short.
+let stopping: Promise<never> | undefined;
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
     await weft.stop();
     await graph.close();
     await identity.close();
     await rm(dataRoot, { recursive: true, force: true });
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+const interrupt = () => {
+  if (stopping) return;
+  say('Stopping the demo (its data is deleted)…');
+  void stop(0);
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
 
 try {
   say(`Weft is running: ${weft.url}  (dashboard ${weft.url}/dashboard, secret key ${secretKey})`);
@@ -146,6 +153,8 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 } catch (error) {
+  // A request cut off by the demo's own shutdown is not a failure.
+  if (stopping) await stopping;
   process.stderr.write(`demo failed: ${(error as Error).message}\n`);
   await stop(1);
 }

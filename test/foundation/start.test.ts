@@ -58,6 +58,29 @@ describe('weft start on the embedded Postgres', () => {
     expect(await show.exited).toBe(0);
   });
 
+  it('a SIGTERM during start-up stops what started (the embedded Postgres too) and exits 0', async () => {
+    const env = { WEFT_DATA_DIR: path.join(dataRoot, '.weft-early'), PORT: String(await freePort()) };
+    const starting = spawnWeft(['start'], env);
+    await starting.waitForLine(/^Starting Weft…$/);
+    starting.signal('SIGTERM');
+    expect(await starting.exited).toBe(0);
+    expect(starting.stdout).toContain('Received SIGTERM during start-up: stopping as soon as it is up…');
+    await expect(access(path.join(env.WEFT_DATA_DIR, 'pgdata', 'postmaster.pid'))).rejects.toThrow();
+  });
+
+  it("a terminal's Ctrl-C (SIGINT to the whole process group) is one clean stop", async () => {
+    const env = { WEFT_DATA_DIR: path.join(dataRoot, '.weft-ctrl-c'), PORT: String(await freePort()) };
+    // Through the launcher, which re-execs node: two processes of the group get the SIGINT.
+    const weft = spawnWeft(['start'], env, { launcher: true, ownProcessGroup: true });
+    await weft.waitForLine(/^API URL: /);
+    weft.signalGroup('SIGINT');
+    expect(await weft.exited).toBe(0);
+    expect(weft.stdout.filter((line) => line.startsWith('Received'))).toEqual(['Received SIGINT, shutting down…']);
+    // Postgres was not interrupted under Weft's sessions; Weft stopped it after them.
+    expect(weft.stderr.join('\n')).not.toContain('terminating connection');
+    await expect(access(path.join(env.WEFT_DATA_DIR, 'pgdata', 'postmaster.pid'))).rejects.toThrow();
+  });
+
   it('prints its version and help', async () => {
     const version = spawnWeft(['--version'], {});
     expect(await version.exited).toBe(0);

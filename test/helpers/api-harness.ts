@@ -1,28 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { type AuthService, createAuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
+import { type AuthService, loadProviders, type ProviderCatalog } from '@weft/auth';
+import { wireServices } from '@weft/cli';
 import { createSecretBox, resolveConfig, type SecretBox } from '@weft/core';
-import { ensureEnvironment, environmentName, freePort, listEnvironmentVariables } from '@weft/db';
-import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
-import { createRecordCipher, createRecordStore, deriveRecordsKey, enqueueWebhookEvent } from '@weft/records';
-import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
-import {
-  createCheckpointStore,
-  createScheduler,
-  type Scheduler,
-  type SchedulerOptions,
-  webhookUrlResolver,
-} from '@weft/scheduler';
+import { ensureEnvironment, freePort } from '@weft/db';
+import type { OutboundProxy } from '@weft/proxy';
+import { createRecordCipher, deriveRecordsKey } from '@weft/records';
+import type { Runner } from '@weft/runner';
+import type { Scheduler, SchedulerOptions } from '@weft/scheduler';
 import { type BuildServerOptions, buildServer } from '@weft/server';
-import {
-  createGraphWebhookRouter,
-  createSubscriptionManager,
-  ensureDeployedSubscriptions,
-  graphProviderCheck,
-  type SubscriptionManager,
-  webhookHandlerCheck,
-  withSubscriptionHooks,
-} from '@weft/subscriptions';
+import type { SubscriptionManager } from '@weft/subscriptions';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -94,74 +81,44 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
   // The OAuth redirect URI must be known before listening, so take a free port first.
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const providers = options.providers ?? (await loadProviders(repoProviders));
-  const auth = createAuthService({
-    pool: db.pool,
-    box,
-    providers,
-    publicUrl: url,
-    ...(options.refreshMarginSeconds === undefined ? {} : { refreshMarginSeconds: options.refreshMarginSeconds }),
-    refreshRetryDelayMs: 10,
-    onEvent: async (event) => {
-      await enqueueWebhookEvent(db.pool, event);
-    },
+  const config = resolveConfig({
+    // Fakes and upstreams listen on loopback.
+    WEFT_ALLOW_PRIVATE_NETWORK: 'true',
+    ...(options.refreshMarginSeconds === undefined
+      ? {}
+      : { WEFT_TOKEN_REFRESH_MARGIN_SECONDS: String(options.refreshMarginSeconds) }),
+    ...options.env,
+    LOG_LEVEL: options.captureLogs ? 'info' : 'silent',
   });
-  const proxy = createProxy({
-    credentials: auth,
-    policy: { allowPrivateNetwork: true },
-    log: new ProxyRequestLog(db.pool, { intervalMs: 10 }),
-    baseRetryDelayMs: 20,
-  });
-  let scheduler: Scheduler | undefined;
-  const records = createRecordStore({ pool: db.pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
+  // The production wiring (cli/src/services.ts), with shorter back-off so retry tests are quick.
   const backgroundErrors: unknown[] = [];
-  const subscriptions = createSubscriptionManager({
-    pool: db.pool,
-    proxy,
-    scripts: (environmentId, providerConfigKey) => runner.scriptsConfig(environmentId, providerConfigKey),
-    connections: (environmentId, providerConfigKey) => auth.listConnections(environmentId, { providerConfigKey }),
-    notificationUrl: async (environmentId, providerConfigKey) =>
-      `${url}/webhook/${encodeURIComponent((await environmentName(db.pool, environmentId)) ?? '')}/${encodeURIComponent(providerConfigKey)}`,
-    onError: (error) => backgroundErrors.push(error),
-  });
-  // As `weft start` wires it: event scripts run around each connection's life, then its Graph subscriptions.
-  auth.setConnectionHooks(
-    withSubscriptionHooks(
-      connectionEventHooks({ pool: db.pool, checkpoints: createCheckpointStore(db.pool), proxy, records, auth }),
-      subscriptions,
-      (error) => backgroundErrors.push(error),
-    ),
-  );
-  const runner = createRunner({
-    pool: db.pool,
-    checkpoints: createCheckpointStore(db.pool),
-    proxy,
-    records,
-    auth,
-    environmentVariables: (environmentId) => listEnvironmentVariables(db.pool, box, environmentId),
-    webhookUrl: webhookUrlResolver(db.pool, url),
-    onDeploy: async (syncs) => {
-      await scheduler?.tickNow();
-      await ensureDeployedSubscriptions(subscriptions, syncs);
+  const { auth, proxy, runner, subscriptions, attachScheduler } = wireServices(
+    config,
+    db,
+    box,
+    options.providers ?? (await loadProviders(repoProviders)),
+    url,
+    (error) => {
+      backgroundErrors.push(error);
+      process.stderr.write(`harness: ${(error as Error).message}\n`);
     },
-  });
-  if (options.scheduler) {
-    scheduler = createScheduler({ pool: db.pool, connectionString: db.url, runner, ...options.scheduler });
-    // As `weft start` wires it: Microsoft Graph's change notifications go through the Graph router.
-    scheduler.webhookRouters.register(
-      createGraphWebhookRouter({
-        manager: subscriptions,
-        isGraphProvider: graphProviderCheck(providers),
-        hasHandler: webhookHandlerCheck((environmentId, key) => runner.scriptsConfig(environmentId, key)),
-      }),
-    );
-  }
+    recordCipher,
+    { refreshRetryDelayMs: 10, proxyBaseRetryDelayMs: 20, proxyLogIntervalMs: 10 },
+  );
+  // The scheduler's own errors and inbound-webhook refusals (tests provoke both) are not background errors.
+  const scheduler: Scheduler | undefined = options.scheduler
+    ? attachScheduler('all', {
+        onError: (error) => process.stderr.write(`harness scheduler: ${(error as Error).message}\n`),
+        onWebhookLog: () => {},
+        ...options.scheduler,
+      })
+    : undefined;
   const logs: string[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
   const app = await buildServer(
     {
-      config: resolveConfig({ ...options.env, LOG_LEVEL: options.captureLogs ? 'info' : 'silent' }),
+      config,
       pool: db.pool,
       box,
       publicUrl: url,

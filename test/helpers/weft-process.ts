@@ -13,18 +13,21 @@ export interface WeftProcess {
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   signal(signal: NodeJS.Signals): void;
+  /** Signal the whole process group (needs `ownProcessGroup`), as a terminal's Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
 /**
  * Run the CLI exactly as `npm start` does (`node --no-node-snapshot --import tsx …/main.ts`),
  * with only the given environment on top of PATH/HOME, so a developer's settings never leak in.
  * With `launcher`, run it as `npx weft` does instead: `node packages/cli/bin/weft.js` (the
- * precompiled entry, re-exec for sandbox commands).
+ * precompiled entry, re-exec for sandbox commands). With `ownProcessGroup`, the CLI leads its own
+ * process group, so `signalGroup` can send what a terminal's Ctrl-C sends.
  */
 export function spawnWeft(
   args: string[],
   env: Record<string, string>,
-  options: { launcher?: boolean } = {},
+  options: { launcher?: boolean; ownProcessGroup?: boolean } = {},
 ): WeftProcess {
   const child = spawn(
     process.execPath,
@@ -42,6 +45,7 @@ export function spawnWeft(
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.ownProcessGroup === true,
     },
   );
   const stdout: string[] = [];
@@ -75,6 +79,7 @@ export function spawnWeft(
     stderr,
     exited,
     signal: (signal) => child.kill(signal),
+    signalGroup: (signal) => process.kill(-(child.pid ?? 0), signal),
     waitForLine(pattern, timeoutMs = 60_000) {
       const already = stdout.map((l) => l.match(pattern)).find((m) => m);
       if (already) return Promise.resolve(already);

@@ -64,6 +64,30 @@ describe('weft dev', () => {
   }, 900_000);
 });
 
+describe('weft deploy of a folder where one integration does not exist yet', () => {
+  it('says how to create it before compiling, deploys the others and sums up', async () => {
+    const folder = await mkdtemp(path.join(tmpRoot, 'deploy-all-'));
+    try {
+      await cp(path.join(fixtures, 'demo'), path.join(folder, 'demo'), { recursive: true });
+      await cp(path.join(fixtures, 'demo'), path.join(folder, 'not-created'), { recursive: true });
+      const run = spawnWeft(['deploy', folder], { WEFT_API_URL: h.url, WEFT_SECRET_KEY: h.secretKey });
+      expect(await run.exited).toBe(1);
+      const stdout = run.stdout.join('\n');
+      expect(stdout).toContain('not-created: skipped, Weft has no integration "not-created"');
+      expect(stdout).toContain(
+        '  weft integration create not-created not-created --client-id <id> --client-secret <secret>',
+      );
+      // Said before minutes of compiling, not after.
+      expect(stdout.indexOf('not-created: skipped')).toBeLessThan(stdout.indexOf('Compiling demo'));
+      expect(stdout).not.toContain('Compiling not-created');
+      expect(stdout).toMatch(/^Deployed demo as version \d+$/m);
+      expect(run.stdout.at(-1)).toBe('Deployed 1 of 2 integration(s); no integration in Weft for not-created');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
 describe('the launcher (bin/weft.js)', () => {
   it('prints help and the version from the precompiled entry', async () => {
     const help = spawnWeft(['--help'], {}, { launcher: true });

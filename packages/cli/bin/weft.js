@@ -17,11 +17,13 @@ const wantsHelp = args.includes('--help') || args.includes('-h') || command === 
 const needsSandbox = SANDBOX_COMMANDS.has(command ?? '') && !wantsHelp;
 
 if (needsSandbox && !process.execArgv.includes('--no-node-snapshot')) {
+  // The child has its own process group, so every signal reaches it exactly once, through here:
+  // a terminal's Ctrl-C hits only this process (forwarded), and so does a SIGTERM from a process
+  // manager. Sharing the group made a Ctrl-C arrive twice, which means "exit now".
   const child = spawn(process.execPath, ['--no-node-snapshot', fileURLToPath(import.meta.url), ...args], {
     stdio: 'inherit',
+    detached: true,
   });
-  // The child gets the terminal's Ctrl-C itself (same process group); a SIGTERM sent to this
-  // process alone is passed on.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {

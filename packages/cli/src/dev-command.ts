@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type Dirent, type FSWatcher, readdirSync, watch } from 'node:fs';
 import path from 'node:path';
 import { compileIntegration } from '@weft/runner';
 import type { ApiClientOptions } from './api-client.js';
@@ -29,6 +29,47 @@ const WATCHED = /\.(ts|mts|js|mjs|json|ya?ml)$/;
 /** Edits arriving within this window (an editor's write + rename, a formatter) make one round. */
 const SETTLE_MS = 60;
 
+/**
+ * Watch every directory under `root` with one plain (non-recursive) watcher each, adding new
+ * directories as they appear. Node 20's `recursive: true` on Linux is emulated with one watcher
+ * per file, which it drops when a stat of the file looks like a deletion — after which saves to
+ * that file were never reported again.
+ */
+function watchTree(root: string, onChange: (file: string | null) => void): { close(): void } {
+  const watchers = new Map<string, FSWatcher>();
+  const add = (dir: string) => {
+    if (!watchers.has(dir)) {
+      try {
+        const watcher = watch(dir, (event, file) => {
+          if (event === 'rename') add(root);
+          onChange(file === null ? null : String(file));
+        });
+        watcher.on('error', () => {
+          watcher.close();
+          watchers.delete(dir);
+        });
+        watchers.set(dir, watcher);
+      } catch {
+        return;
+      }
+    }
+    let entries: Dirent[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {}
+    for (const entry of entries)
+      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules')
+        add(path.join(dir, entry.name));
+  };
+  add(root);
+  return {
+    close() {
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
+    },
+  };
+}
+
 /** `file:line:col: message` lines of a failed compile, with paths a terminal or editor can open. */
 function problemLines(dir: string, error: unknown): string[] {
   const problems = (error as { details?: { problems?: unknown } }).details?.problems;
@@ -48,7 +89,7 @@ export async function startDev(target: string, options: DevOptions): Promise<Dev
   const dirs = await integrationDirs(target);
   if (dirs.length === 0) throw new Error(`no integration under ${target} (expected syncs/ or actions/ folders)`);
   const call = apiClient(options);
-  const watchers: FSWatcher[] = [];
+  const watchers: Array<{ close(): void }> = [];
 
   const round = async (dir: string) => {
     const key = path.basename(dir);
@@ -108,8 +149,8 @@ export async function startDev(target: string, options: DevOptions): Promise<Dev
     for (const dir of dirs) {
       // Watch before the first round, so a save during it is not missed.
       watchers.push(
-        watch(dir, { recursive: true }, (_event, file) => {
-          if (file === null || WATCHED.test(String(file))) schedule(dir);
+        watchTree(dir, (file) => {
+          if (file === null || WATCHED.test(file)) schedule(dir);
         }),
       );
       await round(dir);

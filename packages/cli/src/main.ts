@@ -27,20 +27,39 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-/** SIGINT/SIGTERM stop `service` gracefully and exit 0; a second signal exits at once. */
-function stopOnSignals(service: { stop(): Promise<void> }, doing: string): void {
+/**
+ * Start a service, then stop it gracefully on SIGINT/SIGTERM and exit 0; a second signal exits at
+ * once. A signal that arrives while the service is still starting is held until start-up
+ * settles, and then what started is stopped: exiting at once (143) left the embedded Postgres
+ * running.
+ */
+async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, doing: string): Promise<void> {
   let signals = 0;
-  const shutdown = (signal: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    process.stdout.write(`Received ${signal}, ${doing}\n`);
-    service.stop().then(
+  let service: { stop(): Promise<void> } | undefined;
+  let requested: string | undefined;
+  const stop = (running: { stop(): Promise<void> }) =>
+    running.stop().then(
       () => process.exit(0),
       (error: unknown) => fail(error),
     );
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    if (service === undefined) {
+      requested = signal;
+      process.stdout.write(`Received ${signal} during start-up: stopping as soon as it is up…\n`);
+      return;
+    }
+    process.stdout.write(`Received ${signal}, ${doing}\n`);
+    void stop(service);
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  service = await start();
+  if (requested !== undefined) {
+    process.stdout.write(`${doing}\n`);
+    await stop(service);
+  }
 }
 
 const program = new Command()
@@ -61,17 +80,17 @@ program
         commandModules.start(),
       ]);
       const config = resolveConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
-      const telemetry = startTelemetry(process.env, 'server');
-      const weft = await startWeft(config);
-      stopOnSignals(
-        {
+      process.stdout.write('Starting Weft…\n');
+      await runUntilSignal(async () => {
+        const telemetry = startTelemetry(process.env, 'server');
+        const weft = await startWeft(config);
+        return {
           stop: async () => {
             await weft.stop();
             await telemetry.shutdown();
           },
-        },
-        'shutting down…',
-      );
+        };
+      }, 'shutting down…');
     } catch (error) {
       fail(error);
     }
@@ -89,17 +108,17 @@ program
         commandModules.telemetry(),
         commandModules.worker(),
       ]);
-      const telemetry = startTelemetry(process.env, 'worker');
-      const worker = await startWorker(resolveConfig(process.env), (line) => process.stdout.write(`${line}\n`));
-      stopOnSignals(
-        {
+      const config = resolveConfig(process.env);
+      await runUntilSignal(async () => {
+        const telemetry = startTelemetry(process.env, 'worker');
+        const worker = await startWorker(config, (line) => process.stdout.write(`${line}\n`));
+        return {
           stop: async () => {
             await worker.stop();
             await telemetry.shutdown();
           },
-        },
-        'finishing running syncs…',
-      );
+        };
+      }, 'finishing running syncs…');
     } catch (error) {
       fail(error);
     }

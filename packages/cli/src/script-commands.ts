@@ -277,9 +277,12 @@ export function registerScriptCommands(
             progress,
           );
         } catch (error) {
+          // One refused integration (destructive change, …) does not stop the others.
           failed.push(key);
           const code = (error as { code?: unknown }).code;
-          out(`${key}: not deployed: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`);
+          process.stderr.write(
+            `Error ${typeof code === 'string' ? `${code}: ` : ''}${key} not deployed: ${(error as Error).message}\n`,
+          );
         }
       }
       if (dirs.length > 1 || missing.length > 0 || failed.length > 0) {

@@ -1,14 +1,15 @@
-import { createAuthService, type ProviderCatalog } from '@weft/auth';
+import { type AuthService, createAuthService, type ProviderCatalog } from '@weft/auth';
 import { type SecretBox, setOutboundPolicy, type WeftConfig } from '@weft/core';
 import { type Database, listEnvironmentVariables } from '@weft/db';
-import { createProxy, ProxyRequestLog } from '@weft/proxy';
-import { createRecordStore, enqueueWebhookEvent, type RecordCipher } from '@weft/records';
-import { connectionEventHooks, createRunner } from '@weft/runner';
+import { createProxy, type OutboundProxy, ProxyRequestLog } from '@weft/proxy';
+import { createRecordStore, enqueueWebhookEvent, type RecordCipher, type RecordStore } from '@weft/records';
+import { connectionEventHooks, createRunner, type Runner } from '@weft/runner';
 import {
   catalogueRuleRouter,
   createCheckpointStore,
   createScheduler,
   type Scheduler,
+  type SchedulerOptions,
   WebhookRouterRegistry,
   webhookUrlResolver,
 } from '@weft/scheduler';
@@ -17,22 +18,57 @@ import {
   createSubscriptionManager,
   ensureDeployedSubscriptions,
   graphProviderCheck,
+  type SubscriptionManager,
   webhookHandlerCheck,
   withSubscriptionHooks,
 } from '@weft/subscriptions';
 
-/** The services `weft start` and `weft worker` share, wired once. */
-export function createServices(
+/**
+ * Timings production leaves at their defaults and the test harness shortens (so a test of a
+ * retry does not wait for production back-off). Nothing else differs between the two wirings.
+ */
+export interface ServiceTimings {
+  /** First delay before retrying a failed token refresh. @default 500 (auth's default) */
+  refreshRetryDelayMs?: number;
+  /** First delay before the proxy retries a request. @default the proxy's default */
+  proxyBaseRetryDelayMs?: number;
+  /** How often the proxy's request log is flushed. @default the request log's default */
+  proxyLogIntervalMs?: number;
+}
+
+/** The services of a Weft process, wired once; the scheduler is attached by the caller that runs one. */
+export interface WiredServices {
+  auth: AuthService;
+  proxy: OutboundProxy;
+  records: RecordStore;
+  runner: Runner;
+  /** Microsoft Graph change-notification subscriptions (created with connections and deploys). */
+  subscriptions: SubscriptionManager;
+  /**
+   * Create the scheduler over these services (settings from config, then `overrides`); deploys
+   * then tick it so new syncs get schedules at once.
+   */
+  attachScheduler(
+    role: 'all' | 'worker',
+    overrides?: Partial<Omit<SchedulerOptions, 'pool' | 'connectionString' | 'runner'>>,
+  ): Scheduler;
+}
+
+/**
+ * The production wiring of auth, proxy, records, runner and subscriptions (`weft start`,
+ * `weft worker`, and the test harness, so the tests exercise this wiring rather than a copy of it).
+ */
+export function wireServices(
   config: WeftConfig,
-  database: Database,
+  database: Pick<Database, 'pool' | 'url'>,
   box: SecretBox,
   providers: ProviderCatalog,
   publicUrl: string,
-  role: 'all' | 'worker',
   onError: (error: unknown) => void,
   /** Seals record payloads at rest (WEFT_RECORDS_ENCRYPTION=on). */
   recordCipher?: RecordCipher,
-) {
+  timings: ServiceTimings = {},
+): WiredServices {
   const pool = database.pool;
   // One outbound policy for the process: the proxy, token endpoints, verification, webhooks, alerts.
   const outbound = {
@@ -46,15 +82,20 @@ export function createServices(
     providers,
     publicUrl,
     refreshMarginSeconds: config.WEFT_TOKEN_REFRESH_MARGIN_SECONDS,
+    ...(timings.refreshRetryDelayMs === undefined ? {} : { refreshRetryDelayMs: timings.refreshRetryDelayMs }),
     onEvent: async (event) => {
       await enqueueWebhookEvent(pool, event);
     },
   });
-  const proxyLog = new ProxyRequestLog(pool, { onError });
+  const proxyLog = new ProxyRequestLog(pool, {
+    onError,
+    ...(timings.proxyLogIntervalMs === undefined ? {} : { intervalMs: timings.proxyLogIntervalMs }),
+  });
   const proxy = createProxy({
     credentials: auth,
     policy: outbound,
     log: proxyLog,
+    ...(timings.proxyBaseRetryDelayMs === undefined ? {} : { baseRetryDelayMs: timings.proxyBaseRetryDelayMs }),
   });
   let scheduler: Scheduler | undefined;
   const records = createRecordStore({ pool, ...(recordCipher ? { cipher: recordCipher } : {}) });
@@ -103,27 +144,62 @@ export function createServices(
     // nango.getWebhookURL(): the public inbound-webhook route of the script's integration.
     webhookUrl,
     isolatePoolSize: config.WEFT_ISOLATE_POOL_SIZE,
-    // New syncs get schedules at once instead of at the next tick.
+    // New syncs get schedules at once instead of at the next tick, and their Graph subscriptions.
     onDeploy: async (syncs) => {
       await scheduler?.tickNow();
       await ensureDeployedSubscriptions(subscriptions, syncs);
     },
   });
-  scheduler = createScheduler({
-    pool,
-    connectionString: database.url,
+  return {
+    auth,
+    proxy,
+    records,
     runner,
-    role,
-    concurrency: config.WEFT_WORKER_CONCURRENCY,
-    providerConcurrency: config.WEFT_PROVIDER_CONCURRENCY,
-    timeScale: config.WEFT_SCHEDULER_TIME_SCALE,
-    heartbeatTimeoutMs: config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
-    heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),
-    onError,
-    webhookRouters,
-    onWebhookLog: (level, message) => {
-      if (level !== 'info') onError(new Error(message));
+    subscriptions,
+    attachScheduler(role, overrides = {}) {
+      scheduler = createScheduler({
+        pool,
+        connectionString: database.url,
+        runner,
+        role,
+        concurrency: config.WEFT_WORKER_CONCURRENCY,
+        providerConcurrency: config.WEFT_PROVIDER_CONCURRENCY,
+        timeScale: config.WEFT_SCHEDULER_TIME_SCALE,
+        heartbeatTimeoutMs: config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+        heartbeatMs: Math.max(200, (config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 6),
+        onError,
+        webhookRouters,
+        onWebhookLog: (level, message) => {
+          if (level !== 'info') onError(new Error(message));
+        },
+        ...overrides,
+      });
+      return scheduler;
     },
-  });
+  };
+}
+
+/** The services `weft start` and `weft worker` share, wired once. */
+export function createServices(
+  config: WeftConfig,
+  database: Database,
+  box: SecretBox,
+  providers: ProviderCatalog,
+  publicUrl: string,
+  role: 'all' | 'worker',
+  onError: (error: unknown) => void,
+  /** Seals record payloads at rest (WEFT_RECORDS_ENCRYPTION=on). */
+  recordCipher?: RecordCipher,
+) {
+  const { auth, proxy, runner, subscriptions, attachScheduler } = wireServices(
+    config,
+    database,
+    box,
+    providers,
+    publicUrl,
+    onError,
+    recordCipher,
+  );
+  const scheduler = attachScheduler(role);
   return { auth, proxy, runner, scheduler, subscriptions };
 }

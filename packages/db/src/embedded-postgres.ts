@@ -267,6 +267,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     flags.push('-c', 'max_connections=200');
     const child = spawn(binaries.postgres, flags, {
       ...owner,
+      // Its own process group: a Ctrl-C in the terminal reaches Weft only, and Weft stops
+      // Postgres after its pools and workers (Postgres getting the SIGINT too aborted every
+      // session first: "terminating connection due to administrator command" on each).
+      detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
