@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +26,26 @@ export async function linkNangoDependencies(projectDir: string): Promise<void> {
   await mkdir(modules, { recursive: true });
   await symlink(nangoPackage, path.join(modules, 'nango'), 'dir');
   await symlink(path.join(nangoPackage, 'node_modules', 'zod'), path.join(modules, 'zod'), 'dir');
+}
+
+/**
+ * Why the installed CLI cannot read a nango.yaml, or undefined when it can. The CLI validates
+ * nango.yaml with its `ajv` plus the `ajv-errors` plugin; the plugin builds code with the codegen
+ * classes of the `ajv` *it* resolves. When that is another copy than the CLI's, every generated
+ * name is serialised as `{"str":…}` and `nango migrate-to-zero-yaml` prints "Unexpected token ':'"
+ * / "Failed to compile" — and still exits 0. package.json's `overrides: { ajv }` gives one copy;
+ * an install older than that override (nango/node_modules/ajv 8.18.0 left behind) gives two.
+ */
+export function nangoYamlValidatorProblem(): string | undefined {
+  const fromNango = createRequire(path.join(nangoPackage, 'package.json'));
+  const ajvOfNango = realpathSync(fromNango.resolve('ajv'));
+  const ajvErrors = realpathSync(fromNango.resolve('ajv-errors'));
+  const ajvOfPlugin = realpathSync(createRequire(ajvErrors).resolve('ajv'));
+  if (ajvOfNango === ajvOfPlugin) return undefined;
+  return (
+    `node_modules does not match package-lock.json: the Nango CLI loads ${ajvOfNango} but its ajv-errors ` +
+    `loads ${ajvOfPlugin}, so it cannot validate nango.yaml. Reinstall with \`npm ci\`.`
+  );
 }
 
 /**

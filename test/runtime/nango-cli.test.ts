@@ -3,7 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GithubFake, startGithubFake } from '../fakes/github.js';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
-import { linkNangoDependencies, NON_INTERACTIVE, runNangoCli } from '../helpers/nango-cli.js';
+import {
+  linkNangoDependencies,
+  NON_INTERACTIVE,
+  nangoYamlValidatorProblem,
+  runNangoCli,
+} from '../helpers/nango-cli.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
 
 // The pinned Nango CLI (npm `nango` 0.71.10) against a real Weft on loopback: `nango init`'s own
@@ -220,9 +225,12 @@ describe('the Nango CLI against Weft: a legacy nango.yaml project', () => {
       expect(refused.code).not.toBe(0);
       expect(refused.stderr + refused.stdout).toContain('nango.yaml');
 
+      // A stale install (two copies of ajv) breaks the CLI's nango.yaml validation: say so here
+      // rather than as a migration that "fails to compile" with exit code 0.
+      expect(nangoYamlValidatorProblem()).toBeUndefined();
       const migrated = await runNangoCli(['migrate-to-zero-yaml', ...NON_INTERACTIVE], { cwd: project, home: work });
       expect(migrated.code, migrated.stdout + migrated.stderr).toBe(0);
-      expect(migrated.stdout).toContain('Compiled');
+      expect(migrated.stdout, migrated.stdout + migrated.stderr).toContain('Compiled');
 
       const deploy = await runNangoCli(['deploy', 'dev', '--auto-confirm', ...NON_INTERACTIVE], {
         cwd: project,
@@ -244,6 +252,9 @@ describe('the Nango CLI against Weft: a legacy nango.yaml project', () => {
   );
 
   it('schedules and runs the migrated sync; records read back; the action answers', async () => {
+    // Only a deployed sync gets runs: without it, fail now instead of waiting for a run that never comes.
+    const deployed = await h.get('/scripts/config?provider_config_key=github-legacy');
+    expect(deployed.data.map((s: Body) => s.name)).toContain('repos');
     const connection = await h.auth.findConnectionRecord({
       environmentId: h.environmentId,
       providerConfigKey: 'github-legacy',
