@@ -1,6 +1,7 @@
 import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
+import { isolatePool } from '@weft/runner';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
@@ -89,6 +90,10 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
         stopping ??= (async () => {
           await maintenance.stop();
           await scheduler.stop();
+          // An isolate still being prepared when the process exits can take the process down with
+          // it (isolated-vm): stop warming and wait for the one in progress before exiting.
+          isolatePool.close();
+          await isolatePool.settled();
           await proxy.close();
           await running.close();
           await database.close();

@@ -1,6 +1,7 @@
 import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { migrate, openDatabase } from '@weft/db';
+import { isolatePool } from '@weft/runner';
 import { resolveEncryptionKey } from './encryption-key.js';
 import { createFleetMaintenance } from './maintenance-jobs.js';
 import { recordCipherFor } from './records-cipher.js';
@@ -52,6 +53,10 @@ export async function startWorker(
         stopping ??= (async () => {
           await maintenance.stop();
           await scheduler.stop();
+          // An isolate still being prepared when the process exits can take the process down with
+          // it (isolated-vm): stop warming and wait for the one in progress before exiting.
+          isolatePool.close();
+          await isolatePool.settled();
           await proxy.close();
           await database.close();
         })();
