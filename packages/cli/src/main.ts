@@ -33,7 +33,11 @@ function fail(error: unknown): never {
  * settles, and then what started is stopped: exiting at once (143) left the embedded Postgres
  * running.
  */
-async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, doing: string): Promise<void> {
+async function runUntilSignal(
+  start: () => Promise<{ stop(): Promise<void> }>,
+  doing: string,
+  announce?: string,
+): Promise<void> {
   let signals = 0;
   let service: { stop(): Promise<void> } | undefined;
   let requested: string | undefined;
@@ -55,6 +59,9 @@ async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, d
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Announced only once the handlers are in place: whoever reacts to the line with a signal (a
+  // supervisor, a test) must reach them, not Node's default exit.
+  if (announce) process.stdout.write(`${announce}\n`);
   service = await start();
   if (requested !== undefined) {
     process.stdout.write(`${doing}\n`);
@@ -80,17 +87,20 @@ program
         commandModules.start(),
       ]);
       const config = resolveConfig({ ...process.env, ...(options.port ? { PORT: options.port } : {}) });
-      process.stdout.write('Starting Weft…\n');
-      await runUntilSignal(async () => {
-        const telemetry = startTelemetry(process.env, 'server');
-        const weft = await startWeft(config);
-        return {
-          stop: async () => {
-            await weft.stop();
-            await telemetry.shutdown();
-          },
-        };
-      }, 'shutting down…');
+      await runUntilSignal(
+        async () => {
+          const telemetry = startTelemetry(process.env, 'server');
+          const weft = await startWeft(config);
+          return {
+            stop: async () => {
+              await weft.stop();
+              await telemetry.shutdown();
+            },
+          };
+        },
+        'shutting down…',
+        'Starting Weft…',
+      );
     } catch (error) {
       fail(error);
     }
