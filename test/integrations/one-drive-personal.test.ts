@@ -216,7 +216,8 @@ describe('OneDrive Personal end to end', () => {
       async () =>
         (
           await h.db.pool.query<{ status: string; error: Body }>(
-            `SELECT status, error FROM sync_runs WHERE mode = 'full' AND created_at >= $1 AND status NOT IN ('queued', 'running')`,
+            // started_at, not created_at: the trigger may join (and upgrade to full) a scheduled run queued just before it.
+            `SELECT status, error FROM sync_runs WHERE mode = 'full' AND started_at >= $1 AND status NOT IN ('queued', 'running')`,
             [triggeredAt],
           )
         ).rows[0],
