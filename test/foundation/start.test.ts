@@ -81,6 +81,19 @@ describe('weft start on the embedded Postgres', () => {
     await expect(access(path.join(env.WEFT_DATA_DIR, 'pgdata', 'postmaster.pid'))).rejects.toThrow();
   });
 
+  it('kill -9 of the launcher stops the Weft it started (the embedded Postgres too)', async () => {
+    const env = { WEFT_DATA_DIR: path.join(dataRoot, '.weft-orphan'), PORT: String(await freePort()) };
+    const weft = spawnWeft(['start'], env, { launcher: true });
+    const [, url] = await weft.waitForLine(/^API URL: (http\S+)$/);
+    weft.signal('SIGKILL');
+    await weft.exited;
+    // The re-exec'd child shares the launcher's stdout: it closes it when it has stopped.
+    await weft.outputClosed;
+    expect(weft.stdout).toContain('Received SIGTERM, shutting down…');
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    await expect(access(path.join(env.WEFT_DATA_DIR, 'pgdata', 'postmaster.pid'))).rejects.toThrow();
+  });
+
   it('prints its version and help', async () => {
     const version = spawnWeft(['--version'], {});
     expect(await version.exited).toBe(0);

@@ -12,6 +12,8 @@ export interface WeftProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
+  /** Resolves once every process writing to its stdout has closed it (a launcher's child too). */
+  outputClosed: Promise<void>;
   signal(signal: NodeJS.Signals): void;
   /** Signal the whole process group (needs `ownProcessGroup`), as a terminal's Ctrl-C does. */
   signalGroup(signal: NodeJS.Signals): void;
@@ -73,11 +75,13 @@ export function spawnWeft(
   child.stdout?.on('data', collect(stdout, true));
   child.stderr?.on('data', collect(stderr, false));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const outputClosed = new Promise<void>((resolve) => child.stdout?.on('close', () => resolve()));
   return {
     child,
     stdout,
     stderr,
     exited,
+    outputClosed,
     signal: (signal) => child.kill(signal),
     signalGroup: (signal) => process.kill(-(child.pid ?? 0), signal),
     waitForLine(pattern, timeoutMs = 60_000) {

@@ -20,13 +20,22 @@ if (needsSandbox && !process.execArgv.includes('--no-node-snapshot')) {
   // The child has its own process group, so every signal reaches it exactly once, through here:
   // a terminal's Ctrl-C hits only this process (forwarded), and so does a SIGTERM from a process
   // manager. Sharing the group made a Ctrl-C arrive twice, which means "exit now".
+  // The IPC channel is how the child notices this process dying without a signal to forward
+  // (kill -9, an OOM kill): the channel closes and the child stops itself as on SIGTERM.
   const child = spawn(process.execPath, ['--no-node-snapshot', fileURLToPath(import.meta.url), ...args], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     detached: true,
+    env: { ...process.env, WEFT_LAUNCHED_CHILD: '1' },
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {
+  if (process.env.WEFT_LAUNCHED_CHILD === '1' && process.channel) {
+    delete process.env.WEFT_LAUNCHED_CHILD;
+    // The channel must not keep this process alive, only report the launcher's death.
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   let entry;
   try {
     const { isFresh, precompile, precompiledMain } = await import('./precompile.js');
