@@ -152,7 +152,9 @@ describe('full resync with reset (sync_mode full_refresh_and_clear_cache)', () =
 
   it('a reset asked for while a run is queued upgrades that run instead of being dropped', async () => {
     await idle('append');
-    const held = api.hold((url) => url.pathname === '/items' && url.searchParams.get('cursor') === '50');
+    // The append sync's own page: the legacy sync polls the same pages and, held instead, would
+    // leave the append run free to finish before the triggers below (then nothing is queued).
+    const held = api.hold((url) => appendPage(url, '50'));
     let queued: string[] = [];
     try {
       await trigger('append');
