@@ -1,43 +1,36 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AREAS, KNOWN_VIOLATIONS, OVERRIDES } from './table-owners.js';
+import { AREAS, OVERRIDES } from './table-owners.js';
+import {
+  type MigrationText,
+  type OwnerRules,
+  ownerOf,
+  relationsUsed,
+  schemaObjects,
+  sourceViolations,
+  viewViolations,
+} from './table-owners-check.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const migrations = path.join(root, 'packages/db/migrations');
+const rules: OwnerRules = { areas: AREAS, overrides: OVERRIDES };
 
-/** Every table the migrations leave behind, with the number of the migration that named it last. */
-function migratedTables(): Map<string, number> {
-  const tables = new Map<string, number>();
-  for (const file of readdirSync(migrations)
+function migrationTexts(): MigrationText[] {
+  return readdirSync(migrations)
     .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    const number = Number.parseInt(file, 10);
-    const text = readFileSync(path.join(migrations, file), 'utf8').replace(/--.*$/gm, '');
-    for (const m of text.matchAll(/CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi))
-      tables.set(m[1] as string, number);
-    for (const m of text.matchAll(/ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\w+)\s+RENAME\s+TO\s+(\w+)/gi)) {
-      const from = tables.get(m[1] as string);
-      tables.delete(m[1] as string);
-      tables.set(m[2] as string, from ?? number);
-    }
-    for (const m of text.matchAll(/DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(\w+)/gi)) tables.delete(m[1] as string);
-  }
-  return tables;
-}
-
-function ownerOf(table: string, migration: number): string | undefined {
-  return OVERRIDES[table] ?? AREAS.find((a) => migration >= a.from && migration <= a.to)?.owner;
+    .map((f) => ({ number: Number.parseInt(f, 10), text: readFileSync(path.join(migrations, f), 'utf8') }));
 }
 
 /** Source files of every package (tests excluded): the code that runs in production. */
-function sourceFiles(): Array<{ pkg: string; file: string }> {
-  const files: Array<{ pkg: string; file: string }> = [];
+function sourceFiles(): Array<{ pkg: string; file: string; text: string }> {
+  const files: Array<{ pkg: string; file: string; text: string }> = [];
   const walk = (pkg: string, dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(pkg, full);
-      else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) files.push({ pkg, file: full });
+      else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name))
+        files.push({ pkg, file: path.relative(root, full), text: readFileSync(full, 'utf8') });
     }
   };
   for (const pkg of readdirSync(path.join(root, 'packages'))) {
@@ -51,40 +44,13 @@ function sourceFiles(): Array<{ pkg: string; file: string }> {
   return files;
 }
 
-/** Tables a file issues SQL against: after FROM/JOIN/INTO/UPDATE/TABLE (SQL keywords are upper case here), or named in the catalog. */
-function tablesReferenced(text: string, tables: ReadonlySet<string>): Set<string> {
-  const found = new Set<string>();
-  const patterns = [
-    /\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE)\s+(?:ONLY\s+)?"?(\w+)"?/g,
-    /relname\s*=\s*'(\w+)'/g,
-    /'(\w+)'::regclass/g,
-  ];
-  for (const pattern of patterns)
-    for (const m of text.matchAll(pattern)) if (tables.has(m[1] as string)) found.add(m[1] as string);
-  return found;
-}
-
-function violations(): { found: string[]; where: Map<string, string[]> } {
-  const tables = migratedTables();
-  const names = new Set(tables.keys());
-  const where = new Map<string, string[]>();
-  for (const { pkg, file } of sourceFiles()) {
-    for (const table of tablesReferenced(readFileSync(file, 'utf8'), names)) {
-      if (ownerOf(table, tables.get(table) as number) === pkg) continue;
-      const key = `${pkg}:${table}`;
-      where.set(key, [...(where.get(key) ?? []), path.relative(root, file)]);
-    }
-  }
-  return { found: [...where.keys()].sort(), where };
-}
-
 describe('one owning package per table', () => {
-  it('every migrated table has an owner', () => {
-    const unowned = [...migratedTables()]
-      .filter(([table, migration]) => ownerOf(table, migration) === undefined)
+  it('every migrated table and view has an owner', () => {
+    const unowned = [...schemaObjects(migrationTexts())]
+      .filter(([name, object]) => ownerOf(name, object, rules) === undefined)
       .map(
-        ([table, migration]) =>
-          `${table} (migration ${migration}): add its area to AREAS in test/foundation/table-owners.ts`,
+        ([name, object]) =>
+          `${name} (migration ${object.migration}): add its area to AREAS in test/foundation/table-owners.ts`,
       );
     expect(unowned).toEqual([]);
     const packages = new Set(readdirSync(path.join(root, 'packages')));
@@ -94,17 +60,67 @@ describe('one owning package per table', () => {
 
   it('finds SQL against a table in its owner only (this test sees a violation when one is there)', () => {
     const tables = new Set(['sync_runs', 'records']);
-    expect(
-      [...tablesReferenced('const X = `SELECT * FROM sync_runs r JOIN records c ON true`;', tables)].sort(),
-    ).toEqual(['records', 'sync_runs']);
-    expect([...tablesReferenced('// read from sync_runs, then records', tables)]).toEqual([]);
+    expect([...relationsUsed('const X = `SELECT * FROM sync_runs r JOIN records c ON true`;', tables).keys()]).toEqual([
+      'sync_runs',
+      'records',
+    ]);
+    expect([...relationsUsed('// read from sync_runs, then records', tables)]).toEqual([]);
+    expect([...relationsUsed('`DELETE FROM records WHERE id = $1`', tables)]).toEqual([['records', 'write']]);
   });
 
-  it('no package issues SQL against a table another package owns', () => {
-    const { found, where } = violations();
-    const added = found.filter((v) => !KNOWN_VIOLATIONS.has(v)).map((v) => `${v} in ${where.get(v)?.join(', ')}`);
-    expect(added, 'call the owning package (named SQL + typed rows in its sql.ts) instead').toEqual([]);
-    const fixed = [...KNOWN_VIOLATIONS].filter((v) => !found.includes(v));
-    expect(fixed, 'fixed: delete these from KNOWN_VIOLATIONS in test/foundation/table-owners.ts').toEqual([]);
+  it('flags a cross-package base-table read and a view write, accepts a view read (fixtures)', () => {
+    const fixture = schemaObjects([
+      { number: 100, text: 'CREATE TABLE connections (id bigint, secret text);' },
+      {
+        number: 103,
+        text: '-- the published names\nCREATE VIEW connection_refs AS\nSELECT id FROM connections;',
+      },
+      { number: 500, text: 'CREATE TABLE schedules (connection_id bigint);' },
+    ]);
+    expect(fixture.get('connection_refs')).toEqual({ kind: 'view', migration: 103, reads: ['connections'] });
+    const check = (pkg: string, text: string) => [...sourceViolations(fixture, rules, [{ pkg, file: 'x.ts', text }])];
+    expect(check('scheduler', '`SELECT * FROM schedules sc JOIN connections c ON c.id = sc.connection_id`')).toEqual([
+      ['scheduler:connections', ['x.ts']],
+    ]);
+    expect(
+      check('scheduler', '`SELECT * FROM schedules sc JOIN connection_refs c ON c.id = sc.connection_id`'),
+    ).toEqual([]);
+    expect(check('scheduler', '`UPDATE connection_refs SET id = 1`')).toEqual([
+      ['scheduler:connection_refs', ['x.ts']],
+    ]);
+    expect(check('scheduler', '`DELETE FROM connection_refs`')).toEqual([['scheduler:connection_refs', ['x.ts']]]);
+    expect(check('auth', '`SELECT * FROM connections`; `DELETE FROM connection_refs`')).toEqual([]);
+    expect(viewViolations(fixture, rules)).toEqual([]);
+  });
+
+  it('flags a view that publishes another package’s table (fixtures)', () => {
+    const fixture = schemaObjects([
+      { number: 100, text: 'CREATE TABLE connections (id bigint);' },
+      { number: 400, text: 'CREATE TABLE deployments (id bigint, integration_id int);' },
+      {
+        number: 405,
+        text: `CREATE OR REPLACE VIEW deployed_connections AS
+          WITH d AS (SELECT * FROM deployments) SELECT c.id FROM connections c JOIN d ON true;
+          CREATE VIEW own_deployments AS SELECT id FROM deployments;`,
+      },
+    ]);
+    expect(fixture.get('deployed_connections')?.reads).toEqual(['connections', 'deployments']);
+    expect(viewViolations(fixture, rules)).toEqual([
+      'view deployed_connections (runner) selects from connections (auth)',
+    ]);
+  });
+
+  it('every view selects only from its own package’s tables', () => {
+    expect(viewViolations(schemaObjects(migrationTexts()), rules)).toEqual([]);
+  });
+
+  it('no package issues SQL against a table another package owns, nor writes another package’s view', () => {
+    const found = [...sourceViolations(schemaObjects(migrationTexts()), rules, sourceFiles())].map(
+      ([key, files]) => `${key} in ${files.join(', ')}`,
+    );
+    expect(
+      found,
+      "call the owning package's function (named SQL + typed rows in its sql.ts), or read a view it publishes",
+    ).toEqual([]);
   });
 });

@@ -130,6 +130,19 @@ describe('weft deploy / dryrun and the action API', () => {
     const rolledBack = await h.api('/deploy/rollback', { method: 'POST', json: { provider_config_key: 'demo' } });
     expect(await rolledBack.json()).toEqual({ version: 1 });
     expect(await nameOf()).toBe('Item 3');
+    const listed = (await (await h.api('/deployments?provider_config_key=demo')).json()) as {
+      deployments: Array<{ version: number; active: boolean }>;
+    };
+    expect(listed.deployments.map((d) => [d.version, d.active])).toEqual([
+      [2, false],
+      [1, true],
+    ]);
+    // An integration that does not exist has no deployments and nothing to roll back.
+    const none = await h.api('/deployments?provider_config_key=nope');
+    expect(await none.json()).toEqual({ deployments: [] });
+    const nothing = await h.api('/deploy/rollback', { method: 'POST', json: { provider_config_key: 'nope' } });
+    expect(nothing.status).toBe(404);
+    expect(((await nothing.json()) as { error: { code: string } }).error.code).toBe('WEFT_RUNNER_SCRIPT_NOT_FOUND');
   });
 
   it('dryrun prints records and counts and saves nothing', async () => {

@@ -38,6 +38,7 @@ export { accessTokenOf, type Credentials, expiresAtOf, type ModeCredentials, typ
 export { authErrors } from './errors.js';
 export { type ConnectionRow, findConnection, findRoutedConnections, type RoutedConnection } from './find-connection.js';
 export { GRAPH_WEBHOOK_ROUTING_SCRIPTS } from './graph-webhook-routing.js';
+export { integrationRowId } from './integration-keys.js';
 export {
   type Integration,
   type IntegrationInput,

@@ -10,7 +10,8 @@ export interface RecordsTarget {
 /**
  * Resolve API headers (Provider-Config-Key, Connection-Id) and a model name in one round trip —
  * it runs on every records page. Unknown connection → 404; model not deployed for the
- * integration → 400 listing the known models.
+ * integration → 400 listing the known models. Connections are auth's: read through the view it
+ * publishes (`connection_refs`, inlined by Postgres), which keeps this one round trip.
  */
 export async function resolveRecordsTarget(
   pool: Pool,
@@ -24,7 +25,7 @@ export async function resolveRecordsTarget(
             EXISTS (SELECT 1 FROM record_models m WHERE m.integration_id = c.integration_id AND m.model = $4) AS found,
             CASE WHEN NOT EXISTS (SELECT 1 FROM record_models m WHERE m.integration_id = c.integration_id AND m.model = $4)
                  THEN ARRAY(SELECT m.model FROM record_models m WHERE m.integration_id = c.integration_id ORDER BY m.model) END AS known
-     FROM connections c
+     FROM connection_refs c
      WHERE c.environment_id = $1 AND c.provider_config_key = $2 AND c.connection_id = $3`,
     [environmentId, providerConfigKey, connectionId, model],
   );

@@ -1,9 +1,11 @@
+import { integrationRowId } from '@weft/auth';
 import type { Pool, PoolClient } from '@weft/db';
 import { withAdvisoryLock } from '@weft/db';
 import { registerModels } from '@weft/records';
 import type { CompiledScript } from './compile.js';
 import type { OnEventName, ScriptDefinition, ScriptKind, SyncScriptDefinition } from './describe-script.js';
 import { runnerErrors } from './errors.js';
+import { PREVIOUS_DEPLOYMENT } from './sql.js';
 
 export interface DeployedScript {
   deploymentId: number;
@@ -73,10 +75,12 @@ export function deployedSyncOf(
   };
 }
 
+// Integrations are auth's: these lookups run on every run and connection event, so they join the
+// view auth publishes (`integration_refs`, inlined by Postgres) rather than taking a round trip.
 const ACTIVE = `
 SELECT s.kind, s.name, s.file, s.bundle, s.source_map, s.definition, d.id AS deployment_id, d.version
 FROM deployments d JOIN deployed_scripts s ON s.deployment_id = d.id
-JOIN integrations i ON i.id = d.integration_id
+JOIN integration_refs i ON i.id = d.integration_id
 WHERE d.active AND i.environment_id = $1 AND i.unique_key = $2`;
 
 interface Row {
@@ -113,7 +117,7 @@ export async function activeScripts(
 const ACTIVE_DEPLOYMENT = `
 SELECT d.id AS deployment_id
 FROM deployments d JOIN deployed_scripts s ON s.deployment_id = d.id
-JOIN integrations i ON i.id = d.integration_id
+JOIN integration_refs i ON i.id = d.integration_id
 WHERE d.active AND i.environment_id = $1 AND i.unique_key = $2 AND s.kind = $3 AND s.name = $4`;
 
 const SCRIPT_OF_DEPLOYMENT = `
@@ -226,11 +230,7 @@ export async function deployScripts(
   options: { force?: boolean; dryRun?: boolean } = {},
 ): Promise<DeployResult & { syncs: DeployedSync[] }> {
   return withAdvisoryLock(pool, `weft:deploy:${environmentId}:${providerConfigKey}`, async (client) => {
-    const { rows: integrations } = await client.query<{ id: number }>(
-      'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
-      [environmentId, providerConfigKey],
-    );
-    const integrationId = integrations[0]?.id;
+    const integrationId = await integrationRowId(client, environmentId, providerConfigKey);
     if (integrationId === undefined)
       throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', {
         kind: 'integration',
@@ -282,11 +282,11 @@ export async function deployScripts(
 /** Make the previous version active again (and its models). */
 export async function rollback(pool: Pool, environmentId: number, providerConfigKey: string): Promise<number> {
   return withAdvisoryLock(pool, `weft:deploy:${environmentId}:${providerConfigKey}`, async (client) => {
-    const { rows } = await client.query<{ id: number; version: number; integration_id: number }>(
-      `SELECT d.id, d.version, d.integration_id FROM deployments d JOIN integrations i ON i.id = d.integration_id
-       WHERE i.environment_id = $1 AND i.unique_key = $2 AND NOT d.active ORDER BY d.version DESC LIMIT 1`,
-      [environmentId, providerConfigKey],
-    );
+    // No integration by that key: NULL matches no deployment, so the same refusal follows.
+    const integrationId = (await integrationRowId(client, environmentId, providerConfigKey)) ?? null;
+    const { rows } = await client.query<{ id: number; version: number; integration_id: number }>(PREVIOUS_DEPLOYMENT, [
+      integrationId,
+    ]);
     const previous = rows[0];
     if (previous === undefined)
       throw runnerErrors.create('WEFT_RUNNER_SCRIPT_NOT_FOUND', {

@@ -1,3 +1,4 @@
+import { integrationRowId } from '@weft/auth';
 import type { Pool } from '@weft/db';
 import { LIST_DEPLOYMENTS } from './sql.js';
 
@@ -16,9 +17,11 @@ export async function listDeployments(
   environmentId: number,
   providerConfigKey: string,
 ): Promise<DeploymentSummary[]> {
+  const integrationId = await integrationRowId(pool, environmentId, providerConfigKey);
+  if (integrationId === undefined) return [];
   const { rows } = await pool.query<{ version: number; active: boolean; summary: unknown; created_at: string }>(
     LIST_DEPLOYMENTS,
-    [environmentId, providerConfigKey],
+    [integrationId],
   );
   return rows.map((r) => ({ version: r.version, active: r.active, summary: r.summary, createdAt: r.created_at }));
 }

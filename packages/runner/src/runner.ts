@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { AuthService } from '@weft/auth';
+import { type AuthService, integrationRowId } from '@weft/auth';
 import { isRetryable, isWeftError } from '@weft/core';
 import type { Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
@@ -227,12 +227,9 @@ async function listDeployedSyncs(
   providerConfigKey: string,
 ): Promise<DeployedSync[]> {
   const scripts = await activeScripts(runner.pool, environmentId, providerConfigKey);
-  const { rows } = await runner.pool.query<{ id: number }>(
-    'SELECT id FROM integrations WHERE environment_id = $1 AND unique_key = $2',
-    [environmentId, providerConfigKey],
-  );
+  const integrationId = (await integrationRowId(runner.pool, environmentId, providerConfigKey)) ?? 0;
   return scripts.flatMap((s) => {
-    const deployed = deployedSyncOf(environmentId, rows[0]?.id ?? 0, providerConfigKey, s);
+    const deployed = deployedSyncOf(environmentId, integrationId, providerConfigKey, s);
     return deployed ? [deployed] : [];
   });
 }

@@ -20,7 +20,14 @@ export const ON_EVENT_RUN_OPERATIONS = operationLogSql(`
 export const PRUNE_ON_EVENT_RUNS = `
 DELETE FROM on_event_runs WHERE id IN (SELECT id FROM on_event_runs WHERE created_at < $1 LIMIT $2)`;
 
-/** The last 100 deployments of an integration, newest first. $1 environment, $2 integration key. */
+// Deployments reference integrations by row id; callers resolve a key with auth's integrationRowId.
+
+/** The last 100 deployments of an integration, newest first. $1 integration row id. */
 export const LIST_DEPLOYMENTS = `
-SELECT d.version, d.active, d.summary, d.created_at FROM deployments d JOIN integrations i ON i.id = d.integration_id
-WHERE i.environment_id = $1 AND i.unique_key = $2 ORDER BY d.version DESC LIMIT 100`;
+SELECT version, active, summary, created_at FROM deployments
+WHERE integration_id = $1 ORDER BY version DESC LIMIT 100`;
+
+/** The newest inactive deployment of an integration (what a rollback makes active). $1 integration row id. */
+export const PREVIOUS_DEPLOYMENT = `
+SELECT id, version, integration_id FROM deployments
+WHERE integration_id = $1 AND NOT active ORDER BY version DESC LIMIT 1`;

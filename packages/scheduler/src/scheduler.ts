@@ -229,10 +229,7 @@ export function createScheduler(options: SchedulerOptions) {
     const cap = options.providerConcurrency ?? 0;
     let integrationKey: string | undefined;
     if (cap > 0) {
-      const { rows } = await pool.query<{ key: string }>(
-        'SELECT c.provider_config_key AS key FROM sync_runs r JOIN connections c ON c.id = r.connection_id WHERE r.id = $1',
-        [runId],
-      );
+      const { rows } = await pool.query<{ key: string }>(sql.RUN_INTEGRATION_KEY, [runId]);
       integrationKey = rows[0]?.key;
       if (integrationKey !== undefined && (activeByIntegration.get(integrationKey) ?? 0) >= cap) {
         await sendJobs([{ id: runId, afterSeconds: 1 }]);

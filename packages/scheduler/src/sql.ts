@@ -1,26 +1,28 @@
-/** Plain SQL of the scheduler. */
+/**
+ * Plain SQL of the scheduler. Connections and deployed scripts belong to auth and the runner: the
+ * statements here join them only through the views those packages publish (`connection_refs`,
+ * `active_sync_scripts`), never their tables (test/foundation/table-owners.test.ts).
+ */
 
 // Every (connection, deployed sync) gets a schedule; new connections and new deploys are picked
-// up here. $1 = time scale (1 in production; tests shrink time).
+// up here. $1 = time scale (1 in production; tests shrink time). The views are inlined by
+// Postgres, so this stays one statement with the plan of the join over the base tables.
 export const RECONCILE_SCHEDULES = `
 INSERT INTO schedules (environment_id, connection_id, provider_config_key, sync_name, frequency_seconds, jitter_seconds, state, next_run_at)
-SELECT c.environment_id, c.id, c.provider_config_key, s.name, f.seconds, j.jitter,
-       CASE WHEN (s.definition->>'autoStart')::boolean IS FALSE THEN 'paused' ELSE 'active' END,
+SELECT c.environment_id, c.id, c.provider_config_key, s.sync_name, s.frequency_seconds, j.jitter,
+       CASE WHEN s.auto_start IS FALSE THEN 'paused' ELSE 'active' END,
        now() + make_interval(secs => j.jitter * $1::float8)
-FROM connections c
-JOIN deployments d ON d.integration_id = c.integration_id AND d.active
-JOIN deployed_scripts s ON s.deployment_id = d.id AND s.kind = 'sync'
-CROSS JOIN LATERAL (SELECT (s.definition->>'frequencySeconds')::int AS seconds) f
-CROSS JOIN LATERAL (SELECT abs(hashtext(c.id::text || ':' || s.name)) % greatest(1, least(f.seconds, 60)) AS jitter) j
+FROM connection_refs c
+JOIN active_sync_scripts s ON s.integration_id = c.integration_id
+CROSS JOIN LATERAL (SELECT abs(hashtext(c.id::text || ':' || s.sync_name)) % greatest(1, least(s.frequency_seconds, 60)) AS jitter) j
 ON CONFLICT (connection_id, sync_name, variant) DO UPDATE SET frequency_seconds = EXCLUDED.frequency_seconds
   WHERE schedules.frequency_seconds <> EXCLUDED.frequency_seconds`;
 
 export const DELETE_ORPHAN_SCHEDULES = `
 DELETE FROM schedules sc WHERE NOT EXISTS (
-  SELECT 1 FROM connections c
-  JOIN deployments d ON d.integration_id = c.integration_id AND d.active
-  JOIN deployed_scripts s ON s.deployment_id = d.id AND s.kind = 'sync'
-  WHERE c.id = sc.connection_id AND s.name = sc.sync_name)`;
+  SELECT 1 FROM connection_refs c
+  JOIN active_sync_scripts s ON s.integration_id = c.integration_id
+  WHERE c.id = sc.connection_id AND s.sync_name = sc.sync_name)`;
 
 // Due schedules become queued runs (one queued per key at most: a run still queued coalesces),
 // and their next_run_at advances by the frequency without drifting (or from now when far behind).
@@ -52,8 +54,8 @@ export const CLAIM_RUN = `
 UPDATE sync_runs r SET status = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
 WHERE r.id = $1 AND r.status = 'queued' AND r.run_after <= now()
 RETURNING r.id, r.schedule_id, r.environment_id, r.connection_id, r.sync_name, r.variant, r.mode, r.attempt, r.trigger,
-  (SELECT c.provider_config_key FROM connections c WHERE c.id = r.connection_id) AS provider_config_key,
-  (SELECT c.connection_id FROM connections c WHERE c.id = r.connection_id) AS external_id,
+  (SELECT c.provider_config_key FROM connection_refs c WHERE c.id = r.connection_id) AS provider_config_key,
+  (SELECT c.connection_id FROM connection_refs c WHERE c.id = r.connection_id) AS external_id,
   (SELECT to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM sync_runs s
    WHERE s.connection_id = r.connection_id AND s.sync_name = r.sync_name AND s.variant = r.variant AND s.status = 'success'
    ORDER BY s.started_at DESC LIMIT 1) AS last_success`;
@@ -62,6 +64,10 @@ RETURNING r.id, r.schedule_id, r.environment_id, r.connection_id, r.sync_name, r
 export const QUEUED_WAIT = `
 SELECT extract(epoch FROM run_after - now())::float8 AS wait_seconds FROM sync_runs
 WHERE id = $1 AND status = 'queued' AND run_after > now()`;
+
+/** The integration of a run's connection, for the per-integration concurrency cap. */
+export const RUN_INTEGRATION_KEY = `
+SELECT c.provider_config_key AS key FROM sync_runs r JOIN connection_refs c ON c.id = r.connection_id WHERE r.id = $1`;
 
 export const HEARTBEAT = `UPDATE sync_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND status = 'running' AND worker_id = $2`;
 
@@ -83,7 +89,7 @@ const modeRank = (column: string) => `CASE ${column} WHEN 'reset' THEN 2 WHEN 'f
 export const TRIGGER_MANUAL = `
 WITH selected AS (
   SELECT sc.id, sc.connection_id, sc.sync_name, sc.variant, sc.state, c.connection_id AS external_id
-  FROM schedules sc JOIN connections c ON c.id = sc.connection_id
+  FROM schedules sc JOIN connection_refs c ON c.id = sc.connection_id
   WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
     AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
     AND ($4::text IS NULL OR c.connection_id = $4)
@@ -143,7 +149,7 @@ RETURNING id, attempt, trigger`;
 
 export const SCHEDULES_FOR = `
 SELECT sc.id, sc.connection_id, sc.sync_name, sc.variant, sc.state, c.connection_id AS external_id
-FROM schedules sc JOIN connections c ON c.id = sc.connection_id
+FROM schedules sc JOIN connection_refs c ON c.id = sc.connection_id
 WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
   AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
   AND ($4::text IS NULL OR c.connection_id = $4)`;
@@ -153,7 +159,7 @@ SELECT sc.id, sc.sync_name, sc.variant, sc.state, sc.next_run_at, sc.frequency_s
        c.connection_id AS external_id, c.provider_config_key,
        r.id AS run_id, r.status AS run_status, r.started_at, r.ended_at, r.counts, r.error, r.attempt, r.invalid_records,
        (SELECT count(*)::int FROM sync_runs x WHERE x.schedule_id = sc.id AND x.status IN ('queued', 'running')) AS active_runs
-FROM schedules sc JOIN connections c ON c.id = sc.connection_id
+FROM schedules sc JOIN connection_refs c ON c.id = sc.connection_id
 LEFT JOIN LATERAL (
   SELECT * FROM sync_runs r WHERE r.schedule_id = sc.id AND r.status NOT IN ('queued') ORDER BY r.created_at DESC LIMIT 1
 ) r ON true
@@ -165,7 +171,7 @@ ORDER BY c.connection_id, sc.sync_name`;
 export const RUNS = `
 SELECT r.id, r.sync_name, r.variant, r.status, r.mode, r.trigger, r.attempt, r.worker_id, r.scheduled_for, r.started_at, r.ended_at,
        r.counts, r.error, r.invalid_records, c.connection_id AS external_id
-FROM sync_runs r JOIN connections c ON c.id = r.connection_id
+FROM sync_runs r JOIN connection_refs c ON c.id = r.connection_id
 WHERE r.environment_id = $1 AND c.provider_config_key = $2
   AND ($3::text IS NULL OR r.sync_name = $3) AND ($4::text IS NULL OR c.connection_id = $4)
 ORDER BY r.created_at DESC LIMIT $5`;
