@@ -1,5 +1,5 @@
 import { freePort } from '@weft/db';
-import { compileIntegration } from '@weft/runner';
+import { type CompiledScript, compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
@@ -13,6 +13,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 // of the fleet has a free one.
 let h: ApiHarness;
 let api: DemoApi;
+let demo: CompiledScript[];
 const processes: WeftProcess[] = [];
 const asyncHeaders = { 'Connection-Id': 'conn-1', 'Provider-Config-Key': 'demo', 'X-Async': 'true' };
 
@@ -80,18 +81,24 @@ const pidOf = (workerId: string | null | undefined) => Number(workerId?.split(':
 
 const upstreamCalls = (item: string) => api.seen.filter((r) => r.url === `/items/${item}`).length;
 
-beforeAll(async () => {
-  h = await startApi();
-  api = await startDemoApi(10);
-  await h.api('/integrations', {
+/** The demo integration, its connection and its scripts in the harness's database. */
+async function prepare(harness: ApiHarness): Promise<void> {
+  await harness.api('/integrations', {
     method: 'POST',
     json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
   });
-  await h.api('/connection', {
+  await harness.api('/connection', {
     method: 'POST',
     json: { connection_id: 'conn-1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
-  await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
+  await harness.runner.deploy(harness.environmentId, 'demo', demo);
+}
+
+beforeAll(async () => {
+  h = await startApi();
+  api = await startDemoApi(10);
+  demo = await compileIntegration(`${fixtures}demo`);
+  await prepare(h);
 }, 120_000);
 
 afterAll(async () => {
@@ -158,4 +165,29 @@ describe('async actions as pg-boss jobs of the fleet', () => {
     expect(upstreamCalls('item-4')).toBe(1);
     expect(upstreamCalls('item-3')).toBe(1);
   }, 300_000);
+
+  it('a graceful stop gives running async actions the grace, then ends them failed (WEFT_RUNNER_CANCELLED), not lost', async () => {
+    const stopping = await startApi({ scheduler: { concurrency: 0, shutdownGraceMs: 0 } });
+    try {
+      await prepare(stopping);
+      const held = api.hold((u) => u.pathname === '/items/item-6');
+      const response = await stopping.api('/action/trigger', {
+        method: 'POST',
+        headers: asyncHeaders,
+        json: { action_name: 'get-item', input: { id: 'item-6' } },
+      });
+      expect(response.status).toBe(202);
+      const { id } = (await response.json()) as { id: string };
+      await held.arrived;
+      await stopping.scheduler?.stop();
+      held.release();
+      const { rows } = await stopping.db.pool.query<{ status: string; error: { code?: string } | null }>(
+        'SELECT status, error FROM action_runs WHERE id = $1',
+        [id],
+      );
+      expect(rows[0]).toMatchObject({ status: 'failed', error: { code: 'WEFT_RUNNER_CANCELLED' } });
+    } finally {
+      await stopping.close();
+    }
+  }, 120_000);
 });
