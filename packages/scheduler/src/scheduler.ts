@@ -132,7 +132,6 @@ export function createScheduler(options: SchedulerOptions) {
     runner,
     workerId,
     heartbeatTimeoutMs,
-    heartbeatMs: Math.max(200, heartbeatTimeoutMs / 6),
     onError: (error) => options.onError?.(error),
   });
   const webhookRouters = options.webhookRouters ?? new WebhookRouterRegistry();
