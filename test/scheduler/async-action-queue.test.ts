@@ -144,6 +144,11 @@ describe('async actions as pg-boss jobs of the fleet', () => {
     // No slot free and no other process: the run is accepted as queued, its job committed with it.
     const queued = await triggerAsync(start.url, 'item-4');
     expect(await actionRun(queued)).toMatchObject({ status: 'queued', worker_id: null });
+    const pending = await fetch(`${start.url}/action/${queued}`, {
+      headers: { authorization: `Bearer ${h.secretKey}` },
+    });
+    expect(pending.status).toBe(404);
+    expect(await pending.json()).toMatchObject({ error: { code: 'WEFT_API_ACTION_PENDING' } });
     await kill(start.process);
     busy.release();
 
