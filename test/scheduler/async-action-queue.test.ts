@@ -129,10 +129,23 @@ describe('async actions as pg-boss jobs of the fleet', () => {
     // It did not wait for weft start's slot: the first action is still inside its request.
     expect(await actionRun(first)).toMatchObject({ status: 'running' });
 
+    // The worker is capped like weft start (WEFT_ACTION_CONCURRENCY=1): with its slot busy, the
+    // next queued action waits for it (the oldest job is fetched first).
+    const workerBusy = api.hold((u) => u.pathname === '/items/item-7');
+    const third = await triggerAsync(start.url, 'item-7');
+    const fourth = await triggerAsync(start.url, 'item-8');
+    await workerBusy.arrived;
+    expect(pidOf((await actionRun(third))?.worker_id)).toBe(worker.child.pid);
+    expect(await actionRun(fourth)).toMatchObject({ status: 'queued' });
+    workerBusy.release();
+    expect(await ended(third, 'the third action')).toMatchObject({ status: 'success' });
+    const last = await ended(fourth, 'the fourth action');
+    expect(last).toMatchObject({ status: 'success', output: { id: 'item-8' } });
+    expect(pidOf(last.worker_id)).toBe(worker.child.pid);
+
     busy.release();
     expect(await ended(first, 'the first action to finish')).toMatchObject({ status: 'success' });
-    expect(upstreamCalls('item-1')).toBe(1);
-    expect(upstreamCalls('item-2')).toBe(1);
+    for (const item of ['item-1', 'item-2', 'item-7', 'item-8']) expect(upstreamCalls(item)).toBe(1);
     await Promise.all([kill(start.process), kill(worker)]);
   }, 300_000);
 
