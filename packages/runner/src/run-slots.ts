@@ -8,6 +8,8 @@ import { runnerErrors } from './errors.js';
 export class RunSlots {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Callers of whenFree(), woken when a slot is released with nobody in line. */
+  private readonly watchers: Array<() => void> = [];
 
   constructor(
     private readonly limit: number,
@@ -27,6 +29,26 @@ export class RunSlots {
     return this.releaser();
   }
 
+  /**
+   * A slot now, or undefined when every slot is taken: for work that can go elsewhere instead of
+   * waiting in this process's line (an async action goes to the fleet's queue).
+   */
+  tryAcquire(): (() => void) | undefined {
+    if (this.running >= this.limit) return undefined;
+    this.running += 1;
+    return this.releaser();
+  }
+
+  /**
+   * Resolves once a slot is free with nobody in line (at once when one is). It reserves nothing:
+   * a queue worker waits here before it fetches, then takes the slot with tryAcquire(), so a
+   * process with busy slots leaves queued work to the rest of the fleet.
+   */
+  whenFree(): Promise<void> {
+    if (this.running < this.limit) return Promise.resolve();
+    return new Promise<void>((resolve) => this.watchers.push(resolve));
+  }
+
   /** Runs and waiting runs right now (metrics, tests). */
   get load(): { running: number; waiting: number } {
     return { running: this.running, waiting: this.waiting.length };
@@ -40,7 +62,10 @@ export class RunSlots {
       // The slot passes straight to the next in line, so `running` never dips below the cap while runs wait.
       const next = this.waiting.shift();
       if (next) next();
-      else this.running -= 1;
+      else {
+        this.running -= 1;
+        for (const watcher of this.watchers.splice(0)) watcher();
+      }
     };
   }
 }

@@ -87,6 +87,11 @@ export interface ActionRunRequest {
   signal?: AbortSignal;
   /** Receives the run's log lines (script output, then the failure with its file:line), also when it throws. */
   onLog?: (entry: RunLog) => void;
+  /**
+   * An on-demand slot the caller already holds (reserveOnDemandSlot); the run uses it instead of
+   * taking one, and releases it when it ends.
+   */
+  slot?: () => void;
 }
 
 export interface RunnerOptions {
@@ -178,6 +183,12 @@ export function createRunner(options: RunnerOptions) {
 
     /** Actions and dryruns running and waiting for a slot in this process. */
     onDemandLoad: () => runner.onDemand.load,
+
+    /** An action slot now (pass it as `slot` to runAction), or undefined when all are busy. */
+    reserveOnDemandSlot: () => runner.onDemand.tryAcquire(),
+
+    /** Resolves once an action slot is free with nobody waiting for it (reserves nothing). */
+    onDemandSlotFree: () => runner.onDemand.whenFree(),
 
     scriptsConfig: (environmentId: number, providerConfigKey: string) =>
       activeScripts(pool, environmentId, providerConfigKey),
@@ -540,7 +551,7 @@ function runAction(
     let status = 'success';
     let release: (() => void) | undefined;
     try {
-      release = await runner.onDemand.acquire();
+      release = request.slot ?? (await runner.onDemand.acquire());
       return await runActionUntraced(runner, request, compiled);
     } catch (error) {
       status = 'failed';

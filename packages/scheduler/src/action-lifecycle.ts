@@ -16,7 +16,8 @@ export interface ActionLifecycleDeps {
   heartbeats?: ActionHeartbeats;
 }
 
-type ActionStart = Omit<ActionRunRequest, 'onLog' | 'signal'>;
+/** What a caller asks the runner for (the run's logs, abort signal and slot are the lifecycle's). */
+export type ActionStart = Omit<ActionRunRequest, 'onLog' | 'signal' | 'slot'>;
 
 const errorOf = (error: unknown) =>
   isWeftError(error) ? error.toJSON() : { code: 'WEFT_CORE_INTERNAL', message: String(error) };
@@ -56,26 +57,33 @@ export async function runActionNow(
   }
 }
 
+/** An async run as its pg-boss job carries it: the run id and what the runner needs. */
+export interface AsyncActionJob extends ActionStart {
+  runId: string;
+}
+
 /**
- * An `X-Async: true` action run: recorded as running, executed in the background under this
- * process's heartbeat; its outcome and Nango's `async_action` webhook commit together. Answers the
- * run id the caller polls with GET /action/:id.
+ * The fleet's queue of async runs (action-queue.ts): takes the run (here or into the queue) and
+ * answers its id, or answers undefined while it is not working (before start, after stop), when
+ * the run is executed by the caller's process as before.
  */
-export async function startAsyncAction(
+export interface AsyncActionAcceptor {
+  accept(request: ActionStart): Promise<string | undefined>;
+}
+
+/**
+ * Executes an async run already recorded as running by this process, under `heartbeats`; its
+ * outcome and Nango's `async_action` webhook commit together. Resolves once the outcome is
+ * recorded (bookkeeping failures go to `onBookkeepingError`; the reaper then ends the run).
+ */
+export async function executeAsyncAction(
   deps: ActionLifecycleDeps,
-  request: ActionStart,
+  job: AsyncActionJob,
   onBookkeepingError: (error: unknown) => void,
-): Promise<string> {
-  const id = randomUUID();
+  run: { slot?: () => void; signal?: AbortSignal } = {},
+): Promise<void> {
+  const { runId: id, ...request } = job;
   const logs: RunLog[] = [];
-  await startActionRun(deps.pool, {
-    id,
-    environmentId: request.environmentId,
-    connectionRowId: connectionRowId(request.connection.id),
-    actionName: request.actionName,
-    async: true,
-    startedAt: new Date().toISOString(),
-  });
   const untrack = deps.heartbeats?.track(id);
   const finish = (outcome: ActionRunOutcome) =>
     withTransaction(deps.pool, async (client) => {
@@ -91,13 +99,43 @@ export async function startAsyncAction(
         },
       });
     });
-  deps.runner
-    .runAction({ ...request, onLog: collect(logs) })
+  await deps.runner
+    .runAction({
+      ...request,
+      onLog: collect(logs),
+      ...(run.slot ? { slot: run.slot } : {}),
+      ...(run.signal ? { signal: run.signal } : {}),
+    })
     .finally(() => untrack?.())
     .then(
       (result) => finish({ status: 'success', output: result.output ?? null, logs }),
       (error: unknown) => finish({ status: 'failed', error: errorOf(error), logs }),
     )
     .catch(onBookkeepingError);
+}
+
+/**
+ * An `X-Async: true` action run. With the fleet's queue (`deps.queue`, the scheduler's) it is a
+ * pg-boss job any process with a free action slot runs; without one (a process with no scheduler,
+ * or before it started) it is recorded as running and executed in the background here, under this
+ * process's heartbeat. Answers the run id the caller polls with GET /action/:id.
+ */
+export async function startAsyncAction(
+  deps: ActionLifecycleDeps & { queue?: AsyncActionAcceptor },
+  request: ActionStart,
+  onBookkeepingError: (error: unknown) => void,
+): Promise<string> {
+  const queued = await deps.queue?.accept(request);
+  if (queued !== undefined) return queued;
+  const id = randomUUID();
+  await startActionRun(deps.pool, {
+    id,
+    environmentId: request.environmentId,
+    connectionRowId: connectionRowId(request.connection.id),
+    actionName: request.actionName,
+    async: true,
+    startedAt: new Date().toISOString(),
+  });
+  void executeAsyncAction(deps, { ...request, runId: id }, onBookkeepingError);
   return id;
 }

@@ -12,7 +12,8 @@ import * as sql from './sql/action-runs.js';
 export interface ActionRun {
   id: string;
   actionName: string;
-  status: 'running' | 'success' | 'failed';
+  /** `queued`: accepted, waiting for a process of the fleet with a free action slot. */
+  status: 'queued' | 'running' | 'success' | 'failed';
   output: unknown;
   /** The failure as stored (`{ code, message, details }`), null unless failed. */
   error: { code?: unknown; message?: unknown; [key: string]: unknown } | null;
@@ -24,7 +25,7 @@ export interface ActionRun {
 interface ActionRunRow {
   id: string;
   action_name: string;
-  status: 'running' | 'success' | 'failed';
+  status: ActionRun['status'];
   output: unknown;
   error: ActionRun['error'];
   created_at: string;
@@ -51,9 +52,11 @@ export interface ActionRunStart {
   /** `X-Async: true`: the caller polls GET /action/:id. */
   async: boolean;
   startedAt: string;
+  /** The process running it (`host:pid`), when it has a name. */
+  workerId?: string;
 }
 
-/** Records an async run as running (its caller may poll it from now on). */
+/** Records an async run as running in this process (its caller may poll it from now on). */
 export async function startActionRun(pool: Pool, run: ActionRunStart): Promise<void> {
   await pool.query(sql.START_ACTION_RUN, [
     run.id,
@@ -62,7 +65,29 @@ export async function startActionRun(pool: Pool, run: ActionRunStart): Promise<v
     run.actionName,
     run.async,
     run.startedAt,
+    run.workerId ?? null,
   ]);
+}
+
+/** Records an async run as queued, inside the transaction that inserts its job and wakes the fleet. */
+export async function queueActionRun(
+  client: PoolClient,
+  run: Omit<ActionRunStart, 'async' | 'workerId'>,
+): Promise<void> {
+  await client.query(sql.QUEUE_ACTION_RUN, [
+    run.id,
+    run.environmentId,
+    run.connectionRowId,
+    run.actionName,
+    run.startedAt,
+  ]);
+  await client.query(sql.NOTIFY_ACTION_QUEUED);
+}
+
+/** Takes a queued run for `workerId` (inside its job's fetch transaction); false when it is no longer queued. */
+export async function claimActionRun(client: PoolClient, id: string, workerId: string): Promise<boolean> {
+  const { rowCount } = await client.query(sql.CLAIM_ACTION_RUN, [id, workerId]);
+  return (rowCount ?? 0) > 0;
 }
 
 export type ActionRunOutcome =

@@ -1,5 +1,10 @@
 export { type ActionHeartbeats, startActionHeartbeats } from './action-heartbeats.js';
-export { type ActionLifecycleDeps, runActionNow, startAsyncAction } from './action-lifecycle.js';
+export {
+  type ActionLifecycleDeps,
+  type AsyncActionAcceptor,
+  runActionNow,
+  startAsyncAction,
+} from './action-lifecycle.js';
 export {
   type ActionRun,
   type ActionRunOutcome,

@@ -4,6 +4,8 @@ import { type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, type RunChangeCounts, takeRunChanges } from '@weft/records';
 import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } from '@weft/runner';
 import { PgBoss } from 'pg-boss';
+import type { AsyncActionAcceptor } from './action-lifecycle.js';
+import { createActionQueue } from './action-queue.js';
 import { schedulerErrors } from './errors.js';
 import { createWebhookProcessor } from './process-webhook.js';
 import { receiveProviderWebhook } from './receive-webhook.js';
@@ -123,6 +125,15 @@ export function createScheduler(options: SchedulerOptions) {
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let stopped = false;
+  // Async actions: pg-boss jobs of the whole fleet, capped by the runner's action slots.
+  const asyncActions = createActionQueue({
+    pool,
+    boss,
+    runner,
+    workerId,
+    heartbeatTimeoutMs,
+    onError: (error) => options.onError?.(error),
+  });
   const webhookRouters = options.webhookRouters ?? new WebhookRouterRegistry();
   const leaseSeconds = heartbeatTimeoutMs / 1000;
   const webhooks = createWebhookProcessor({
@@ -443,6 +454,9 @@ export function createScheduler(options: SchedulerOptions) {
   return {
     workerId,
 
+    /** Where `X-Async: true` actions go (startAsyncAction's `queue`): run here, or queued for the fleet. */
+    asyncActions: { accept: asyncActions.accept } satisfies AsyncActionAcceptor,
+
     /** The routers inbound webhooks use (h19b registers Microsoft Graph's here). */
     webhookRouters,
 
@@ -495,6 +509,7 @@ export function createScheduler(options: SchedulerOptions) {
       }, heartbeatMs);
       heartbeatTimer.unref();
       await startWebhookWorkers();
+      await asyncActions.start();
       if (role === 'all') {
         // Reconcile and queue at once, so freshly deployed syncs start without waiting a tick.
         await tick().catch((error: unknown) => options.onError?.(error));
@@ -509,11 +524,13 @@ export function createScheduler(options: SchedulerOptions) {
       await ticking;
       await boss.offWork(QUEUE).catch(() => {});
       await boss.offWork(WEBHOOK_QUEUE).catch(() => {});
+      const actionsStopped = asyncActions.stop(options.shutdownGraceMs ?? 10_000);
       const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
       while (running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       for (const controller of running.values()) controller.abort();
       while (running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       clearInterval(heartbeatTimer);
+      await actionsStopped;
       await boss.stop({ graceful: true, timeout: 5_000 } as Parameters<typeof boss.stop>[0]);
     },
 

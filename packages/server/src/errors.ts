@@ -17,7 +17,7 @@ export const serverErrors = defineErrors('server', {
     status: 404,
     retryable: true,
     message: 'Action {id} has not finished yet',
-    fix: 'The async action is still running: ask GET /action/:id again later, or wait for its async_action webhook.',
+    fix: 'The async action is queued (waiting for a free action slot in the fleet) or still running: ask GET /action/:id again later, or wait for its async_action webhook.',
   },
   WEFT_NOT_SUPPORTED: {
     status: 501,

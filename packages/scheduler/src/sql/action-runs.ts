@@ -1,11 +1,42 @@
-/** SQL of action runs (`action_runs`): every action run, sync or `X-Async: true`, for GET /action/:id and the operation log. */
+/**
+ * SQL of action runs (`action_runs`): every action run, sync or `X-Async: true`, for GET /action/:id,
+ * the fleet's async action queue and the operation log.
+ */
 
 import { operationLogSql } from '@weft/db';
 
-/** $1 id, $2 environment, $3 connection row id, $4 action name, $5 async, $6 created at. */
+/** $1 id, $2 environment, $3 connection row id, $4 action name, $5 async, $6 created at, $7 worker id (null: unnamed). */
 export const START_ACTION_RUN = `
-INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at)
-VALUES ($1, $2, $3, $4, 'running', $5, $6)`;
+INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at, worker_id)
+VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)`;
+
+/**
+ * An async run no process has taken yet; its pg-boss job is inserted in the same transaction.
+ * No heartbeat until claimed: the reaper only fails runs a process had started.
+ * $1 id, $2 environment, $3 connection row id, $4 action name, $5 created at.
+ */
+export const QUEUE_ACTION_RUN = `
+INSERT INTO action_runs (id, environment_id, connection_id, action_name, status, async, created_at, heartbeat_at)
+VALUES ($1, $2, $3, $4, 'queued', true, $5, NULL)`;
+
+/**
+ * A queued run taken by the process that fetched its job (in the fetch's transaction, so the job
+ * and the claim commit together). Nothing when it is no longer queued. $1 id, $2 worker id.
+ */
+export const CLAIM_ACTION_RUN = `
+UPDATE action_runs SET status = 'running', worker_id = $2, heartbeat_at = now()
+WHERE id = $1 AND status = 'queued'
+RETURNING id`;
+
+/** Channel on which processes with free action slots are told that a run was queued. */
+export const ACTION_QUEUE_CHANNEL = 'weft_action_queue';
+
+/** A queue worker's listening connection. */
+export const LISTEN_ACTION_QUEUE = `LISTEN ${ACTION_QUEUE_CHANNEL}`;
+export const UNLISTEN_ACTION_QUEUE = `UNLISTEN ${ACTION_QUEUE_CHANNEL}`;
+
+/** Wakes the fleet's action queue workers (delivered at commit, with the queued run). */
+export const NOTIFY_ACTION_QUEUED = `SELECT pg_notify('${ACTION_QUEUE_CHANNEL}', '')`;
 
 /** $1 id, $2 status, $3 output, $4 error, $5 logs. */
 export const FINISH_ACTION_RUN = `
@@ -39,7 +70,8 @@ RETURNING id`;
 
 /** Retention in slices. $1 cutoff, $2 slice. */
 export const PRUNE_ACTION_RUNS = `
-DELETE FROM action_runs WHERE id IN (SELECT id FROM action_runs WHERE created_at < $1 AND status <> 'running' LIMIT $2)`;
+DELETE FROM action_runs WHERE id IN (
+  SELECT id FROM action_runs WHERE created_at < $1 AND status NOT IN ('queued', 'running') LIMIT $2)`;
 
 /** Action runs as operation-log lines (see operationLogSql). */
 export const ACTION_RUN_OPERATIONS = operationLogSql(`

@@ -242,7 +242,9 @@ export const scriptRoutes =
       // The run's bookkeeping (action_runs, heartbeat, outcome + webhook) is the scheduler's.
       const deps = { pool: ctx.pool, runner, ...(ctx.actionHeartbeats ? { heartbeats: ctx.actionHeartbeats } : {}) };
       if (headers['x-async'] === 'true') {
-        const id = await startAsyncAction(deps, action, (error) =>
+        // With a scheduler, a pg-boss job of the fleet (run here when this process has a free slot).
+        const queue = ctx.scheduler?.asyncActions;
+        const id = await startAsyncAction({ ...deps, ...(queue ? { queue } : {}) }, action, (error) =>
           request.log.error({ err: error }, 'async action bookkeeping failed'),
         );
         return reply.status(202).send(serialize(asyncActionResponse, { id, statusUrl: `/action/${id}` }));
@@ -264,7 +266,8 @@ export const scriptRoutes =
           name: id,
           providerConfigKey: '-',
         });
-      if (run.status === 'running') throw serverErrors.create('WEFT_API_ACTION_PENDING', { id });
+      if (run.status === 'queued' || run.status === 'running')
+        throw serverErrors.create('WEFT_API_ACTION_PENDING', { id });
       if (run.status === 'failed') return reply.status(statusOfCode(run.error?.code)).send({ error: run.error });
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
     });
