@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from '@weft/db';
 import { authErrors } from './errors.js';
+import { withConnectionConfigDefaults } from './oauth-client.js';
+import type { ProviderDefinition } from './provider-schema.js';
 
 export interface EndUser {
   id: string;
@@ -93,4 +95,15 @@ export function assertIntegrationAllowed(session: ConnectSession, uniqueKey: str
   if (session.allowedIntegrations !== null && !session.allowedIntegrations.includes(uniqueKey)) {
     throw authErrors.create('WEFT_AUTH_INTEGRATION_NOT_ALLOWED', { uniqueKey });
   }
+}
+
+/** The connection config a flow starts from: the session's defaults for the integration under what the user entered, the provider's default values in fields left empty. */
+export function sessionConnectionConfig(
+  session: ConnectSession | null,
+  uniqueKey: string,
+  input: Record<string, unknown>,
+  provider: ProviderDefinition,
+): Record<string, unknown> {
+  const defaults: IntegrationDefaults = session?.defaults[uniqueKey] ?? {};
+  return withConnectionConfigDefaults(provider, { ...(defaults.connection_config ?? {}), ...input });
 }
