@@ -1,5 +1,5 @@
 import type { SecretBox } from '@weft/core';
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import type { ConnectionRecord } from './connections.js';
 import type { ProviderCatalog } from './load-providers.js';
 
@@ -61,7 +61,7 @@ export interface AuthDeps extends AuthStore {
   /** Event scripts around a connection's life; set after construction, as the runner needs this service first. */
   hooks: { current: ConnectionHooks | undefined };
   /** This process's refreshes under way, by connections.id: concurrent callers share one promise. */
-  refreshesInFlight: Map<number, Promise<ConnectionRecord>>;
+  refreshesInFlight: Map<ConnectionRowId, Promise<ConnectionRecord>>;
 }
 
 export interface TokenRetry {

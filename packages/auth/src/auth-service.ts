@@ -1,3 +1,4 @@
+import type { ConnectionRowId } from '@weft/db';
 import type { AuthDeps, AuthServiceOptions, ConnectionHooks } from './auth-deps.js';
 import { resolveAuthDeps } from './auth-deps.js';
 import {
@@ -63,7 +64,7 @@ export function createAuthService(options: AuthServiceOptions) {
         allowedIntegrations?: string[];
         defaults?: Record<string, IntegrationDefaults>;
         /** connections.id the session re-authorises (Nango's reconnect sessions). */
-        reconnectConnectionId?: number;
+        reconnectConnectionRowId?: ConnectionRowId;
       },
     ) => createConnectSession(pool, environmentId, input),
     findConnectSession: (token: string | undefined) => findConnectSession(pool, token),

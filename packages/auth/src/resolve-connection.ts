@@ -1,3 +1,4 @@
+import type { ConnectionRowId } from '@weft/db';
 import type { AuthDeps } from './auth-deps.js';
 import { canRefresh } from './auth-modes/registry.js';
 import { type ConnectionRecord, findConnectionRecord } from './connections.js';
@@ -15,7 +16,8 @@ export interface ConnectionRef {
 
 /** A connection ready to call the provider with: host-side only (holds decrypted credentials). */
 export interface ResolvedConnection {
-  id: number;
+  /** connections.id, the internal row id (the external id is `connectionId`). */
+  id: ConnectionRowId;
   environmentId: number;
   providerConfigKey: string;
   connectionId: string;

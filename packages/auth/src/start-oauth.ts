@@ -120,11 +120,11 @@ async function saveOAuthSession(
   const { pool, box } = deps;
   const { session } = input;
   const reconnect =
-    session.reconnectConnectionId === null
+    session.reconnectConnectionRowId === null
       ? null
       : ((
           await pool.query<{ connection_id: string }>('SELECT connection_id FROM connections WHERE id = $1', [
-            session.reconnectConnectionId,
+            session.reconnectConnectionRowId,
           ])
         ).rows[0]?.connection_id ?? null);
   await pool.query(
