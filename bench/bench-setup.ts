@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AuthService, createAuthService, loadProviders } from '@weft/auth';
 import { createSecretBox } from '@weft/core';
-import { ensureEnvironment, type Pool } from '@weft/db';
+import { type ConnectionRowId, ensureEnvironment, type Pool } from '@weft/db';
 
 /**
  * A provider stand-in in its own process (so its CPU is not ours): `source` is CommonJS run with
@@ -36,7 +36,7 @@ export async function benchAuth(pool: Pool): Promise<{
     key: string,
     baseUrl: string,
     connectionId: string,
-  ): Promise<{ id: number; providerConfigKey: string; connectionId: string }>;
+  ): Promise<{ id: ConnectionRowId; providerConfigKey: string; connectionId: string }>;
 }> {
   const box = createSecretBox(randomBytes(32));
   const { environment } = await ensureEnvironment(pool, box);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createSecretBox } from '@weft/core';
-import { ensureEnvironment, type Pool } from '@weft/db';
+import { connectionRowId, ensureEnvironment, type Pool } from '@weft/db';
 import {
   createRecordCipher,
   createRecordStore,
@@ -113,12 +113,12 @@ export default defineBench({
          VALUES ($1, $2, 'bench', 'drive') RETURNING id`,
         [environment.id, integrationId],
       );
-      const connectionId = conn[0]?.id ?? 0;
+      const connectionId = connectionRowId(conn[0]?.id ?? 0);
       const jsonSchema = z.toJSONSchema(File);
       await registerModels(db.pool, integrationId, { File: jsonSchema });
       await db.pool.query(RAW_TABLE);
       const store = createRecordStore({ pool: db.pool });
-      const scope: RecordScope = { environmentId: environment.id, connectionId, model: 'File' };
+      const scope: RecordScope = { environmentId: environment.id, connectionRowId: connectionId, model: 'File' };
       // WEFT_RECORDS_ENCRYPTION=on: the same records sealed, on a connection of their own.
       const masterKey = randomBytes(32);
       const cipher = createRecordCipher({
@@ -133,7 +133,7 @@ export default defineBench({
       );
       const sealedScope: RecordScope = {
         environmentId: environment.id,
-        connectionId: sealedConn[0]?.id ?? 0,
+        connectionRowId: connectionRowId(sealedConn[0]?.id ?? 0),
         model: 'File',
       };
 

@@ -1,3 +1,4 @@
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { readRecords } from '@weft/records';
 import { compileIntegration, type SyncRunMode } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 
 let h: ApiHarness;
 let api: CompatApi;
-const conn: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
+const conn: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
 
 async function setup(key: string) {
   const created = await h.api('/integrations', {
@@ -26,7 +27,7 @@ async function setup(key: string) {
     json: { connection_id: `${key}-conn`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   conn[key] = {
-    id: ((await imported.json()) as { id: number }).id,
+    id: connectionRowId(((await imported.json()) as { id: number }).id),
     providerConfigKey: key,
     connectionId: `${key}-conn`,
   };
@@ -69,7 +70,11 @@ async function action(actionName: string, input: unknown, provider = key) {
 }
 
 async function records(model: string, provider = key) {
-  const page = await readRecords(h.db.pool, { connectionId: conn[provider]?.id ?? 0, model, limit: 1000 });
+  const page = await readRecords(h.db.pool, {
+    connectionRowId: conn[provider]?.id ?? connectionRowId(0),
+    model,
+    limit: 1000,
+  });
   return page.records.map((r) => JSON.parse(r) as Body);
 }
 

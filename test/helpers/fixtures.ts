@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Pool } from '@weft/db';
+import { type ConnectionRowId, connectionRowId, type Pool } from '@weft/db';
 
 export interface SeededConnection {
   environmentId: number;
   integrationId: number;
   /** connections.id */
-  id: number;
+  id: ConnectionRowId;
   providerConfigKey: string;
   connectionId: string;
 }
@@ -40,5 +40,11 @@ export async function seedConnection(
      VALUES ($1, $2, $3, $4) RETURNING id`,
     [environmentId, integrationId, connectionId, providerConfigKey],
   );
-  return { environmentId, integrationId, id: connection.rows[0]?.id ?? 0, providerConfigKey, connectionId };
+  return {
+    environmentId,
+    integrationId,
+    id: connectionRowId(connection.rows[0]?.id ?? 0),
+    providerConfigKey,
+    connectionId,
+  };
 }

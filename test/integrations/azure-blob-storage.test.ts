@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ConnectionRef } from '@weft/auth';
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { createProxy, type OutboundProxy } from '@weft/proxy';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
@@ -26,7 +27,7 @@ let workDir = '';
 let proxy: OutboundProxy;
 let runner: Runner;
 let ref: ConnectionRef;
-let connection: { id: number; providerConfigKey: string; connectionId: string };
+let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
 
 const CONTAINERS: Record<string, number> = { 'big-container': 2500, 'mid-container': 1500, 'small-container': 1000 };
 
@@ -58,7 +59,7 @@ async function live(
   let cursor: string | undefined;
   for (;;) {
     const page = await readRecords(h.db.pool, {
-      connectionId: connection.id,
+      connectionRowId: connection.id,
       model,
       limit: 1000,
       ...(cursor ? { cursor } : {}),
@@ -152,7 +153,11 @@ beforeAll(async () => {
   );
   expect(page.body).toContain('data-state="connected"');
   const record = (await h.get('/connections?provider_config_key=azure-blob-storage')).connections[0];
-  connection = { id: record.id, providerConfigKey: 'azure-blob-storage', connectionId: record.connection_id };
+  connection = {
+    id: connectionRowId(record.id),
+    providerConfigKey: 'azure-blob-storage',
+    connectionId: record.connection_id,
+  };
   ref = { environmentId: h.environmentId, providerConfigKey: 'azure-blob-storage', connectionId: record.connection_id };
   proxy = createProxy({
     credentials: h.auth,

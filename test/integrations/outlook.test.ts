@@ -1,3 +1,4 @@
+import { connectionRowId } from '@weft/db';
 import { createRecordStore } from '@weft/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../helpers/api-harness.js';
@@ -146,7 +147,7 @@ describe('Outlook end to end', () => {
       `SELECT id FROM connections WHERE connection_id = $1 AND provider_config_key = 'outlook'`,
       [e.connectionId],
     );
-    const connection = Number(rows[0]?.id);
+    const connection = connectionRowId(rows[0]?.id ?? 0);
     // What 1.0.0 left behind: a checkpoint without idType and a record under a default (REST) id.
     await e.h.db.pool.query(
       `UPDATE sync_checkpoints SET checkpoint = checkpoint - 'idType' WHERE connection_id = $1 AND sync_name = 'messages'`,
@@ -156,7 +157,7 @@ describe('Outlook end to end', () => {
     const { _nango_metadata: _, ...payload } = sample;
     const legacyId = 'AAMkAGI2TG93AAA-default-rest-id';
     await createRecordStore({ pool: e.h.db.pool }).batchSave(
-      { environmentId: e.h.environmentId, connectionId: connection, model: 'OutlookMessage' },
+      { environmentId: e.h.environmentId, connectionRowId: connection, model: 'OutlookMessage' },
       [{ ...payload, id: legacyId }],
     );
     const { last } = await e.allRecords('OutlookMessage');

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { connectionRowId } from '@weft/db';
 import { compileIntegration } from '@weft/runner';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ beforeAll(async () => {
     method: 'POST',
     json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
-  const id = ((await imported.json()) as { id: number }).id;
+  const id = connectionRowId(((await imported.json()) as { id: number }).id);
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
   await h.runner.runSync({
     environmentId: h.environmentId,

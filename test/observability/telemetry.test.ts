@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTelemetry } from '@weft/cli';
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
@@ -24,7 +25,7 @@ let receiver: Server;
 const bodies: string[] = [];
 const metricBodies: string[] = [];
 let telemetry: { shutdown(): Promise<void> };
-const connections: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
+const connections: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
 
 beforeAll(async () => {
   // A loopback OTLP/HTTP receiver: whatever the exporter posts to /v1/traces is kept.
@@ -60,7 +61,7 @@ beforeAll(async () => {
       },
     });
     connections[key] = {
-      id: ((await response.json()) as { id: number }).id,
+      id: connectionRowId(((await response.json()) as { id: number }).id),
       providerConfigKey: key,
       connectionId: 'c1',
     };

@@ -27,7 +27,7 @@ beforeAll(async () => {
   await registerModels(h.db.pool, keep.integrationId, { Contact: { type: 'object' } });
   const store = createRecordStore({ pool: h.db.pool });
   for (const c of [keep, doomed])
-    await store.batchSave({ environmentId: h.environmentId, connectionId: c.id, model: 'Contact' }, [{ id: 'a' }]);
+    await store.batchSave({ environmentId: h.environmentId, connectionRowId: c.id, model: 'Contact' }, [{ id: 'a' }]);
   const pool = createPool(h.db.url, { max: 2 });
   const app = await buildServer({
     config: resolveConfig({ LOG_LEVEL: 'silent' }),

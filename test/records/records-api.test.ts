@@ -14,7 +14,7 @@ beforeAll(async () => {
   h = await startApi();
   conn = await seedConnection(h.db.pool, { environmentId: h.environmentId, providerConfigKey: 'crm' });
   await registerModels(h.db.pool, conn.integrationId, { Contact: z.toJSONSchema(Contact) });
-  scope = { environmentId: h.environmentId, connectionId: conn.id, model: 'Contact' };
+  scope = { environmentId: h.environmentId, connectionRowId: conn.id, model: 'Contact' };
   const store = createRecordStore({ pool: h.db.pool });
   await store.batchSave(
     scope,

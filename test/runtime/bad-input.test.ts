@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connectionRowId } from '@weft/db';
 import { compileIntegration } from '@weft/runner';
 import { registeredRoutes } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -717,7 +718,7 @@ describe('the findings, one by one', () => {
     const result = await h.runner.runSync({
       runId: '00000000-0000-4000-8000-000000000016',
       environmentId: h.environmentId,
-      connection: { id: rows[0]?.id ?? 0, providerConfigKey: 'bad-records', connectionId: 'b-1' },
+      connection: { id: connectionRowId(rows[0]?.id ?? 0), providerConfigKey: 'bad-records', connectionId: 'b-1' },
       syncName: 'nul-id',
       mode: 'incremental',
       lastSyncDate: null,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
 import { createCheckpointStore } from '@weft/scheduler';
@@ -11,7 +12,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let api: DemoApi;
 let runner: Runner;
-const connections: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
+const connections: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
 
 async function connect(key: string) {
   await h.api('/integrations', {
@@ -23,16 +24,16 @@ async function connect(key: string) {
     json: { connection_id: `${key}-1`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   connections[key] = {
-    id: ((await imported.json()) as { id: number }).id,
+    id: connectionRowId(((await imported.json()) as { id: number }).id),
     providerConfigKey: key,
     connectionId: `${key}-1`,
   };
 }
 
 const stored = async (key: string, model: string) =>
-  (await readRecords(h.db.pool, { connectionId: connections[key]?.id ?? 0, model, limit: 1000 })).records.map(
-    (r) => JSON.parse(r) as Record<string, unknown>,
-  );
+  (
+    await readRecords(h.db.pool, { connectionRowId: connections[key]?.id ?? connectionRowId(0), model, limit: 1000 })
+  ).records.map((r) => JSON.parse(r) as Record<string, unknown>);
 
 beforeAll(async () => {
   h = await startApi();

@@ -1,3 +1,4 @@
+import { connectionRowId } from '@weft/db';
 import { readRecords } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ let h: ApiHarness;
 let provider: Upstream;
 // What the provider saw of the goodbye call, and how many records the connection had then.
 const goodbyes: Array<{ body: unknown; recordsThen: number }> = [];
-let connectionRowId = 0;
+let rowId = connectionRowId(0);
 
 const accounts: Record<string, { plan: string; name: string }> = {
   'key-pro': { plan: 'pro', name: 'Acme Pro' },
@@ -27,7 +28,7 @@ beforeAll(async () => {
     if (url.pathname === '/account') return json(res, 200, accounts[key] ?? { plan: 'none', name: '?' });
     if (url.pathname === '/notes') return json(res, 200, { notes: [{ id: 'n1', text: 'hello' }] });
     if (url.pathname === '/goodbye') {
-      void readRecords(h.db.pool, { connectionId: connectionRowId, model: 'Note', limit: 100 }).then((page) => {
+      void readRecords(h.db.pool, { connectionRowId: rowId, model: 'Note', limit: 100 }).then((page) => {
         goodbyes.push({ body: JSON.parse(req.body) as unknown, recordsThen: page.records.length });
         json(res, 200, { ok: true });
       });
@@ -121,7 +122,7 @@ describe('event scripts (createOnEvent) at the connection lifecycle', () => {
       metadata: Record<string, unknown>;
     };
     expect(connection.metadata).toEqual({ accountName: 'Acme Pro', plan: 'pro' });
-    connectionRowId = connection.id;
+    rowId = connectionRowId(connection.id);
     const runs = await eventRuns();
     expect(runs.slice(1).map((r) => [r.script_name, r.status])).toEqual([
       ['refuse-free-plans', 'success'],
@@ -136,12 +137,12 @@ describe('event scripts (createOnEvent) at the connection lifecycle', () => {
   it('pre-connection-deletion runs before the connection and its records go', async () => {
     const { rows } = await h.db.pool.query<{ connection_id: string }>(
       'SELECT connection_id FROM connections WHERE id = $1',
-      [connectionRowId],
+      [rowId],
     );
     const connectionId = rows[0]?.connection_id ?? '';
     const result = await h.runner.runSync({
       environmentId: h.environmentId,
-      connection: { id: connectionRowId, providerConfigKey: 'events', connectionId },
+      connection: { id: rowId, providerConfigKey: 'events', connectionId },
       syncName: 'notes',
       mode: 'full',
       lastSyncDate: null,
@@ -150,7 +151,7 @@ describe('event scripts (createOnEvent) at the connection lifecycle', () => {
     const deleted = await h.api(`/connection/${connectionId}?provider_config_key=events`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
     expect(goodbyes).toEqual([{ body: { accountName: 'Acme Pro' }, recordsThen: 1 }]);
-    const after = await readRecords(h.db.pool, { connectionId: connectionRowId, model: 'Note', limit: 100 });
+    const after = await readRecords(h.db.pool, { connectionRowId: rowId, model: 'Note', limit: 100 });
     expect(after.records).toEqual([]);
     expect((await eventRuns()).at(-1)).toMatchObject({
       script_name: 'say-goodbye',

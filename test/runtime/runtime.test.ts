@@ -1,3 +1,4 @@
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
 import { createCheckpointStore } from '@weft/scheduler';
@@ -11,7 +12,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let api: Upstream & { items: Array<{ id: string; title: string; bytes: number }> };
 let runner: Runner;
-const connections: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
+const connections: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
 
 async function setupIntegration(key: string) {
   const created = await h.api('/integrations', {
@@ -24,11 +25,15 @@ async function setupIntegration(key: string) {
     json: { connection_id: `${key}-conn`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   const body = (await imported.json()) as { id: number };
-  connections[key] = { id: body.id, providerConfigKey: key, connectionId: `${key}-conn` };
+  connections[key] = { id: connectionRowId(body.id), providerConfigKey: key, connectionId: `${key}-conn` };
 }
 
 async function stored(key: string, model: string) {
-  const page = await readRecords(h.db.pool, { connectionId: connections[key]?.id ?? 0, model, limit: 1000 });
+  const page = await readRecords(h.db.pool, {
+    connectionRowId: connections[key]?.id ?? connectionRowId(0),
+    model,
+    limit: 1000,
+  });
   return page.records.map(
     (r) => JSON.parse(r) as Record<string, unknown> & { _nango_metadata: { last_action: string } },
   );

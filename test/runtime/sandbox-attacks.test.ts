@@ -1,3 +1,4 @@
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner, type SyncRunResult } from '@weft/runner';
 import { createCheckpointStore } from '@weft/scheduler';
@@ -13,7 +14,7 @@ let h: ApiHarness;
 let api: Upstream;
 let runner: Runner;
 let cpuBoundRunner: Runner;
-let connection: { id: number; providerConfigKey: string; connectionId: string };
+let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
 
 beforeAll(async () => {
   h = await startApi();
@@ -45,7 +46,7 @@ beforeAll(async () => {
     },
   });
   connection = {
-    id: ((await imported.json()) as { id: number }).id,
+    id: connectionRowId(((await imported.json()) as { id: number }).id),
     providerConfigKey: 'attacks',
     connectionId: 'victim',
   };
@@ -119,7 +120,7 @@ describe('sandbox attack suite', () => {
     const result = await run('prototype-pollution');
     expect(result.status, JSON.stringify(result.error)).toBe('success');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const page = await readRecords(h.db.pool, { connectionId: connection.id, model: 'Thing', ids: ['p1'] });
+    const page = await readRecords(h.db.pool, { connectionRowId: connection.id, model: 'Thing', ids: ['p1'] });
     const record = JSON.parse(page.records[0] ?? '{}') as Record<string, unknown>;
     expect(Object.keys(record).sort()).toEqual(['_nango_metadata', 'id', 'value']);
   });
@@ -139,7 +140,7 @@ describe('sandbox attack suite', () => {
     // 60 s wall limit would have.
     expect(result.status).toBe('cancelled');
     expect(result.error?.code).toBe('WEFT_RUNNER_CANCELLED');
-    const late = await readRecords(h.db.pool, { connectionId: connection.id, model: 'Thing', ids: ['late'] });
+    const late = await readRecords(h.db.pool, { connectionRowId: connection.id, model: 'Thing', ids: ['late'] });
     expect(late.records).toHaveLength(0);
   });
 });

@@ -1,3 +1,4 @@
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner, type SyncRunResult } from '@weft/runner';
 import { createCheckpointStore } from '@weft/scheduler';
@@ -17,7 +18,7 @@ const RSS_GROWTH_BOUND_MB = 300;
 let h: ApiHarness;
 let api: Upstream;
 let runner: Runner;
-let connection: { id: number; providerConfigKey: string; connectionId: string };
+let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
 
 beforeAll(async () => {
   h = await startApi();
@@ -41,7 +42,7 @@ beforeAll(async () => {
     json: { connection_id: 'victim', provider_config_key: 'floods', credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   connection = {
-    id: ((await imported.json()) as { id: number }).id,
+    id: connectionRowId(((await imported.json()) as { id: number }).id),
     providerConfigKey: 'floods',
     connectionId: 'victim',
   };
@@ -170,7 +171,7 @@ describe('floods from a script do not reach the host', () => {
   });
 
   it('the honest sync saved its records after all of it', async () => {
-    const page = await readRecords(h.db.pool, { connectionId: connection.id, model: 'Thing' });
+    const page = await readRecords(h.db.pool, { connectionRowId: connection.id, model: 'Thing' });
     expect(page.records.length).toBe(5);
   });
 });

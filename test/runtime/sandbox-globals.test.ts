@@ -1,3 +1,4 @@
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { createRecordStore, readRecords } from '@weft/records';
 import { compileIntegration, createRunner, type Runner } from '@weft/runner';
 import { createCheckpointStore } from '@weft/scheduler';
@@ -11,7 +12,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let graph: Upstream;
 let runner: Runner;
-let connection: { id: number; providerConfigKey: string; connectionId: string };
+let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
 
 // A Graph-shaped list: 5 items, 2 per page, absolute @odata.nextLink URLs carrying $skiptoken.
 const items = Array.from({ length: 5 }, (_, i) => ({ id: `item-${i}`, name: `Item ${i}` }));
@@ -51,7 +52,7 @@ beforeAll(async () => {
     json: { connection_id: 'g-1', provider_config_key: 'globals', credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   connection = {
-    id: ((await imported.json()) as { id: number }).id,
+    id: connectionRowId(((await imported.json()) as { id: number }).id),
     providerConfigKey: 'globals',
     connectionId: 'g-1',
   };
@@ -124,7 +125,7 @@ describe('globals Nango gives scripts, inside a deployed script', () => {
     });
     expect(result.error).toBeUndefined();
     expect(result.counts).toEqual({ GraphItem: { added: 5, updated: 0, deleted: 0 } });
-    const page = await readRecords(h.db.pool, { connectionId: connection.id, model: 'GraphItem', limit: 100 });
+    const page = await readRecords(h.db.pool, { connectionRowId: connection.id, model: 'GraphItem', limit: 100 });
     const stored = page.records.map((r) => JSON.parse(r) as { id: string; skiptoken: string | null });
     expect(stored.map((r) => [r.id, r.skiptoken])).toEqual([
       ['item-0', null],

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { readRecords } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 
 let h: ApiHarness;
 let provider: Upstream;
-let connection: { id: number; providerConfigKey: string; connectionId: string };
+let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
 
 const people = [
   { id: 'p1', name: 'Ada', email: 'ada@example.com' },
@@ -38,7 +39,7 @@ beforeAll(async () => {
     json: { connection_id: 'v-1', provider_config_key: 'validation', credentials: { type: 'API_KEY', apiKey: 'k' } },
   });
   connection = {
-    id: ((await imported.json()) as { id: number }).id,
+    id: connectionRowId(((await imported.json()) as { id: number }).id),
     providerConfigKey: 'validation',
     connectionId: 'v-1',
   };
@@ -63,7 +64,7 @@ describe('validation policy: Nango keeps invalid records, Weft reports them', ()
     );
     expect(status.latestResult).toEqual({ Person: { added: 3, updated: 0, deleted: 0 } });
     expect(status.invalidRecords).toEqual({ count: 1, records: [problem] });
-    const stored = await readRecords(h.db.pool, { connectionId: connection.id, model: 'Person', limit: 10 });
+    const stored = await readRecords(h.db.pool, { connectionRowId: connection.id, model: 'Person', limit: 10 });
     expect(stored.records.map((r) => (JSON.parse(r) as { id: string }).id)).toEqual(['p1', 'p2', 'p3']);
 
     const runs = (await h.get('/sync/runs?provider_config_key=validation&sync_name=people')) as Body;
@@ -91,7 +92,7 @@ describe('validation policy: Nango keeps invalid records, Weft reports them', ()
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('WEFT_RECORDS_VALIDATION_FAILED');
     expect(result.error?.message).toMatch(/p2.*\/email|\/email.*p2/);
-    const stored = await readRecords(h.db.pool, { connectionId: connection.id, model: 'StrictPerson', limit: 10 });
+    const stored = await readRecords(h.db.pool, { connectionRowId: connection.id, model: 'StrictPerson', limit: 10 });
     expect(stored.records).toEqual([]);
   });
 });

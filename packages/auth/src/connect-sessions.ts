@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import { authErrors } from './errors.js';
+import { withConnectionConfigDefaults } from './oauth-client.js';
+import type { ProviderDefinition } from './provider-schema.js';
 
 export interface EndUser {
   id: string;
@@ -22,7 +24,8 @@ export interface ConnectSession {
   organization: Record<string, unknown> | null;
   allowedIntegrations: string[] | null;
   defaults: Record<string, IntegrationDefaults>;
-  reconnectConnectionId: number | null;
+  /** The connection (internal row id) this session re-authorises, if it is a reconnect session. */
+  reconnectConnectionRowId: ConnectionRowId | null;
   expiresAt: string;
 }
 
@@ -39,7 +42,7 @@ export async function createConnectSession(
     organization?: Record<string, unknown>;
     allowedIntegrations?: string[];
     defaults?: Record<string, IntegrationDefaults>;
-    reconnectConnectionId?: number;
+    reconnectConnectionRowId?: ConnectionRowId;
   },
 ): Promise<{ token: string; expiresAt: string }> {
   const token = `weft_cs_${randomBytes(24).toString('base64url')}`;
@@ -55,7 +58,7 @@ export async function createConnectSession(
       input.organization ? JSON.stringify(input.organization) : null,
       input.allowedIntegrations ?? null,
       JSON.stringify(input.defaults ?? {}),
-      input.reconnectConnectionId ?? null,
+      input.reconnectConnectionRowId ?? null,
       CONNECT_SESSION_TTL_SECONDS,
     ],
   );
@@ -72,7 +75,7 @@ export async function findConnectSession(pool: Pool, token: string | undefined):
     organization: Record<string, unknown> | null;
     allowed_integrations: string[] | null;
     integrations_config_defaults: Record<string, IntegrationDefaults>;
-    reconnect_connection_id: number | null;
+    reconnect_connection_id: ConnectionRowId | null;
     expires_at: string;
   }>(`SELECT * FROM connect_sessions WHERE token_hash = $1 AND expires_at > now()`, [hashToken(token)]);
   const row = rows[0];
@@ -84,7 +87,7 @@ export async function findConnectSession(pool: Pool, token: string | undefined):
     organization: row.organization,
     allowedIntegrations: row.allowed_integrations,
     defaults: row.integrations_config_defaults,
-    reconnectConnectionId: row.reconnect_connection_id,
+    reconnectConnectionRowId: row.reconnect_connection_id,
     expiresAt: row.expires_at,
   };
 }
@@ -93,4 +96,15 @@ export function assertIntegrationAllowed(session: ConnectSession, uniqueKey: str
   if (session.allowedIntegrations !== null && !session.allowedIntegrations.includes(uniqueKey)) {
     throw authErrors.create('WEFT_AUTH_INTEGRATION_NOT_ALLOWED', { uniqueKey });
   }
+}
+
+/** The connection config a flow starts from: the session's defaults for the integration under what the user entered, the provider's default values in fields left empty. */
+export function sessionConnectionConfig(
+  session: ConnectSession | null,
+  uniqueKey: string,
+  input: Record<string, unknown>,
+  provider: ProviderDefinition,
+): Record<string, unknown> {
+  const defaults: IntegrationDefaults = session?.defaults[uniqueKey] ?? {};
+  return withConnectionConfigDefaults(provider, { ...(defaults.connection_config ?? {}), ...input });
 }

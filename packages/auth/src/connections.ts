@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '@weft/core';
-import type { Pool, PoolClient } from '@weft/db';
+import type { ConnectionRowId, Pool, PoolClient } from '@weft/db';
 import { type Credentials, expiresAtOf, openCredentials, sealCredentials } from './credentials.js';
 import { authErrors } from './errors.js';
 
 export interface ConnectionRecord {
-  id: number;
+  /** connections.id, the internal row id (the external id is `connectionId`). */
+  id: ConnectionRowId;
   environmentId: number;
   integrationId: number;
   providerConfigKey: string;
@@ -23,7 +24,7 @@ export interface ConnectionRecord {
 }
 
 export interface Row {
-  id: number;
+  id: ConnectionRowId;
   environment_id: number;
   integration_id: number;
   provider_config_key: string;

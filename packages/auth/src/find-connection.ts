@@ -1,9 +1,9 @@
-import type { Pool } from '@weft/db';
+import { type ConnectionRowId, connectionRowId, type Pool } from '@weft/db';
 
 /** How other areas address a connection they were given by external ids (API headers). */
 export interface ConnectionRow {
   /** connections.id (internal) */
-  id: number;
+  id: ConnectionRowId;
   environmentId: number;
   integrationId: number;
   providerConfigKey: string;
@@ -17,7 +17,7 @@ export async function findConnection(
   providerConfigKey: string,
   connectionId: string,
 ): Promise<ConnectionRow | null> {
-  const { rows } = await pool.query<{ id: number; integration_id: number }>(
+  const { rows } = await pool.query<{ id: ConnectionRowId; integration_id: number }>(
     `SELECT id, integration_id FROM connections
      WHERE environment_id = $1 AND provider_config_key = $2 AND connection_id = $3`,
     [environmentId, providerConfigKey, connectionId],
@@ -31,7 +31,7 @@ export async function findConnection(
 /** A connection a provider webhook was routed to. */
 export interface RoutedConnection {
   /** connections.id (internal) */
-  id: number;
+  id: ConnectionRowId;
   connectionId: string;
 }
 
@@ -68,5 +68,5 @@ export async function findRoutedConnections(
             `SELECT id, connection_id FROM connections WHERE environment_id = $1 AND integration_id = $2 ORDER BY id`,
             [environmentId, integrationId],
           );
-  return rows.map((r) => ({ id: Number(r.id), connectionId: r.connection_id }));
+  return rows.map((r) => ({ id: connectionRowId(r.id), connectionId: r.connection_id }));
 }

@@ -263,6 +263,25 @@ export async function getIntegration(
   return toIntegration(row, box, catalog);
 }
 
+/** The integration a row points at by its id (connections and OAuth sessions store integration_id). */
+export async function getIntegrationById(
+  pool: Pool,
+  box: SecretBox,
+  catalog: ProviderCatalog,
+  environmentId: number,
+  integrationId: number,
+): Promise<Integration> {
+  const { rows } = await pool.query<{ unique_key: string }>('SELECT unique_key FROM integrations WHERE id = $1', [
+    integrationId,
+  ]);
+  return getIntegration(pool, box, catalog, environmentId, rows[0]?.unique_key ?? '');
+}
+
+/** The integration's app credentials for signing modes (OAuth 1.0a consumer, TBA). */
+export function clientOf(integration: Integration): { id: string; secret: string } | undefined {
+  return integration.clientId ? { id: integration.clientId, secret: integration.clientSecret ?? '' } : undefined;
+}
+
 export async function updateIntegration(
   pool: Pool,
   box: SecretBox,

@@ -73,3 +73,8 @@ export async function fetchSecondaryTokens(options: {
   }
   return { connectionConfig: additions, errors, refreshToken };
 }
+
+/** connection_config keys that hold credentials (the provider's secondary tokens): stored sealed. */
+export function secretConfigKeysOf(provider: { secondary_tokens?: Array<{ name: string }> | undefined }): string[] {
+  return (provider.secondary_tokens ?? []).map((t) => t.name);
+}

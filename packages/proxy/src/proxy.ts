@@ -11,6 +11,7 @@ import {
   signsEachRequest,
 } from '@weft/auth';
 import { isWeftError, outboundPolicy } from '@weft/core';
+import type { ConnectionRowId } from '@weft/db';
 import { type Dispatcher, Pool } from 'undici';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
 import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
@@ -586,14 +587,14 @@ async function requestUntraced<T>(
     attempts: number;
     url: string;
     method: string;
-    connectionId: number | null;
+    connectionRowId: ConnectionRowId | null;
     errorCode: string | null;
   } = {
     status: null,
     attempts: 1,
     url: config.endpoint,
     method: (config.method ?? 'GET').toUpperCase(),
-    connectionId: null,
+    connectionRowId: null,
     errorCode: null,
   };
   try {
@@ -609,7 +610,7 @@ async function requestUntraced<T>(
       attempts: attempts.length,
       url: redactedUrl(url),
       method,
-      connectionId: connection.id,
+      connectionRowId: connection.id,
       errorCode: null,
     };
     if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -639,7 +640,7 @@ async function requestUntraced<T>(
   } finally {
     options.log?.add({
       environmentId: ref.environmentId,
-      connectionId: logged.connectionId,
+      connectionRowId: logged.connectionRowId,
       providerConfigKey: ref.providerConfigKey,
       runId: ctx.runId ?? null,
       method: logged.method,

@@ -3,7 +3,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 export interface ProxyLogEntry {
   environmentId: number;
-  connectionId: number | null;
+  /** connections.id; null when the call failed before its connection was resolved. */
+  connectionRowId: ConnectionRowId | null;
   providerConfigKey: string;
   runId: string | null;
   method: string;
@@ -59,7 +60,7 @@ export class ProxyRequestLog {
           });
           let text = '';
           for (const e of batch)
-            text += `${e.environmentId}\t${copyText(e.connectionId)}\t${copyText(e.providerConfigKey)}\t${copyText(e.runId)}\t${copyText(e.method)}\t${copyText(e.url)}\t${copyText(e.status)}\t${e.durationMs}\t${e.attempts}\t${copyText(e.errorCode)}\n`;
+            text += `${e.environmentId}\t${copyText(e.connectionRowId)}\t${copyText(e.providerConfigKey)}\t${copyText(e.runId)}\t${copyText(e.method)}\t${copyText(e.url)}\t${copyText(e.status)}\t${e.durationMs}\t${e.attempts}\t${copyText(e.errorCode)}\n`;
           stream.end(text);
           await done;
         } finally {

@@ -1,4 +1,4 @@
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import { decodeCursor } from './record-cursor.js';
 import * as sql from './sql.js';
 
@@ -10,12 +10,12 @@ import * as sql from './sql.js';
  */
 export async function pruneRecords(
   pool: Pool,
-  query: { connectionId: number; model: string; untilCursor: string; limit?: number },
+  query: { connectionRowId: ConnectionRowId; model: string; untilCursor: string; limit?: number },
 ): Promise<{ count: number; hasMore: boolean }> {
   const until = decodeCursor(query.untilCursor);
   const limit = query.limit ?? 10_000;
-  const result = await pool.query(sql.PRUNE_UNTIL, [query.connectionId, query.model, until, limit]);
-  const { rows } = await pool.query<{ more: boolean }>(sql.PRUNE_HAS_MORE, [query.connectionId, query.model, until]);
+  const result = await pool.query(sql.PRUNE_UNTIL, [query.connectionRowId, query.model, until, limit]);
+  const { rows } = await pool.query<{ more: boolean }>(sql.PRUNE_HAS_MORE, [query.connectionRowId, query.model, until]);
   return { count: result.rowCount ?? 0, hasMore: rows[0]?.more ?? false };
 }
 

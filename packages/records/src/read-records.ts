@@ -1,4 +1,4 @@
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import { pgTimestampToIso } from './pg-timestamp.js';
 import { openPayload, type RecordCipher, requireCipher } from './record-cipher.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
@@ -8,7 +8,7 @@ export type RecordAction = 'ADDED' | 'UPDATED' | 'DELETED';
 
 export interface ReadRecordsQuery {
   /** connections.id */
-  connectionId: number;
+  connectionRowId: ConnectionRowId;
   model: string;
   /** A cursor from a previous page or record; omitted → from the beginning. */
   cursor?: string;
@@ -51,7 +51,7 @@ async function queryPage(
   const limit = query.limit ?? 100;
   const after = query.cursor === undefined ? 0 : decodeCursor(query.cursor);
   const { rows } = await pool.query<Row>(sql.READ_PAGE, [
-    query.connectionId,
+    query.connectionRowId,
     query.model,
     after,
     query.modifiedAfter ?? null,

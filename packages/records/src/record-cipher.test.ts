@@ -16,7 +16,7 @@ const cipherA = createRecordCipher({ current: keyA, hashKey });
 let db: TestDatabase;
 let conn: SeededConnection;
 let n = 0;
-const scope = (): RecordScope => ({ environmentId: conn.environmentId, connectionId: conn.id, model: `Enc${++n}` });
+const scope = (): RecordScope => ({ environmentId: conn.environmentId, connectionRowId: conn.id, model: `Enc${++n}` });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -27,7 +27,7 @@ afterAll(() => db.drop());
 async function stored(s: RecordScope) {
   const { rows } = await db.pool.query<{ external_id: string; payload: string; data_hash: string }>(
     'SELECT external_id, payload::text AS payload, data_hash FROM records WHERE connection_id = $1 AND model = $2 ORDER BY external_id',
-    [s.connectionId, s.model],
+    [s.connectionRowId, s.model],
   );
   return rows;
 }
@@ -68,7 +68,7 @@ describe('record payloads encrypted at rest', () => {
     const strip = (text: string) => JSON.parse(text.replace(/,\s*"_nango_metadata":\{[^}]*\}\}$/, '}'));
     const page = await readRecords(
       db.pool,
-      { connectionId: conn.id, model: sealed.model, ids: ['r1', 'r2'] },
+      { connectionRowId: conn.id, model: sealed.model, ids: ['r1', 'r2'] },
       { cipher: cipherA },
     );
     expect(page.records.map(strip)).toEqual([
@@ -77,7 +77,7 @@ describe('record payloads encrypted at rest', () => {
     ]);
     const body = await readRecordsBody(
       db.pool,
-      { connectionId: conn.id, model: sealed.model, limit: 1000 },
+      { connectionRowId: conn.id, model: sealed.model, limit: 1000 },
       { cipher: cipherA },
     );
     const parsed = JSON.parse(body.body.toString()) as { records: Array<{ id: string; name: string }> };
@@ -86,12 +86,12 @@ describe('record payloads encrypted at rest', () => {
     // A page that large is opened by worker threads: byte for byte what the string page says.
     const strings = await readRecords(
       db.pool,
-      { connectionId: conn.id, model: sealed.model, limit: 1000 },
+      { connectionRowId: conn.id, model: sealed.model, limit: 1000 },
       { cipher: cipherA },
     );
     expect(parsed.records).toEqual(strings.records.map((text) => JSON.parse(text)));
     // Without the key, a read fails with a code that says what to configure.
-    await expect(readRecords(db.pool, { connectionId: conn.id, model: sealed.model })).rejects.toMatchObject({
+    await expect(readRecords(db.pool, { connectionRowId: conn.id, model: sealed.model })).rejects.toMatchObject({
       code: 'WEFT_RECORDS_ENCRYPTION_KEY',
     });
   });
@@ -103,7 +103,7 @@ describe('record payloads encrypted at rest', () => {
     await createRecordStore({ pool: db.pool, cipher: rotated }).batchSave(s, [{ id: 'new', v: 2 }]);
     const rows = await stored(s);
     expect(rows.map((r) => r.payload.slice(9, 17))).toEqual([rotated.keyId, cipherA.keyId]);
-    const page = await readRecords(db.pool, { connectionId: conn.id, model: s.model }, { cipher: rotated });
+    const page = await readRecords(db.pool, { connectionRowId: conn.id, model: s.model }, { cipher: rotated });
     expect(page.records).toHaveLength(2);
     const onlyB = createRecordCipher({ current: keyB, hashKey });
     // A page opened by worker threads refuses an unknown key the same way.
@@ -112,10 +112,10 @@ describe('record payloads encrypted at rest', () => {
       Array.from({ length: 150 }, (_, i) => ({ id: `many-${i}`, v: i })),
     );
     await expect(
-      readRecordsBody(db.pool, { connectionId: conn.id, model: s.model, limit: 1000 }, { cipher: onlyB }),
+      readRecordsBody(db.pool, { connectionRowId: conn.id, model: s.model, limit: 1000 }, { cipher: onlyB }),
     ).rejects.toMatchObject({ code: 'WEFT_RECORDS_ENCRYPTION_KEY' });
     await expect(
-      readRecords(db.pool, { connectionId: conn.id, model: s.model }, { cipher: onlyB }),
+      readRecords(db.pool, { connectionRowId: conn.id, model: s.model }, { cipher: onlyB }),
     ).rejects.toMatchObject({
       code: 'WEFT_RECORDS_ENCRYPTION_KEY',
     });
@@ -127,14 +127,14 @@ describe('record payloads encrypted at rest', () => {
     await createRecordStore({ pool: db.pool }).batchSave(s, records);
     const seqBefore = await db.pool.query<{ seq: string }>(
       'SELECT seq FROM records WHERE connection_id = $1 AND model = $2 ORDER BY external_id',
-      [s.connectionId, s.model],
+      [s.connectionRowId, s.model],
     );
     // (Other tests of this file left payloads sealed with key B in the table: A's cipher must read them.)
     await resealRecords(db.pool, createRecordCipher({ current: keyA, previous: [keyB], hashKey }), { batchSize: 7 });
     for (const row of await stored(s)) expect(row.payload.startsWith(`"weft:r1:${cipherA.keyId}:`)).toBe(true);
     const seqAfter = await db.pool.query<{ seq: string }>(
       'SELECT seq FROM records WHERE connection_id = $1 AND model = $2 ORDER BY external_id',
-      [s.connectionId, s.model],
+      [s.connectionRowId, s.model],
     );
     expect(seqAfter.rows).toEqual(seqBefore.rows);
     // The keyed hash was written too: saving the same records again changes nothing.
@@ -147,7 +147,11 @@ describe('record payloads encrypted at rest', () => {
     const result = await resealRecords(db.pool, rotated);
     expect(result.resealed).toBeGreaterThanOrEqual(30);
     const onlyB = createRecordCipher({ current: keyB, hashKey });
-    const page = await readRecords(db.pool, { connectionId: conn.id, model: s.model, limit: 100 }, { cipher: onlyB });
+    const page = await readRecords(
+      db.pool,
+      { connectionRowId: conn.id, model: s.model, limit: 100 },
+      { cipher: onlyB },
+    );
     expect(page.records).toHaveLength(30);
     expect(page.records.join()).toContain('plain-29');
   });

@@ -1,4 +1,4 @@
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import { RECORD_COUNTS } from './sql.js';
 
 export interface ModelRecordCount {
@@ -10,13 +10,13 @@ export interface ModelRecordCount {
 }
 
 /** How many records one connection (internal id) holds per model, for the dashboard. */
-export async function countRecordsByModel(pool: Pool, connectionId: number): Promise<ModelRecordCount[]> {
+export async function countRecordsByModel(pool: Pool, connectionRowId: ConnectionRowId): Promise<ModelRecordCount[]> {
   const { rows } = await pool.query<{
     model: string;
     live: string;
     deleted: string;
     last_modified_at: Date | string | null;
-  }>(RECORD_COUNTS, [connectionId]);
+  }>(RECORD_COUNTS, [connectionRowId]);
   return rows.map((r) => ({
     model: r.model,
     live: Number(r.live),

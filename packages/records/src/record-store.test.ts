@@ -23,7 +23,7 @@ let modelCounter = 0;
 /** A fresh model name per test keeps tests independent on one connection. */
 function scope(): RecordScope {
   modelCounter += 1;
-  return { environmentId: conn.environmentId, connectionId: conn.id, model: `Model${modelCounter}` };
+  return { environmentId: conn.environmentId, connectionRowId: conn.id, model: `Model${modelCounter}` };
 }
 
 async function readAll(
@@ -34,7 +34,7 @@ async function readAll(
   let cursor = options.cursor;
   for (;;) {
     const page = await readRecords(db.pool, {
-      connectionId: s.connectionId,
+      connectionRowId: s.connectionRowId,
       model: s.model,
       limit: 7,
       ...(cursor === undefined ? {} : { cursor }),
@@ -268,7 +268,7 @@ describe('cursor reads', () => {
     const s = scope();
     for (const cursor of ['', 'abc', 'w1.', 'w1.bm90LWEtbnVtYmVy', 'w1.MTI=']) {
       await expect(
-        readRecords(db.pool, { connectionId: s.connectionId, model: s.model, cursor }),
+        readRecords(db.pool, { connectionRowId: s.connectionRowId, model: s.model, cursor }),
       ).rejects.toMatchObject({
         code: 'WEFT_RECORDS_INVALID_CURSOR',
       });
@@ -314,7 +314,7 @@ describe('cursor reads', () => {
           const consume = async (limit: number, untilCaughtUp: boolean) => {
             for (;;) {
               const page = await readRecords(db.pool, {
-                connectionId: s.connectionId,
+                connectionRowId: s.connectionRowId,
                 model: s.model,
                 limit,
                 ...(cursor === undefined ? {} : { cursor }),
@@ -360,7 +360,7 @@ describe('cursor reads', () => {
           await consume(50, true);
           const truth = await db.pool.query<{ external_id: string; v: unknown; deleted: boolean }>(
             `SELECT external_id, payload->'v' AS v, deleted_at IS NOT NULL AS deleted FROM records WHERE connection_id = $1 AND model = $2`,
-            [s.connectionId, s.model],
+            [s.connectionRowId, s.model],
           );
           expect(view.size).toBe(truth.rows.length);
           for (const row of truth.rows) {
@@ -384,8 +384,12 @@ describe('response body', () => {
       texts.flatMap((text, i) => [0, 1, 2].map((j) => ({ id: `r${i}-${j}`, text, n: i * 10 + j }))),
     );
     await store.batchDelete(s, [{ id: 'r1-0' }, { id: 'r3-2' }]);
-    const first = await readRecords(db.pool, { connectionId: s.connectionId, model: s.model, limit: 2 });
-    await pruneRecords(db.pool, { connectionId: s.connectionId, model: s.model, untilCursor: first.nextCursor ?? '' });
+    const first = await readRecords(db.pool, { connectionRowId: s.connectionRowId, model: s.model, limit: 2 });
+    await pruneRecords(db.pool, {
+      connectionRowId: s.connectionRowId,
+      model: s.model,
+      untilCursor: first.nextCursor ?? '',
+    });
 
     for (const query of [
       { limit: 1000 },
@@ -394,7 +398,7 @@ describe('response body', () => {
       { limit: 10, actions: ['DELETED' as const] },
       { ids: ['r2-1', 'r4-0', 'missing'] },
     ]) {
-      const q = { connectionId: s.connectionId, model: s.model, ...query };
+      const q = { connectionRowId: s.connectionRowId, model: s.model, ...query };
       const page = await readRecords(db.pool, q);
       const { body, nextCursor } = await readRecordsBody(db.pool, q);
       expect(nextCursor).toBe(page.nextCursor);
@@ -402,7 +406,9 @@ describe('response body', () => {
       expect(parsed).toEqual({ records: page.records.map((r) => JSON.parse(r)), next_cursor: page.nextCursor });
     }
     const all = JSON.parse(
-      (await readRecordsBody(db.pool, { connectionId: s.connectionId, model: s.model, limit: 1000 })).body.toString(),
+      (
+        await readRecordsBody(db.pool, { connectionRowId: s.connectionRowId, model: s.model, limit: 1000 })
+      ).body.toString(),
     ) as { records: Array<{ id: string; text?: string; _nango_metadata: Record<string, string | null> }> };
     expect(all.records).toHaveLength(texts.length * 3);
     expect(all.records.find((r) => r.id === 'r2-1')?.text).toBe(texts[2]);
@@ -414,7 +420,7 @@ describe('response body', () => {
 describe('lifecycle', () => {
   it('deleting a connection removes its records (and only its records)', async () => {
     const other = await seedConnection(db.pool, { environmentId: conn.environmentId });
-    const s: RecordScope = { environmentId: other.environmentId, connectionId: other.id, model: 'Gone' };
+    const s: RecordScope = { environmentId: other.environmentId, connectionRowId: other.id, model: 'Gone' };
     const kept = scope();
     await store.batchSave(s, [{ id: '1' }, { id: '2' }]);
     await store.batchSave(kept, [{ id: '1' }]);

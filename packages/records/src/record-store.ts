@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '@weft/db';
+import type { ConnectionRowId, Pool, PoolClient } from '@weft/db';
 import { advisoryLockKey, copyText } from '@weft/db';
 import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json.js';
@@ -16,7 +16,7 @@ import {
 /** Which records a write touches: one model of one connection (connections.id, not the external id). */
 export interface RecordScope {
   environmentId: number;
-  connectionId: number;
+  connectionRowId: ConnectionRowId;
   model: string;
   /**
    * The sync run writing: its changes are counted in the same transaction (record_run_changes),
@@ -143,7 +143,7 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
  * inlining it in the SQL text is safe.
  */
 async function beginLocked(client: PoolClient, scope: RecordScope): Promise<void> {
-  const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
+  const key = advisoryLockKey(`records:${scope.connectionRowId}:${scope.model}`);
   await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${key.toString()})`);
 }
 
@@ -268,11 +268,11 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
     try {
       await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher);
       stagingReady.add(client);
-      const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
+      const key = advisoryLockKey(`records:${scope.connectionRowId}:${scope.model}`);
       const text = sql.saveLockedAndCommit(
         key,
         {
-          connectionId: integerLiteral(scope.connectionId),
+          connectionId: integerLiteral(scope.connectionRowId),
           model: client.escapeLiteral(scope.model),
           environmentId: integerLiteral(scope.environmentId),
         },
@@ -314,7 +314,7 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
         const { rows: existing } = await client.query<{
           external_id: string;
           payload: Record<string, unknown> | string;
-        }>(sql.SELECT_PAYLOADS_FOR_MERGE, [scope.connectionId, scope.model, patches.map((p) => p.id)]);
+        }>(sql.SELECT_PAYLOADS_FOR_MERGE, [scope.connectionRowId, scope.model, patches.map((p) => p.id)]);
         // node-pg parses the json column: a sealed payload arrives as its JSON string.
         const current = new Map(
           existing.map((row) => [
@@ -339,7 +339,7 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
         if (merged.length === 0) return { ...empty(), notFound };
         await stage(client, merged, checker, cipher);
         const { rows: counts } = await client.query<{ added: number; updated: number }>(sql.UPSERT_UPDATE, [
-          scope.connectionId,
+          scope.connectionRowId,
           scope.model,
           scope.environmentId,
         ]);
@@ -354,7 +354,7 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
       const ids = prepare(records, scope.model).map((row) => row.id);
       if (ids.length === 0) return empty();
       return inTransaction(pool, scope, async (client) => {
-        const result = await client.query(sql.TOMBSTONE_IDS, [scope.connectionId, scope.model, ids]);
+        const result = await client.query(sql.TOMBSTONE_IDS, [scope.connectionRowId, scope.model, ids]);
         const deleted = result.rowCount ?? 0;
         if (scope.runId !== undefined)
           await countRunChanges(client, scope.runId, scope.model, { added: 0, updated: 0, deleted });
@@ -364,9 +364,9 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
 
     async trackDeletesStart(scope) {
       return inTransaction(pool, scope, async (client) => {
-        await client.query(sql.RESTART_SNAPSHOT_DELETE, [scope.connectionId, scope.model]);
+        await client.query(sql.RESTART_SNAPSHOT_DELETE, [scope.connectionRowId, scope.model]);
         const { rows } = await client.query<{ started_at: string }>(sql.RESTART_SNAPSHOT_INSERT, [
-          scope.connectionId,
+          scope.connectionRowId,
           scope.model,
         ]);
         return { startedAt: rows[0]?.started_at ?? '' };
@@ -375,12 +375,12 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
 
     async trackDeletesEnd(scope) {
       return inTransaction(pool, scope, async (client) => {
-        const { rows } = await client.query<{ id: number }>(sql.FIND_SNAPSHOT, [scope.connectionId, scope.model]);
+        const { rows } = await client.query<{ id: number }>(sql.FIND_SNAPSHOT, [scope.connectionRowId, scope.model]);
         const snapshot = rows[0];
         if (snapshot === undefined) {
           throw recordsErrors.create('WEFT_RECORDS_SNAPSHOT_NOT_STARTED', { model: scope.model });
         }
-        const result = await client.query(sql.TOMBSTONE_UNSEEN, [scope.connectionId, scope.model, snapshot.id]);
+        const result = await client.query(sql.TOMBSTONE_UNSEEN, [scope.connectionRowId, scope.model, snapshot.id]);
         await client.query(sql.CLOSE_SNAPSHOT, [snapshot.id]);
         const deleted = result.rowCount ?? 0;
         if (scope.runId !== undefined)
@@ -390,7 +390,10 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
     },
 
     async openSnapshot(scope) {
-      const { rows } = await pool.query<{ started_at: string }>(sql.FIND_SNAPSHOT, [scope.connectionId, scope.model]);
+      const { rows } = await pool.query<{ started_at: string }>(sql.FIND_SNAPSHOT, [
+        scope.connectionRowId,
+        scope.model,
+      ]);
       const row = rows[0];
       return row === undefined ? null : { startedAt: row.started_at };
     },

@@ -24,7 +24,7 @@ interface Ahead {
 
 function keyOf(query: ReadRecordsQuery): string {
   return JSON.stringify([
-    query.connectionId,
+    query.connectionRowId,
     query.model,
     query.cursor ?? '',
     query.limit ?? 100,

@@ -1,9 +1,10 @@
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import { recordsErrors } from './errors.js';
 
-/** The connection (connections.id) whose records an API call reads, after checking the model exists. */
+/** The connection whose records an API call reads, after checking the model exists. */
 export interface RecordsTarget {
-  connectionId: number;
+  /** connections.id, resolved from the external Connection-Id header. */
+  connectionRowId: ConnectionRowId;
   integrationId: number;
 }
 
@@ -20,7 +21,12 @@ export async function resolveRecordsTarget(
   connectionId: string,
   model: string,
 ): Promise<RecordsTarget> {
-  const { rows } = await pool.query<{ id: number; integration_id: number; known: string[] | null; found: boolean }>(
+  const { rows } = await pool.query<{
+    id: ConnectionRowId;
+    integration_id: number;
+    known: string[] | null;
+    found: boolean;
+  }>(
     `SELECT c.id, c.integration_id,
             EXISTS (SELECT 1 FROM record_models m WHERE m.integration_id = c.integration_id AND m.model = $4) AS found,
             CASE WHEN NOT EXISTS (SELECT 1 FROM record_models m WHERE m.integration_id = c.integration_id AND m.model = $4)
@@ -36,5 +42,5 @@ export async function resolveRecordsTarget(
   if (!row.found) {
     throw recordsErrors.create('WEFT_RECORDS_UNKNOWN_MODEL', { model, providerConfigKey }, { known: row.known ?? [] });
   }
-  return { connectionId: row.id, integrationId: row.integration_id };
+  return { connectionRowId: row.id, integrationId: row.integration_id };
 }

@@ -1,10 +1,12 @@
+import type { ConnectionRowId } from '@weft/db';
+
 /**
  * Where nango.getCheckpoint/saveCheckpoint/clearCheckpoint go. The scheduler owns the table (a
  * checkpoint is part of a sync's run lifecycle) and injects its store; the runner only calls it.
  */
 export interface CheckpointKey {
   /** The connection's internal row id (`connections.id`). */
-  connectionRowId: number;
+  connectionRowId: ConnectionRowId;
   syncName: string;
   variant: string;
 }

@@ -1,6 +1,6 @@
 import { type Context, context, trace } from '@opentelemetry/api';
 import type { AuthService, ConnectionRef } from '@weft/auth';
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import { type OutboundProxy, type PaginateOptions, type ProxyRequestConfig, paginate } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
 import type { CheckpointKey, CheckpointStore } from './checkpoint-store.js';
@@ -31,7 +31,7 @@ export interface BridgeContext {
   records: RecordStore;
   auth: AuthService;
   runId: string;
-  connection: { id: number; environmentId: number; providerConfigKey: string; connectionId: string };
+  connection: { id: ConnectionRowId; environmentId: number; providerConfigKey: string; connectionId: string };
   scriptName: string;
   variant: string;
   definition: ScriptDefinition;
@@ -247,7 +247,7 @@ function reportInvalid(run: RunHost, model: string, w: { recordId: string; path:
 function recordScope(run: RunHost, model: string) {
   return {
     environmentId: run.ref.environmentId,
-    connectionId: run.ctx.connection.id,
+    connectionRowId: run.ctx.connection.id,
     model,
     ...(run.ctx.countedRunId !== undefined ? { runId: run.ctx.countedRunId } : {}),
   };

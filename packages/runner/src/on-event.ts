@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthService, ConnectionRecord } from '@weft/auth';
 import { isWeftError } from '@weft/core';
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore } from '@weft/records';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -15,7 +15,7 @@ import { INSERT_ON_EVENT_RUN } from './sql.js';
 
 export interface OnEventRunRequest {
   environmentId: number;
-  connection: { id: number; providerConfigKey: string; connectionId: string };
+  connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
   event: OnEventName;
 }
 

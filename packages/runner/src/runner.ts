@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { type AuthService, integrationRowId } from '@weft/auth';
 import { isRetryable, isWeftError } from '@weft/core';
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 import type { OutboundProxy } from '@weft/proxy';
 import type { RecordStore, ValidationPolicy } from '@weft/records';
 import { assertBundleParses } from './check-bundle.js';
@@ -35,7 +35,7 @@ export type SyncRunMode = 'incremental' | 'full' | 'reset';
 export interface SyncRunRequest {
   runId?: string;
   environmentId: number;
-  connection: { id: number; providerConfigKey: string; connectionId: string };
+  connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
   syncName: string;
   variant?: string;
   /**
@@ -81,7 +81,7 @@ export interface SyncRunResult {
 
 export interface ActionRunRequest {
   environmentId: number;
-  connection: { id: number; providerConfigKey: string; connectionId: string };
+  connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
   actionName: string;
   input: unknown;
   signal?: AbortSignal;
@@ -478,7 +478,7 @@ function webhookUrlOf(runner: RunnerContext, environmentId: number, providerConf
 }
 
 function modelScope(request: SyncRunRequest, model: string) {
-  return { environmentId: request.environmentId, connectionId: request.connection.id, model };
+  return { environmentId: request.environmentId, connectionRowId: request.connection.id, model };
 }
 
 /** A full or reset run starts without checkpoint; a whole-run snapshot opens for each model. */

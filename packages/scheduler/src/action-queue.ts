@@ -22,7 +22,11 @@ const runIdOf = z.object({ runId: z.uuid() });
 const actionJob = z.object({
   runId: z.uuid(),
   environmentId: z.number().int(),
-  connection: z.object({ id: z.number().int(), providerConfigKey: z.string(), connectionId: z.string() }),
+  connection: z.object({
+    id: z.number().int().transform(connectionRowId),
+    providerConfigKey: z.string(),
+    connectionId: z.string(),
+  }),
   actionName: z.string(),
   input: z.unknown(),
 });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { isWeftError } from '@weft/core';
-import { type Pool, withTransaction } from '@weft/db';
+import { connectionRowId, type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, type RunChangeCounts, takeRunChanges } from '@weft/records';
 import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } from '@weft/runner';
 import { PgBoss } from 'pg-boss';
@@ -292,7 +292,7 @@ export function createScheduler(options: SchedulerOptions) {
       result = await runner.runSync({
         runId: run.id,
         environmentId: run.environment_id,
-        connection: { id: run.connection_id, providerConfigKey, connectionId: externalId },
+        connection: { id: connectionRowId(run.connection_id), providerConfigKey, connectionId: externalId },
         syncName: run.sync_name,
         ...(run.variant !== 'base' ? { variant: run.variant } : {}),
         mode: run.mode,

@@ -103,7 +103,7 @@ export const connectRoutes =
         ...(body.organization ? { organization: body.organization } : {}),
         allowedIntegrations: [body.integration_id],
         ...(body.integrations_config_defaults ? { defaults: body.integrations_config_defaults } : {}),
-        reconnectConnectionId: connection.id,
+        reconnectConnectionRowId: connection.id,
       });
       return reply.status(201).send(sessionJson(session));
     });

@@ -50,7 +50,7 @@ export const recordsRoutes =
       const modifiedAfter = query.modified_after ?? query.delta;
       const target = await resolve(request, query.model);
       const { body } = await reader.read({
-        connectionId: target.connectionId,
+        connectionRowId: target.connectionRowId,
         model: query.model,
         limit: query.limit,
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
@@ -68,7 +68,7 @@ export const recordsRoutes =
       decodeCursor(body.until_cursor); // a bad cursor is a 400 before anything else
       const target = await resolve(request, body.model);
       const result = await pruneRecords(ctx.pool, {
-        connectionId: target.connectionId,
+        connectionRowId: target.connectionRowId,
         model: body.model,
         untilCursor: body.until_cursor,
         ...(body.limit === undefined ? {} : { limit: body.limit }),
