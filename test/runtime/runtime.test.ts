@@ -2,7 +2,8 @@ import { readRecords } from '@weft/records';
 import { compileIntegration, type Runner } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration, createHarnessRunner } from '../helpers/harness-runner.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import type { Upstream } from '../proxy/upstream.js';
 import { startDemoApi } from './demo-api.js';
 

@@ -3,7 +3,8 @@ import { compileIntegration, type Runner } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probes } from '../fixtures/integrations/globals/probes.js';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration, createHarnessRunner } from '../helpers/harness-runner.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import { json, Upstream } from '../proxy/upstream.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
