@@ -5,6 +5,7 @@ import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
 import { startFleetWork } from './fleet-work.js';
+import { publicUrlOf } from './public-url.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
@@ -39,7 +40,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
   try {
     await migrate(database.pool);
     const { createdSecretKey } = await ensureEnvironment(database.pool, box);
-    const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const publicUrl = publicUrlOf(config);
     const pool = database.pool;
     const recordCipher = recordCipherFor(config, key);
     const services = createServices(

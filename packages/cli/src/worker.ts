@@ -3,6 +3,7 @@ import { createSecretBox, type WeftConfig } from '@weft/core';
 import { migrate, openDatabase } from '@weft/db';
 import { resolveEncryptionKey } from './encryption-key.js';
 import { startFleetWork } from './fleet-work.js';
+import { publicUrlOf } from './public-url.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
@@ -19,7 +20,7 @@ export async function startWorker(
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.WEFT_DATA_DIR });
   try {
     await migrate(database.pool);
-    const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const publicUrl = publicUrlOf(config);
     const box = createSecretBox(key);
     const services = createServices(
       config,
