@@ -2,7 +2,6 @@ import { readRecords } from '@weft/records';
 import { compileIntegration, type SyncRunMode } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { type CompatApi, startCompatApi } from './compat-api.js';
 
 // One script per feature of Nango's script API, written the way Nango's docs show them
@@ -17,7 +16,20 @@ let api: CompatApi;
 const conn: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
 
 async function setup(key: string) {
-  conn[key] = await connectApiKeyIntegration(h, key, `${key}-conn`, api.url);
+  const created = await h.api('/integrations', {
+    method: 'POST',
+    json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
+  });
+  expect(created.status).toBe(201);
+  const imported = await h.api('/connection', {
+    method: 'POST',
+    json: { connection_id: `${key}-conn`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
+  });
+  conn[key] = {
+    id: ((await imported.json()) as { id: number }).id,
+    providerConfigKey: key,
+    connectionId: `${key}-conn`,
+  };
 }
 
 beforeAll(async () => {

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ConnectionRef } from '@weft/auth';
 import { createProxy, type OutboundProxy } from '@weft/proxy';
-import { readRecords } from '@weft/records';
-import { compileIntegration, type Runner } from '@weft/runner';
+import { createRecordStore, readRecords } from '@weft/records';
+import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browse } from '../auth/browse.js';
 import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
-import { createHarnessRunner } from '../helpers/harness-runner.js';
 
 const integrationDir = new URL('../../integrations/azure-blob-storage', import.meta.url).pathname;
 const azuriteMain = createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js');
@@ -160,7 +160,13 @@ beforeAll(async () => {
     tlsCa: certPem,
     baseRetryDelayMs: 50,
   });
-  runner = createHarnessRunner(h, { proxy });
+  runner = createRunner({
+    pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
+    proxy,
+    records: createRecordStore({ pool: h.db.pool }),
+    auth: h.auth,
+  });
   await runner.deploy(h.environmentId, 'azure-blob-storage', await compileIntegration(integrationDir));
 
   // Seed 5,000 blobs over 3 containers through Weft's own proxy (bearer auth against Azurite).

@@ -4,7 +4,6 @@ import { compileIntegration } from '@weft/runner';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 
@@ -18,7 +17,15 @@ let dir: string;
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(12);
-  const { id } = await connectApiKeyIntegration(h, 'demo', 'c1', api.url);
+  await h.api('/integrations', {
+    method: 'POST',
+    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
+  });
+  const imported = await h.api('/connection', {
+    method: 'POST',
+    json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
+  });
+  const id = ((await imported.json()) as { id: number }).id;
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
   await h.runner.runSync({
     environmentId: h.environmentId,

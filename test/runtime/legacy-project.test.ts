@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { readRecords } from '@weft/records';
-import { compileIntegration, type Runner } from '@weft/runner';
+import { createRecordStore, readRecords } from '@weft/records';
+import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
-import { createHarnessRunner } from '../helpers/harness-runner.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -15,7 +14,19 @@ let runner: Runner;
 const connections: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
 
 async function connect(key: string) {
-  connections[key] = await connectApiKeyIntegration(h, key, `${key}-1`, api.url);
+  await h.api('/integrations', {
+    method: 'POST',
+    json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
+  });
+  const imported = await h.api('/connection', {
+    method: 'POST',
+    json: { connection_id: `${key}-1`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
+  });
+  connections[key] = {
+    id: ((await imported.json()) as { id: number }).id,
+    providerConfigKey: key,
+    connectionId: `${key}-1`,
+  };
 }
 
 const stored = async (key: string, model: string) =>
@@ -26,7 +37,13 @@ const stored = async (key: string, model: string) =>
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(60);
-  runner = createHarnessRunner(h);
+  runner = createRunner({
+    pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
+    proxy: h.proxy,
+    records: createRecordStore({ pool: h.db.pool }),
+    auth: h.auth,
+  });
   await connect('legacy-items');
   await connect('legacy-v1');
 }, 60_000);

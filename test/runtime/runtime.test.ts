@@ -1,9 +1,8 @@
-import { readRecords } from '@weft/records';
-import { compileIntegration, type Runner } from '@weft/runner';
+import { createRecordStore, readRecords } from '@weft/records';
+import { compileIntegration, createRunner, type Runner } from '@weft/runner';
+import { createCheckpointStore } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
-import { createHarnessRunner } from '../helpers/harness-runner.js';
 import type { Upstream } from '../proxy/upstream.js';
 import { startDemoApi } from './demo-api.js';
 
@@ -15,7 +14,17 @@ let runner: Runner;
 const connections: Record<string, { id: number; providerConfigKey: string; connectionId: string }> = {};
 
 async function setupIntegration(key: string) {
-  connections[key] = await connectApiKeyIntegration(h, key, `${key}-conn`, api.url);
+  const created = await h.api('/integrations', {
+    method: 'POST',
+    json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
+  });
+  expect(created.status).toBe(201);
+  const imported = await h.api('/connection', {
+    method: 'POST',
+    json: { connection_id: `${key}-conn`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
+  });
+  const body = (await imported.json()) as { id: number };
+  connections[key] = { id: body.id, providerConfigKey: key, connectionId: `${key}-conn` };
 }
 
 async function stored(key: string, model: string) {
@@ -28,7 +37,13 @@ async function stored(key: string, model: string) {
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi();
-  runner = createHarnessRunner(h);
+  runner = createRunner({
+    pool: h.db.pool,
+    checkpoints: createCheckpointStore(h.db.pool),
+    proxy: h.proxy,
+    records: createRecordStore({ pool: h.db.pool }),
+    auth: h.auth,
+  });
   await setupIntegration('demo');
   await setupIntegration('legacy-demo');
   const demo = await compileIntegration(`${fixtures}demo`);

@@ -5,7 +5,6 @@ import { readRecords } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
-import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import { json, Upstream } from '../proxy/upstream.js';
 import { eventually } from '../scheduler/helpers.js';
@@ -30,7 +29,19 @@ beforeAll(async () => {
   provider = await new Upstream().start();
   provider.handler = (req, res) =>
     new URL(req.url, provider.url).pathname === '/people' ? json(res, 200, { people }) : json(res, 404, {});
-  connection = await connectApiKeyIntegration(h, 'validation', 'v-1', provider.url);
+  await h.api('/integrations', {
+    method: 'POST',
+    json: { unique_key: 'validation', provider: 'github-pat', overrides: { proxy: { base_url: provider.url } } },
+  });
+  const imported = await h.api('/connection', {
+    method: 'POST',
+    json: { connection_id: 'v-1', provider_config_key: 'validation', credentials: { type: 'API_KEY', apiKey: 'k' } },
+  });
+  connection = {
+    id: ((await imported.json()) as { id: number }).id,
+    providerConfigKey: 'validation',
+    connectionId: 'v-1',
+  };
   const scripts = await compileIntegration(`${fixtures}validation`);
   expect(scripts.find((s) => s.name === 'people-strict')?.definition).toMatchObject({ validation: 'reject' });
   await h.runner.deploy(h.environmentId, 'validation', scripts);
