@@ -10,27 +10,15 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually } from '../scheduler/helpers.js';
+import {
+  createWebhookConnection,
+  createWebhookIntegration,
+  eventRecords,
+  HOOKY_PROVIDERS_YAML,
+  holdScheduledRuns,
+} from './hooky.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
-
-const PROVIDERS = `
-hooky:
-  display_name: Hooky
-  auth_mode: API_KEY
-  proxy:
-    base_url: https://hooky.example
-    headers:
-      authorization: Bearer \${apiKey}
-  webhook_routing:
-    connection:
-      path: account.id
-      match: connection_config.accountId
-    event_type:
-      path: type
-    dedupe:
-      from: header
-      path: x-hooky-delivery
-`;
 
 let db: TestDatabase;
 let api: DemoApi;
@@ -74,10 +62,7 @@ async function notification(dedupeKey: string) {
 }
 
 async function eventIds(): Promise<string[]> {
-  const body = (await (
-    await call('/records?model=Event', { headers: { 'connection-id': 'conn-a', 'provider-config-key': 'hooks' } })
-  ).json()) as Body;
-  return (body.records as Array<{ id: string }>).map((r) => r.id).sort();
+  return (await eventRecords(call, 'hooks', 'conn-a')).map((r: { id: string }) => r.id).sort();
 }
 
 beforeAll(async () => {
@@ -85,7 +70,7 @@ beforeAll(async () => {
   api = await startDemoApi(3);
   dir = await mkdtemp(path.join(tmpdir(), 'weft-webhook-crash-'));
   await chmod(dir, 0o755);
-  await writeFile(path.join(dir, 'providers.yaml'), PROVIDERS);
+  await writeFile(path.join(dir, 'providers.yaml'), HOOKY_PROVIDERS_YAML);
   const port = await freePort();
   env = {
     DATABASE_URL: db.url,
@@ -111,21 +96,8 @@ describe('kill -9 of Weft around an inbound webhook', () => {
     // No run slots: this process accepts webhooks and never processes them.
     const first = await start({ WEFT_WORKER_CONCURRENCY: '0' });
     [, key] = (await first.waitForLine(/^Secret key: (weft_sk_\S+)$/)) as RegExpMatchArray as [string, string];
-    const integration = await call('/integrations', {
-      method: 'POST',
-      json: { unique_key: 'hooks', provider: 'hooky', overrides: { proxy: { base_url: api.url } } },
-    });
-    expect(integration.status, await integration.clone().text()).toBe(201);
-    const connection = await call('/connection', {
-      method: 'POST',
-      json: {
-        connection_id: 'conn-a',
-        provider_config_key: 'hooks',
-        credentials: { type: 'API_KEY', apiKey: 'k' },
-        connection_config: { accountId: 'acct-1' },
-      },
-    });
-    expect(connection.status, await connection.clone().text()).toBe(201);
+    await createWebhookIntegration(call, 'hooks', { baseUrl: api.url });
+    await createWebhookConnection(call, 'hooks', 'conn-a', 'acct-1');
     const compiled = await compileIntegration(`${fixtures}webhooks`);
     const deploy = await call('/deploy', {
       method: 'POST',
@@ -145,8 +117,7 @@ describe('kill -9 of Weft around an inbound webhook', () => {
     expect(deploy.status, await deploy.clone().text()).toBe(200);
     // Only webhooks run here: the daily schedule's first run is put off (this process runs nothing
     // meanwhile, having no run slots), and a run it already queued is cancelled.
-    await db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
-    await db.pool.query(`UPDATE sync_runs SET status = 'cancelled' WHERE status = 'queued'`);
+    await holdScheduledRuns(db.pool);
 
     const accepted = await fetch(`${url}/webhook/dev/hooks`, {
       method: 'POST',

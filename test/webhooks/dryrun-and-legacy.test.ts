@@ -8,54 +8,26 @@ import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js'
 import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually } from '../scheduler/helpers.js';
+import {
+  createWebhookConnection,
+  createWebhookIntegration,
+  eventRecords,
+  HOOKY_PROVIDERS_YAML,
+  holdScheduledRuns,
+} from './hooky.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 const tmpRoot = new URL('../.tmp/', import.meta.url).pathname;
 
-const catalogue = parseProviders(
-  `
-hooky:
-  display_name: Hooky
-  auth_mode: API_KEY
-  proxy:
-    base_url: https://hooky.example
-  webhook_routing:
-    connection:
-      path: account.id
-      match: connection_config.accountId
-    event_type:
-      path: type
-`,
-  'test-providers.yaml',
-);
+const catalogue = parseProviders(HOOKY_PROVIDERS_YAML, 'test-providers.yaml');
 
 let h: ApiHarness;
 let api: DemoApi;
 let work: string;
 
 async function connect(integration: string, connectionId: string, account: string): Promise<void> {
-  const created = await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: integration, provider: 'hooky', overrides: { proxy: { base_url: api.url } } },
-  });
-  expect(created.status, await created.clone().text()).toBe(201);
-  const made = await h.api('/connection', {
-    method: 'POST',
-    json: {
-      connection_id: connectionId,
-      provider_config_key: integration,
-      credentials: { type: 'API_KEY', apiKey: 'k' },
-      connection_config: { accountId: account },
-    },
-  });
-  expect(made.status, await made.clone().text()).toBe(201);
-}
-
-async function records(integration: string, connectionId: string): Promise<Body[]> {
-  const body = await h.get('/records?model=Event', {
-    headers: { 'connection-id': connectionId, 'provider-config-key': integration },
-  });
-  return body.records;
+  await createWebhookIntegration(h.api, integration, { baseUrl: api.url });
+  await createWebhookConnection(h.api, integration, connectionId, account);
 }
 
 beforeAll(async () => {
@@ -71,8 +43,7 @@ beforeAll(async () => {
   await connect('webhooks-legacy', 'conn-l', 'acct-l');
   await connect('webhooks', 'conn-d', 'acct-d');
   await h.runner.deploy(h.environmentId, 'webhooks-legacy', await compileIntegration(`${fixtures}webhooks-legacy`));
-  await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
-  await h.db.pool.query(`UPDATE sync_runs SET status = 'cancelled' WHERE status = 'queued'`);
+  await holdScheduledRuns(h.db.pool);
   work = await mkdtemp(path.join(tmpRoot, 'webhook-dryrun-'));
 }, 120_000);
 
@@ -93,7 +64,7 @@ describe('nango.yaml webhook-subscriptions (legacy scripts)', () => {
     });
     expect(response.status).toBe(200);
     const saved = await eventually(async () => {
-      const found = await records('webhooks-legacy', 'conn-l');
+      const found = await eventRecords(h.api, 'webhooks-legacy', 'conn-l');
       return found.length > 0 ? found : undefined;
     });
     expect(saved).toEqual([expect.objectContaining({ id: 'l-1', via: 'legacy-webhook', account: 'acct-l' })]);

@@ -13,30 +13,19 @@ import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js'
 import { json, Upstream } from '../proxy/upstream.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually } from '../scheduler/helpers.js';
+import {
+  createWebhookConnection,
+  createWebhookIntegration,
+  eventRecords,
+  HOOKY_PROVIDERS_YAML,
+  holdScheduledRuns,
+} from './hooky.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 
-// A generic provider whose notifications name the account they are about: routed by a declarative
-// rule (account.id ↔ connection_config.accountId), typed by `type`, deduped by its delivery header.
+// hooky (hooky.ts), routed by a declarative rule, and `signed`, whose router is in code (below).
 const catalogue = parseProviders(
-  `
-hooky:
-  display_name: Hooky
-  auth_mode: API_KEY
-  proxy:
-    base_url: https://hooky.example
-    headers:
-      authorization: Bearer \${apiKey}
-  webhook_routing:
-    connection:
-      path: account.id
-      match: connection_config.accountId
-    event_type:
-      path: type
-    dedupe:
-      from: header
-      path: x-hooky-delivery
-signed:
+  `${HOOKY_PROVIDERS_YAML}signed:
   display_name: Signed (a router in code)
   auth_mode: API_KEY
   proxy:
@@ -115,10 +104,13 @@ async function processed(dedupeKey: string) {
 }
 
 async function records(connectionId: string, integration = 'hooks') {
-  const body = await h.get(`/records?model=Event`, {
-    headers: { 'connection-id': connectionId, 'provider-config-key': integration },
-  });
-  return body.records as Array<{ id: string; type: string; account: string; via: string; webhookUrl: string | null }>;
+  return (await eventRecords(h.api, integration, connectionId)) as Array<{
+    id: string;
+    type: string;
+    account: string;
+    via: string;
+    webhookUrl: string | null;
+  }>;
 }
 
 beforeAll(async () => {
@@ -143,17 +135,8 @@ beforeAll(async () => {
     ['hooks', 'hooky'],
     ['signed-hooks', 'signed'],
   ] as const) {
-    const created = await h.api('/integrations', {
-      method: 'POST',
-      // Only `hooks` asks for its provider's webhooks to be forwarded (Nango's forward_webhooks).
-      json: {
-        unique_key: key,
-        provider,
-        overrides: { proxy: { base_url: api.url } },
-        forward_webhooks: key === 'hooks',
-      },
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
+    // Only `hooks` asks for its provider's webhooks to be forwarded (Nango's forward_webhooks).
+    await createWebhookIntegration(h.api, key, { baseUrl: api.url, provider, forwardWebhooks: key === 'hooks' });
     await h.runner.deploy(h.environmentId, key, compiled);
   }
   for (const [connection, account, key] of [
@@ -161,21 +144,11 @@ beforeAll(async () => {
     ['conn-b', 'acct-2', 'hooks'],
     ['conn-s', 'acct-s', 'signed-hooks'],
   ] as const) {
-    const made = await h.api('/connection', {
-      method: 'POST',
-      json: {
-        connection_id: connection,
-        provider_config_key: key,
-        credentials: { type: 'API_KEY', apiKey: 'k' },
-        connection_config: { accountId: account },
-      },
-    });
-    expect(made.status, await made.clone().text()).toBe(201);
+    await createWebhookConnection(h.api, key, connection, account);
   }
   await h.scheduler?.tickNow();
   // Only webhooks run: the daily schedules are not due in this test.
-  await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
-  await h.db.pool.query(`UPDATE sync_runs SET status = 'cancelled' WHERE status = 'queued'`);
+  await holdScheduledRuns(h.db.pool);
 }, 120_000);
 
 afterAll(async () => {

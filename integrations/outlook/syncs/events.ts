@@ -1,4 +1,5 @@
 import { createSync } from 'nango';
+import { readNotifiedItem } from '../graph-item.js';
 import { type GraphEvent, OutlookEvent, toEvent } from '../models.js';
 
 const FIELDS =
@@ -33,24 +34,13 @@ const sync = createSync({
   },
   /** One Graph change notification for one event: read it again and save it, or delete its record when it is gone. */
   onWebhook: async (nango, payload) => {
-    const id = (payload as { resourceData?: { id?: unknown } }).resourceData?.id;
-    if (typeof id !== 'string' || id === '') return;
-    const event = await nango
-      .get<GraphEvent>({
-        endpoint: `/v1.0/me/events/${encodeURIComponent(id)}`,
-        params: { $select: FIELDS },
-        headers: { Prefer: 'outlook.timezone="UTC"' },
-        retries: 2,
-      })
-      .then(
-        (response) => response.data,
-        (error: { response?: { status?: number } }) => {
-          if (error.response?.status === 404) return undefined;
-          throw error;
-        },
-      );
-    if (event === undefined) await nango.batchDelete([{ id }], 'OutlookEvent');
-    else await nango.batchSave([toEvent(event)], 'OutlookEvent');
+    const notified = await readNotifiedItem<GraphEvent>(nango, payload, '/v1.0/me/events', {
+      params: { $select: FIELDS },
+      headers: { Prefer: 'outlook.timezone="UTC"' },
+    });
+    if (notified === undefined) return;
+    if (notified.item === undefined) await nango.batchDelete([{ id: notified.id }], 'OutlookEvent');
+    else await nango.batchSave([toEvent(notified.item)], 'OutlookEvent');
   },
 });
 

@@ -1,5 +1,6 @@
 import { createSync } from 'nango';
 import * as z from 'zod';
+import { getGraphItem, readNotifiedItem } from '../graph-item.js';
 import { type GraphMailFolder, type GraphMessage, OutlookMessage, toMessage } from '../models.js';
 
 const FIELDS = [
@@ -103,24 +104,14 @@ const sync = createSync({
    * change type also covers a notification delivered late or twice.
    */
   onWebhook: async (nango, payload) => {
-    const id = (payload as { resourceData?: { id?: unknown } }).resourceData?.id;
-    if (typeof id !== 'string' || id === '') return;
-    const message = await nango
-      .get<GraphMessage>({
-        endpoint: `/v1.0/me/messages/${encodeURIComponent(id)}`,
-        params: { $select: FIELDS },
-        headers: { Prefer: IMMUTABLE_IDS },
-        retries: 2,
-      })
-      .then(
-        (response) => response.data,
-        (error: { response?: { status?: number } }) => {
-          if (error.response?.status === 404) return undefined;
-          throw error;
-        },
-      );
+    const notified = await readNotifiedItem<GraphMessage>(nango, payload, '/v1.0/me/messages', {
+      params: { $select: FIELDS },
+      headers: { Prefer: IMMUTABLE_IDS },
+    });
+    if (notified === undefined) return;
+    const message = notified.item;
     if (message === undefined) {
-      await nango.batchDelete([{ id }], 'OutlookMessage');
+      await nango.batchDelete([{ id: notified.id }], 'OutlookMessage');
       return;
     }
     const folder = (
@@ -258,20 +249,11 @@ interface DeltaPage {
 }
 
 async function stillExists(nango: NangoSyncLocal, id: string): Promise<boolean> {
-  return nango
-    .get<GraphMessage>({
-      endpoint: `/v1.0/me/messages/${encodeURIComponent(id)}`,
-      params: { $select: 'id' },
-      headers: { Prefer: IMMUTABLE_IDS },
-      retries: 2,
-    })
-    .then(
-      () => true,
-      (error: { response?: { status?: number } }) => {
-        if (error.response?.status === 404) return false;
-        throw error;
-      },
-    );
+  const found = await getGraphItem<GraphMessage>(nango, `/v1.0/me/messages/${encodeURIComponent(id)}`, {
+    params: { $select: 'id' },
+    headers: { Prefer: IMMUTABLE_IDS },
+  });
+  return found !== undefined;
 }
 
 export type NangoSyncLocal = Parameters<(typeof sync)['exec']>[0];

@@ -1,9 +1,9 @@
-import { commandModules } from './command-modules.js';
+import { packageModules } from './package-modules.js';
 
 // @weft/core (and zod with it) loads only when an error is built: `weft sync status` and the
 // other API commands start with nothing but commander and fetch.
 const weftError = async (...args: ConstructorParameters<typeof import('@weft/core').WeftError>) => {
-  const { WeftError } = await commandModules.core();
+  const { WeftError } = await packageModules.core();
   return new WeftError(...args);
 };
 

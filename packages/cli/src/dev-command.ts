@@ -3,7 +3,8 @@ import path from 'node:path';
 import { compileIntegration } from '@weft/runner';
 import type { ApiClientOptions } from './api-client.js';
 import { apiClient } from './api-client.js';
-import { deployCompiled, dryrunCompiled, integrationDirs } from './script-commands.js';
+import { integrationDirs } from './integration-dirs.js';
+import { deployCompiled, dryrunCompiled } from './script-requests.js';
 
 export interface DevOptions extends ApiClientOptions {
   /** Only type-check and bundle on save; talk to no Weft. @default false (deploy) */

@@ -1,76 +1,18 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CompiledScript } from '@weft/runner';
 import type { Command } from 'commander';
 import { type ApiClientOptions, apiClient } from './api-client.js';
 import { commandModules } from './command-modules.js';
-import { createProgress, type Progress } from './progress.js';
-
-const SCRIPT_FOLDERS = ['syncs', 'actions', 'on-events', 'post-connection-scripts'];
-const hasScripts = (dir: string) => SCRIPT_FOLDERS.some((folder) => existsSync(path.join(dir, folder)));
-
-/** Integration directories under `target`: the directory itself when it holds script folders, else its children. */
-export async function integrationDirs(target: string): Promise<string[]> {
-  const dir = path.resolve(target);
-  if (hasScripts(dir)) return [dir];
-  if (!existsSync(dir)) throw new Error(`${target} does not exist`);
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && hasScripts(path.join(dir, e.name)))
-    .map((e) => path.join(dir, e.name))
-    .sort();
-}
+import { integrationDirs } from './integration-dirs.js';
+import { packageModules } from './package-modules.js';
+import { createProgress } from './progress.js';
+import { deployCompiled, printDryrun, requestDryrun } from './script-requests.js';
 
 /** The compiler (TypeScript, esbuild, isolated-vm) loads when a command compiles, not at CLI start. */
 async function compileIntegration(dir: string): Promise<CompiledScript[]> {
-  const { compileIntegration: compile } = await commandModules.runner();
+  const { compileIntegration: compile } = await packageModules.runner();
   return compile(dir);
-}
-
-const wire = (s: CompiledScript) => ({
-  name: s.name,
-  kind: s.kind,
-  file: s.file,
-  bundle: s.bundle,
-  source_map: s.sourceMap,
-  sources: s.sources,
-  definition: s.definition,
-});
-
-interface DeployResponse {
-  version: number | null;
-  applied: boolean;
-  diff: {
-    addedSyncs: string[];
-    removedSyncs: string[];
-    changedSyncs: string[];
-    addedActions: string[];
-    removedActions: string[];
-    changedActions: string[];
-    addedOnEvents?: string[];
-    removedOnEvents?: string[];
-    changedOnEvents?: string[];
-    removedModels: string[];
-    destructive: boolean;
-  };
-}
-
-function describeDiff(d: DeployResponse['diff']): string[] {
-  const parts: Array<[string, string[]]> = [
-    ['+ sync', d.addedSyncs],
-    ['~ sync', d.changedSyncs],
-    ['- sync', d.removedSyncs],
-    ['+ action', d.addedActions],
-    ['~ action', d.changedActions],
-    ['- action', d.removedActions],
-    ['+ on-event', d.addedOnEvents ?? []],
-    ['~ on-event', d.changedOnEvents ?? []],
-    ['- on-event', d.removedOnEvents ?? []],
-    ['- model', d.removedModels],
-  ];
-  const lines = parts.flatMap(([label, names]) => names.map((n) => `  ${label} ${n}`));
-  return lines.length > 0 ? lines : ['  (no changes)'];
 }
 
 /**
@@ -103,98 +45,6 @@ function missingIntegrationAdvice(dir: string, others: boolean): string[] {
       ? `  then \`weft deploy ${folder}\` (or deploy one folder: \`weft deploy <path-to-integration>\`)`
       : `  then \`weft deploy ${folder}\``,
   ];
-}
-
-type ApiCall = ReturnType<typeof apiClient>;
-
-/** POST one compiled integration to /deploy and print the outcome and its diff. */
-export async function deployCompiled(
-  call: ApiCall,
-  key: string,
-  scripts: CompiledScript[],
-  o: { force: boolean; dryRun: boolean },
-  out: (line: string) => void,
-  progress: Progress = createProgress(),
-): Promise<DeployResponse> {
-  const result = await progress.step(`${o.dryRun ? 'Checking' : 'Deploying'} ${key}`, () =>
-    call<DeployResponse>('POST', '/deploy', {
-      provider_config_key: key,
-      scripts: scripts.map(wire),
-      force: o.force,
-      dry_run: o.dryRun,
-    }),
-  );
-  out(result.applied ? `Deployed ${key} as version ${result.version}` : `${key}: dry run, nothing deployed`);
-  for (const line of describeDiff(result.diff)) out(line);
-  return result;
-}
-
-interface DryrunResponse {
-  status?: string;
-  counts?: Record<string, { added: number; updated: number; deleted: number }>;
-  records?: Record<string, unknown[]>;
-  logs: Array<{ level: string; message: string }>;
-  error?: { code: string; message: string; stack?: string } | null;
-  output?: unknown;
-  invalid_records?: {
-    count: number;
-    records: Array<{ model: string; recordId: string; path: string; reason: string }>;
-  } | null;
-}
-
-/** POST a compiled script to /dryrun. */
-function requestDryrun(
-  call: ApiCall,
-  key: string,
-  script: CompiledScript,
-  connectionId: string,
-  body: Record<string, unknown> = {},
-): Promise<DryrunResponse> {
-  return call<DryrunResponse>('POST', '/dryrun', {
-    provider_config_key: key,
-    connection_id: connectionId,
-    script: wire(script),
-    save: false,
-    ...body,
-  });
-}
-
-/** Print a dryrun's logs, records or output; throws when the run failed. */
-function printDryrun(
-  result: DryrunResponse,
-  script: CompiledScript,
-  out: (line: string) => void,
-  show: number,
-  saved: boolean,
-): void {
-  for (const l of result.logs) out(`[${l.level}] ${l.message}`);
-  if (script.kind === 'action') {
-    out(JSON.stringify(result.output, null, 2));
-    return;
-  }
-  for (const [model, records] of Object.entries(result.records ?? {})) {
-    out(`${model}: ${records.length} record(s)`);
-    for (const record of records.slice(0, show)) out(`  ${JSON.stringify(record)}`);
-  }
-  for (const [model, c] of Object.entries(result.counts ?? {}))
-    out(`${model}: +${c.added} ~${c.updated} -${c.deleted}${saved ? ' (saved)' : ''}`);
-  if (result.invalid_records)
-    out(`${result.invalid_records.count} record(s) do not match their model (kept; --validation makes this fail)`);
-  if (result.error)
-    throw new Error(
-      `${result.error.code}: ${result.error.message}${result.error.stack ? `\n${result.error.stack}` : ''}`,
-    );
-}
-
-/** Dryrun a compiled script and print what it did (`weft dev --dryrun`). */
-export async function dryrunCompiled(
-  call: ApiCall,
-  key: string,
-  script: CompiledScript,
-  connectionId: string,
-  out: (line: string) => void,
-): Promise<void> {
-  printDryrun(await requestDryrun(call, key, script, connectionId), script, out, 3, false);
 }
 
 /** `weft compile`, `weft deploy`, `weft dryrun`, `weft dev`. */

@@ -1,11 +1,11 @@
 import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/db';
-import { isolatePool } from '@weft/runner';
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
-import { createFleetMaintenance } from './maintenance-jobs.js';
+import { startFleetWork } from './fleet-work.js';
+import { publicUrlOf } from './public-url.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
@@ -40,10 +40,10 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
   try {
     await migrate(database.pool);
     const { createdSecretKey } = await ensureEnvironment(database.pool, box);
-    const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const publicUrl = publicUrlOf(config);
     const pool = database.pool;
     const recordCipher = recordCipherFor(config, key);
-    const { auth, proxy, runner, scheduler, subscriptions } = createServices(
+    const services = createServices(
       config,
       database,
       box,
@@ -53,25 +53,17 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       (error) => process.stderr.write(`scheduler: ${(error as Error).message}\n`),
       recordCipher,
     );
+    const { auth, proxy, runner, scheduler } = services;
     app = await buildServer(
       { config, pool, box, publicUrl, auth, proxy, runner, scheduler, ...(recordCipher ? { recordCipher } : {}) },
       options.logStream ? { logStream: options.logStream } : {},
     );
     const url = await listen(app, config.HOST, config.PORT);
-    await scheduler.start();
     const log = app.log;
     // Webhook delivery (NOTIFY-driven) and housekeeping as pg-boss jobs shared with any `weft worker`.
-    const maintenance = createFleetMaintenance(
-      config,
-      pool,
-      database.url,
-      box,
-      publicUrl,
-      scheduler.workerId,
-      (what, error) => log.error({ err: error }, what),
-      subscriptions,
+    const fleet = await startFleetWork(config, database, box, publicUrl, services, (what, error) =>
+      log.error({ err: error }, what),
     );
-    await maintenance.start();
     out(`API URL: ${url}`);
     out(`Dashboard: ${url}/dashboard`);
     if (createdSecretKey) {
@@ -88,13 +80,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
       database,
       stop() {
         stopping ??= (async () => {
-          await maintenance.stop();
-          await scheduler.stop();
-          // An isolate still being prepared when the process exits can take the process down with
-          // it (isolated-vm): stop warming and wait for the one in progress before exiting.
-          isolatePool.close();
-          await isolatePool.settled();
-          await proxy.close();
+          await fleet.stop();
           await running.close();
           await database.close();
         })();

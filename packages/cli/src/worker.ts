@@ -1,9 +1,9 @@
 import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { migrate, openDatabase } from '@weft/db';
-import { isolatePool } from '@weft/runner';
 import { resolveEncryptionKey } from './encryption-key.js';
-import { createFleetMaintenance } from './maintenance-jobs.js';
+import { startFleetWork } from './fleet-work.js';
+import { publicUrlOf } from './public-url.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
 
@@ -20,9 +20,9 @@ export async function startWorker(
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.WEFT_DATA_DIR });
   try {
     await migrate(database.pool);
-    const publicUrl = (config.WEFT_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    const publicUrl = publicUrlOf(config);
     const box = createSecretBox(key);
-    const { proxy, scheduler, subscriptions } = createServices(
+    const services = createServices(
       config,
       database,
       box,
@@ -32,32 +32,18 @@ export async function startWorker(
       (error) => process.stderr.write(`worker: ${(error as Error).message}\n`),
       recordCipherFor(config, key),
     );
-    await scheduler.start();
     // A worker shares webhook delivery and housekeeping with the rest of the fleet.
-    const maintenance = createFleetMaintenance(
-      config,
-      database.pool,
-      database.url,
-      box,
-      publicUrl,
-      scheduler.workerId,
-      (what, error) => process.stderr.write(`worker: ${what}: ${(error as Error).message}\n`),
-      subscriptions,
+    const fleet = await startFleetWork(config, database, box, publicUrl, services, (what, error) =>
+      process.stderr.write(`worker: ${what}: ${(error as Error).message}\n`),
     );
-    await maintenance.start();
-    out(`Worker ${scheduler.workerId} started (concurrency ${config.WEFT_WORKER_CONCURRENCY})`);
+    const { workerId } = services.scheduler;
+    out(`Worker ${workerId} started (concurrency ${config.WEFT_WORKER_CONCURRENCY})`);
     let stopping: Promise<void> | undefined;
     return {
-      workerId: scheduler.workerId,
+      workerId,
       stop() {
         stopping ??= (async () => {
-          await maintenance.stop();
-          await scheduler.stop();
-          // An isolate still being prepared when the process exits can take the process down with
-          // it (isolated-vm): stop warming and wait for the one in progress before exiting.
-          isolatePool.close();
-          await isolatePool.settled();
-          await proxy.close();
+          await fleet.stop();
           await database.close();
         })();
         return stopping;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { runnerErrors } from './errors.js';
+import { ISOLATE_BUNDLE_OPTIONS } from './isolate-bundle-options.js';
 import { sharedZodPlugin } from './sandbox-zod.js';
 
 /**
@@ -32,20 +33,13 @@ let runtime: Promise<string> | undefined;
 function commonJsRuntime(): Promise<string> {
   runtime ??= esbuild
     .build({
+      ...ISOLATE_BUNDLE_OPTIONS,
       stdin: {
         contents: `import * as z from 'zod';\nimport * as nango from ${JSON.stringify(sdkEntry)};\nglobalThis.__weft_cjs_modules = { zod: z, nango };\n`,
         resolveDir: fileURLToPath(new URL('.', import.meta.url)),
         sourcefile: '__weft_cjs_runtime.js',
         loader: 'js',
       },
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      conditions: ['import', 'default'],
-      target: 'es2022',
-      logLevel: 'silent',
       // zod comes from the isolate (sandbox-zod.ts), as for bundles Weft compiles itself.
       plugins: [sharedZodPlugin()],
     })

@@ -7,6 +7,7 @@ import * as esbuild from 'esbuild';
 import { scriptDefinitionSchema } from './definition-schema.js';
 import { describeArtifact, type LegacyDefinitions, type ScriptDefinition, type ScriptKind } from './describe-script.js';
 import { runnerErrors } from './errors.js';
+import { ISOLATE_BUNDLE_OPTIONS } from './isolate-bundle-options.js';
 import { legacyDefinitions, writeLegacyModelsFile } from './legacy-yaml.js';
 import { sharedZodPlugin } from './sandbox-zod.js';
 import { typeCheck } from './type-check.js';
@@ -184,19 +185,12 @@ globalThis.__weft = { module: scriptModule, z };
   try {
     result = await esbuild.build({
       stdin: { contents: entry, resolveDir: integrationDir, sourcefile: '__weft_entry.js', loader: 'js' },
+      ...ISOLATE_BUNDLE_OPTIONS,
       absWorkingDir: integrationDir,
-      bundle: true,
-      write: false,
       metafile: true,
-      format: 'iife',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      conditions: ['import', 'default'],
-      target: 'es2022',
       sourcemap: 'external',
       // At the integration root, so source-map paths read syncs/x.ts, models.ts, …
       outfile: path.join(integrationDir, '__weft_bundle.js'),
-      logLevel: 'silent',
       // zod comes from the isolate (sandbox-zod.ts): not evaluated again in every run's bundle.
       plugins: [sharedZodPlugin(), importGuard(integrationDir, allowed, modelsFile)],
     });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type ivm from 'isolated-vm';
+import { ISOLATE_BUNDLE_OPTIONS } from './isolate-bundle-options.js';
 
 /**
  * zod, evaluated once per isolate before the script instead of inside every script bundle.
@@ -20,16 +21,6 @@ const runnerDir = fileURLToPath(new URL('.', import.meta.url));
 const NAMESPACE = 'weft-shared-zod';
 /** The specifiers that are the root module of zod 4 ('zod/v4' is the same module as 'zod'). */
 const ROOT_SPECIFIERS = new Set(['zod', 'zod/v4']);
-const BUILD = {
-  bundle: true,
-  write: false,
-  format: 'iife',
-  platform: 'neutral',
-  mainFields: ['module', 'main'],
-  conditions: ['import', 'default'],
-  target: 'es2022',
-  logLevel: 'silent',
-} as const satisfies esbuild.BuildOptions;
 
 let source: Promise<string> | undefined;
 let exportNames: Promise<string[]> | undefined;
@@ -39,7 +30,7 @@ let sharedPath: Promise<string | undefined> | undefined;
 export function sandboxZodSource(): Promise<string> {
   source ??= esbuild
     .build({
-      ...BUILD,
+      ...ISOLATE_BUNDLE_OPTIONS,
       stdin: {
         contents: `import * as z from 'zod';\nglobalThis.${SHARED_ZOD_GLOBAL} = z;\n`,
         resolveDir: runnerDir,

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { findRoutedConnections, integrationForwardsWebhooks } from '@weft/auth';
-import { isWeftError } from '@weft/core';
 import { connectionRowId, type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, enqueueWebhookEvent, takeRunChanges } from '@weft/records';
 import type { Runner, SyncRunResult } from '@weft/runner';
 import { schedulerErrors } from './errors.js';
+import { failedRunResult } from './failed-run-result.js';
 import * as sql from './sql/provider-webhooks.js';
 import type {
   StoredNotification,
@@ -146,17 +146,7 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
         webhook: { payload: n.payload },
       });
     } catch (error) {
-      result = {
-        status: 'failed',
-        counts: {},
-        error: {
-          code: isWeftError(error) ? error.code : 'WEFT_CORE_INTERNAL',
-          message: (error as Error).message,
-          retryable: false,
-        },
-        logs: [],
-        durationMs: 0,
-      };
+      result = failedRunResult(error);
     } finally {
       options.untrack(runId);
     }

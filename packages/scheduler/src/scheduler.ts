@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { isWeftError } from '@weft/core';
 import { connectionRowId, type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, type RunChangeCounts, takeRunChanges } from '@weft/records';
 import { parseFrequency, type Runner, type SyncRunMode, type SyncRunResult } from '@weft/runner';
@@ -7,6 +6,7 @@ import { PgBoss } from 'pg-boss';
 import type { AsyncActionAcceptor } from './action-lifecycle.js';
 import { createActionQueue } from './action-queue.js';
 import { schedulerErrors } from './errors.js';
+import { failedRunResult } from './failed-run-result.js';
 import { createWebhookProcessor } from './process-webhook.js';
 import { receiveProviderWebhook } from './receive-webhook.js';
 import * as webhookSql from './sql/provider-webhooks.js';
@@ -302,17 +302,7 @@ export function createScheduler(options: SchedulerOptions) {
         signal: controller.signal,
       });
     } catch (error) {
-      result = {
-        status: 'failed',
-        counts: {},
-        error: {
-          code: isWeftError(error) ? error.code : 'WEFT_CORE_INTERNAL',
-          message: (error as Error).message,
-          retryable: !isWeftError(error, 'WEFT_RUNNER_SCRIPT_NOT_FOUND'),
-        },
-        logs: [],
-        durationMs: 0,
-      };
+      result = failedRunResult(error);
     } finally {
       running.delete(run.id);
     }
