@@ -87,21 +87,34 @@ describe('OneDrive Personal end to end', () => {
     const files = graph.allItems().filter((i) => i.file !== undefined);
     const renamed = files[3] as Body;
     const removed = files[5] as Body;
-    const before = await successfulRuns();
+    // Change the drive while no run is under way (one reading it meanwhile would report part of it),
+    // then the first run after the resume must report exactly these changes.
+    const selector = { provider_config_key: 'one-drive-personal', syncs: ['files'] };
+    await h.api('/sync/pause', { method: 'POST', json: selector });
+    await eventually(
+      async () => (await runsOf(h.db.pool, 'files')).every((r) => r.status !== 'running'),
+      60_000,
+      'the run under way to end',
+    );
     const added = graph.addFile(graph.rootId, { name: 'new-report.docx', content: 'hello' });
     graph.renameItem(String(renamed.id), 'renamed.txt');
     graph.deleteItem(String(removed.id));
-    const runs = await eventually(
-      async () => {
-        const list = (await runsOf(h.db.pool, 'files')).filter((r) => r.status === 'success');
-        return list.length > before ? list : undefined;
-      },
+    const resumedAt = (await h.db.pool.query<{ now: string }>('SELECT now()::text AS now')).rows[0]?.now;
+    await h.api('/sync/start', { method: 'POST', json: selector });
+    const next = await eventually(
+      async () =>
+        (
+          await h.db.pool.query<{ status: string; counts: Body }>(
+            `SELECT status, counts FROM sync_runs WHERE sync_name = 'files' AND started_at > $1
+             AND status NOT IN ('queued', 'running') ORDER BY started_at LIMIT 1`,
+            [resumedAt],
+          )
+        ).rows[0],
       60_000,
       'the next scheduled run',
     );
-    expect(runs.length).toBeGreaterThan(before);
-    const latest = await h.get('/sync/status?provider_config_key=one-drive-personal&syncs=files');
-    expect(latest.syncs[0].latestResult).toEqual({ DriveItem: { added: 1, updated: 1, deleted: 1 } });
+    expect(next.status).toBe('success');
+    expect(next.counts).toEqual({ DriveItem: { added: 1, updated: 1, deleted: 1 } });
     const { records } = await allRecords(cursor);
     expect(records.map((r) => `${r._nango_metadata.last_action}:${r.id}`).sort()).toEqual(
       [`ADDED:${added.id}`, `UPDATED:${renamed.id}`, `DELETED:${removed.id}`].sort(),
