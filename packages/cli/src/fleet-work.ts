@@ -42,13 +42,20 @@ export async function startFleetWork(
       stopping ??= (async () => {
         await maintenance.stop();
         await scheduler.stop();
-        // An isolate still being prepared when the process exits can take the process down with
-        // it (isolated-vm): stop warming and wait for the one in progress before exiting.
-        isolatePool.close();
-        await isolatePool.settled();
+        await settleIsolatePool();
         await proxy.close();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Stop warming isolates and wait for the one being prepared: an isolate still being prepared when
+ * the process exits can take the process down with it (isolated-vm), which turned a clean
+ * start-up failure's exit 1 into a crash on a loaded machine.
+ */
+export async function settleIsolatePool(): Promise<void> {
+  isolatePool.close();
+  await isolatePool.settled();
 }

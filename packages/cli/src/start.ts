@@ -4,7 +4,7 @@ import { type Database, ensureEnvironment, migrate, openDatabase } from '@weft/d
 import { buildServer, listen } from '@weft/server';
 import type { FastifyInstance } from 'fastify';
 import { resolveEncryptionKey } from './encryption-key.js';
-import { startFleetWork } from './fleet-work.js';
+import { settleIsolatePool, startFleetWork } from './fleet-work.js';
 import { publicUrlOf } from './public-url.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
@@ -89,6 +89,7 @@ export async function startWeft(config: WeftConfig, options: StartOptions = {}):
     };
   } catch (error) {
     await app?.close().catch(() => {});
+    await settleIsolatePool();
     await database.close();
     throw error;
   }

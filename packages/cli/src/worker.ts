@@ -2,7 +2,7 @@ import { loadProviders } from '@weft/auth';
 import { createSecretBox, type WeftConfig } from '@weft/core';
 import { migrate, openDatabase } from '@weft/db';
 import { resolveEncryptionKey } from './encryption-key.js';
-import { startFleetWork } from './fleet-work.js';
+import { settleIsolatePool, startFleetWork } from './fleet-work.js';
 import { publicUrlOf } from './public-url.js';
 import { recordCipherFor } from './records-cipher.js';
 import { createServices } from './services.js';
@@ -50,6 +50,7 @@ export async function startWorker(
       },
     };
   } catch (error) {
+    await settleIsolatePool();
     await database.close();
     throw error;
   }
