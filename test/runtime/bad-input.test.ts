@@ -4,6 +4,7 @@ import { compileIntegration } from '@weft/runner';
 import { registeredRoutes } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -486,14 +487,7 @@ const specific: Record<string, () => Probe[]> = {
 beforeAll(async () => {
   h = await startApi({ scheduler: { concurrency: 0, tickMs: 60_000 } });
   api = await startDemoApi(10);
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'conn-1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
+  await connectApiKeyIntegration(h, 'demo', 'conn-1', api.url);
   const compiled = await compileIntegration(`${fixtures}demo`);
   await h.runner.deploy(h.environmentId, 'demo', compiled);
   const items = compiled.find((s) => s.name === 'items');
