@@ -5,6 +5,7 @@ import { registeredRoutes } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
+import { scriptOnTheWire } from '../helpers/script-wire.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -492,15 +493,7 @@ beforeAll(async () => {
   await h.runner.deploy(h.environmentId, 'demo', compiled);
   const items = compiled.find((s) => s.name === 'items');
   if (!items) throw new Error('fixture has no items sync');
-  compiledItems = {
-    name: items.name,
-    kind: items.kind,
-    file: items.file,
-    bundle: items.bundle,
-    source_map: items.sourceMap,
-    sources: {},
-    definition: items.definition,
-  };
+  compiledItems = scriptOnTheWire(items);
 }, 120_000);
 
 afterAll(async () => {
