@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
-import { browse } from './browse.js';
+import { browse, fetchKeepingCookies } from './browse.js';
 
 /** The slice of oidc-provider's API this test uses. */
 interface OidcProvider {
@@ -179,17 +179,7 @@ async function authorizeUntilCallback(): Promise<URL> {
   let url = connectUrl(await sessionToken());
   for (let hop = 0; hop < 15; hop++) {
     if (url.startsWith(`${h.url}/oauth/callback`)) return new URL(url);
-    const host = new URL(url).host;
-    const jar = [...cookies.entries()]
-      .filter(([k]) => k.startsWith(`${host}|`))
-      .map(([k, v]) => `${k.split('|')[1]}=${v}`)
-      .join('; ');
-    const response = await fetch(url, { redirect: 'manual', headers: jar ? { cookie: jar } : {} });
-    for (const header of response.headers.getSetCookie()) {
-      const [pair] = header.split(';');
-      const [name, ...rest] = (pair ?? '').split('=');
-      if (name) cookies.set(`${host}|${name.trim()}`, rest.join('='));
-    }
+    const response = await fetchKeepingCookies(url, cookies);
     const location = response.headers.get('location');
     await response.body?.cancel();
     if (response.status < 300 || response.status >= 400 || !location) {

@@ -1,8 +1,9 @@
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
+import { connectionRowId } from '@weft/db';
 import { readRecords } from '@weft/records';
 import { compileIntegration, type SyncRunMode } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
 import { type CompatApi, startCompatApi } from './compat-api.js';
 
 // One script per feature of Nango's script API, written the way Nango's docs show them
@@ -14,23 +15,10 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 
 let h: ApiHarness;
 let api: CompatApi;
-const conn: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
+const conn: Record<string, RunnerConnection> = {};
 
 async function setup(key: string) {
-  const created = await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  expect(created.status).toBe(201);
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: `${key}-conn`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  conn[key] = {
-    id: connectionRowId(((await imported.json()) as { id: number }).id),
-    providerConfigKey: key,
-    connectionId: `${key}-conn`,
-  };
+  conn[key] = await connectApiKeyIntegration(h, key, `${key}-conn`, api.url);
 }
 
 beforeAll(async () => {

@@ -4,16 +4,17 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ConnectionRef } from '@weft/auth';
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
+import { connectionRowId } from '@weft/db';
 import { createProxy, type OutboundProxy } from '@weft/proxy';
-import { createRecordStore, readRecords } from '@weft/records';
-import { compileIntegration, createRunner, type Runner } from '@weft/runner';
-import { createCheckpointStore } from '@weft/scheduler';
+import { readRecords } from '@weft/records';
+import { compileIntegration, type Runner } from '@weft/runner';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browse } from '../auth/browse.js';
 import { type MicrosoftIdentityFake, startMicrosoftIdentityFake } from '../fakes/microsoft-identity.js';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import type { RunnerConnection } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 
 const integrationDir = new URL('../../integrations/azure-blob-storage', import.meta.url).pathname;
 const azuriteMain = createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js');
@@ -27,7 +28,7 @@ let workDir = '';
 let proxy: OutboundProxy;
 let runner: Runner;
 let ref: ConnectionRef;
-let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
+let connection: RunnerConnection;
 
 const CONTAINERS: Record<string, number> = { 'big-container': 2500, 'mid-container': 1500, 'small-container': 1000 };
 
@@ -165,13 +166,7 @@ beforeAll(async () => {
     tlsCa: certPem,
     baseRetryDelayMs: 50,
   });
-  runner = createRunner({
-    pool: h.db.pool,
-    checkpoints: createCheckpointStore(h.db.pool),
-    proxy,
-    records: createRecordStore({ pool: h.db.pool }),
-    auth: h.auth,
-  });
+  runner = createHarnessRunner(h, { proxy });
   await runner.deploy(h.environmentId, 'azure-blob-storage', await compileIntegration(integrationDir));
 
   // Seed 5,000 blobs over 3 containers through Weft's own proxy (bearer auth against Azurite).

@@ -7,6 +7,7 @@ import { compileIntegration } from '@weft/runner';
 import { createAlerter } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
@@ -48,18 +49,7 @@ beforeAll(async () => {
   await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: `${receiverUrl}/webhooks` } });
   deliveries = createWebhookDeliveryWorker({ pool: h.db.pool, box: h.box, policy: { pollMs: 25, baseDelayMs: 20 } });
   await deliveries.start();
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'failing', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  await h.api('/connection', {
-    method: 'POST',
-    json: {
-      connection_id: 'c1',
-      provider_config_key: 'failing',
-      credentials: { type: 'API_KEY', apiKey: 'ghp_observability_secret' },
-    },
-  });
+  await connectApiKeyIntegration(h, 'failing', 'c1', api.url, 'ghp_observability_secret');
   await h.runner.deploy(h.environmentId, 'failing', await compileIntegration(`${fixtures}failing`));
   await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
 }, 60_000);

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connectionRowId } from '@weft/db';
 import { compileIntegration } from '@weft/runner';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 
@@ -18,19 +18,11 @@ let dir: string;
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(12);
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  const id = connectionRowId(((await imported.json()) as { id: number }).id);
+  const connection = await connectApiKeyIntegration(h, 'demo', 'c1', api.url);
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
   await h.runner.runSync({
     environmentId: h.environmentId,
-    connection: { id, providerConfigKey: 'demo', connectionId: 'c1' },
+    connection,
     syncName: 'items',
     mode: 'full',
     lastSyncDate: null,

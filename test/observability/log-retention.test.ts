@@ -6,6 +6,7 @@ import { compileIntegration } from '@weft/runner';
 import { pruneOperationLog } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually, runsOf } from '../scheduler/helpers.js';
 
@@ -37,14 +38,7 @@ beforeAll(async () => {
     policy: { pollMs: 25, baseDelayMs: 60_000 },
   });
   await deliveries.start();
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
+  await connectApiKeyIntegration(h, 'demo', 'c1', api.url);
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
   // Only this test's triggers run: the schedule's own first run is pushed out of the way.
   await h.scheduler?.tickNow();

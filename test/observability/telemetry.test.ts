@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTelemetry } from '@weft/cli';
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -25,7 +25,7 @@ let receiver: Server;
 const bodies: string[] = [];
 const metricBodies: string[] = [];
 let telemetry: { shutdown(): Promise<void> };
-const connections: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
+const connections: Record<string, RunnerConnection> = {};
 
 beforeAll(async () => {
   // A loopback OTLP/HTTP receiver: whatever the exporter posts to /v1/traces is kept.
@@ -48,23 +48,7 @@ beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(120);
   for (const key of ['demo', 'failing']) {
-    await h.api('/integrations', {
-      method: 'POST',
-      json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-    });
-    const response = await h.api('/connection', {
-      method: 'POST',
-      json: {
-        connection_id: 'c1',
-        provider_config_key: key,
-        credentials: { type: 'API_KEY', apiKey: 'ghp_trace_secret' },
-      },
-    });
-    connections[key] = {
-      id: connectionRowId(((await response.json()) as { id: number }).id),
-      providerConfigKey: key,
-      connectionId: 'c1',
-    };
+    connections[key] = await connectApiKeyIntegration(h, key, 'c1', api.url, 'ghp_trace_secret');
     await h.runner.deploy(h.environmentId, key, await compileIntegration(`${fixtures}${key}`));
   }
 }, 60_000);

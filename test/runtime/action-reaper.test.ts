@@ -2,6 +2,7 @@ import { freePort } from '@weft/db';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
 import { eventually } from '../scheduler/helpers.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
@@ -18,14 +19,7 @@ const headers = { 'Connection-Id': 'conn-1', 'Provider-Config-Key': 'demo', 'X-A
 beforeAll(async () => {
   h = await startApi({ env: { WEFT_HEARTBEAT_TIMEOUT_SECONDS: '2' } });
   api = await startDemoApi(5);
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'conn-1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
+  await connectApiKeyIntegration(h, 'demo', 'conn-1', api.url);
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
 }, 120_000);
 

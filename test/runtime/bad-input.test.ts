@@ -4,6 +4,8 @@ import { compileIntegration } from '@weft/runner';
 import { registeredRoutes } from '@weft/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
+import { scriptOnTheWire } from '../helpers/script-wire.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -486,27 +488,12 @@ const specific: Record<string, () => Probe[]> = {
 beforeAll(async () => {
   h = await startApi({ scheduler: { concurrency: 0, tickMs: 60_000 } });
   api = await startDemoApi(10);
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'conn-1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
+  await connectApiKeyIntegration(h, 'demo', 'conn-1', api.url);
   const compiled = await compileIntegration(`${fixtures}demo`);
   await h.runner.deploy(h.environmentId, 'demo', compiled);
   const items = compiled.find((s) => s.name === 'items');
   if (!items) throw new Error('fixture has no items sync');
-  compiledItems = {
-    name: items.name,
-    kind: items.kind,
-    file: items.file,
-    bundle: items.bundle,
-    source_map: items.sourceMap,
-    sources: {},
-    definition: items.definition,
-  };
+  compiledItems = scriptOnTheWire(items);
 }, 120_000);
 
 afterAll(async () => {

@@ -2,6 +2,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import type { Upstream } from '../proxy/upstream.js';
 import { startDemoApi } from './demo-api.js';
@@ -16,14 +17,7 @@ let work: string;
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(30);
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'c1', provider_config_key: 'demo', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
+  await connectApiKeyIntegration(h, 'demo', 'c1', api.url);
   await mkdir(tmpRoot, { recursive: true });
   work = await mkdtemp(path.join(tmpRoot, 'deploy-'));
   await cp(path.join(fixtures, 'demo'), path.join(work, 'demo'), { recursive: true });

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
-import { createRecordStore, readRecords } from '@weft/records';
-import { compileIntegration, createRunner, type Runner } from '@weft/runner';
-import { createCheckpointStore } from '@weft/scheduler';
+import { connectionRowId } from '@weft/db';
+import { readRecords } from '@weft/records';
+import { compileIntegration, type Runner } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -12,22 +13,10 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let api: DemoApi;
 let runner: Runner;
-const connections: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
+const connections: Record<string, RunnerConnection> = {};
 
 async function connect(key: string) {
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: `${key}-1`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  connections[key] = {
-    id: connectionRowId(((await imported.json()) as { id: number }).id),
-    providerConfigKey: key,
-    connectionId: `${key}-1`,
-  };
+  connections[key] = await connectApiKeyIntegration(h, key, `${key}-1`, api.url);
 }
 
 const stored = async (key: string, model: string) =>
@@ -38,13 +27,7 @@ const stored = async (key: string, model: string) =>
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(60);
-  runner = createRunner({
-    pool: h.db.pool,
-    checkpoints: createCheckpointStore(h.db.pool),
-    proxy: h.proxy,
-    records: createRecordStore({ pool: h.db.pool }),
-    auth: h.auth,
-  });
+  runner = createHarnessRunner(h);
   await connect('legacy-items');
   await connect('legacy-v1');
 }, 60_000);

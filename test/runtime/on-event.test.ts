@@ -3,6 +3,7 @@ import { readRecords } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { scriptOnTheWire } from '../helpers/script-wire.js';
 import { json, Upstream } from '../proxy/upstream.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -51,15 +52,7 @@ beforeAll(async () => {
     method: 'POST',
     json: {
       provider_config_key: 'events',
-      scripts: scripts.map((s) => ({
-        name: s.name,
-        kind: s.kind,
-        file: s.file,
-        bundle: s.bundle,
-        source_map: s.sourceMap,
-        sources: s.sources,
-        definition: s.definition,
-      })),
+      scripts: scripts.map((s) => scriptOnTheWire(s, s.sources)),
     },
   });
   expect(deployed.status).toBe(200);

@@ -1,9 +1,10 @@
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
-import { createRecordStore, readRecords } from '@weft/records';
-import { compileIntegration, createRunner, type Runner } from '@weft/runner';
-import { createCheckpointStore } from '@weft/scheduler';
+import { connectionRowId } from '@weft/db';
+import { readRecords } from '@weft/records';
+import { compileIntegration, type Runner } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import type { Upstream } from '../proxy/upstream.js';
 import { startDemoApi } from './demo-api.js';
 
@@ -12,20 +13,10 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let api: Upstream & { items: Array<{ id: string; title: string; bytes: number }> };
 let runner: Runner;
-const connections: Record<string, { id: ConnectionRowId; providerConfigKey: string; connectionId: string }> = {};
+const connections: Record<string, RunnerConnection> = {};
 
 async function setupIntegration(key: string) {
-  const created = await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: key, provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  expect(created.status).toBe(201);
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: `${key}-conn`, provider_config_key: key, credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  const body = (await imported.json()) as { id: number };
-  connections[key] = { id: connectionRowId(body.id), providerConfigKey: key, connectionId: `${key}-conn` };
+  connections[key] = await connectApiKeyIntegration(h, key, `${key}-conn`, api.url);
 }
 
 async function stored(key: string, model: string) {
@@ -42,13 +33,7 @@ async function stored(key: string, model: string) {
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi();
-  runner = createRunner({
-    pool: h.db.pool,
-    checkpoints: createCheckpointStore(h.db.pool),
-    proxy: h.proxy,
-    records: createRecordStore({ pool: h.db.pool }),
-    auth: h.auth,
-  });
+  runner = createHarnessRunner(h);
   await setupIntegration('demo');
   await setupIntegration('legacy-demo');
   const demo = await compileIntegration(`${fixtures}demo`);

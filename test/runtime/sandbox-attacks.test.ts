@@ -1,9 +1,9 @@
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
-import { createRecordStore, readRecords } from '@weft/records';
-import { compileIntegration, createRunner, type Runner, type SyncRunResult } from '@weft/runner';
-import { createCheckpointStore } from '@weft/scheduler';
+import { readRecords } from '@weft/records';
+import { compileIntegration, type Runner, type SyncRunResult } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import { json, Upstream } from '../proxy/upstream.js';
 import { eventually } from '../scheduler/helpers.js';
 import { startDemoApi } from './demo-api.js';
@@ -14,7 +14,7 @@ let h: ApiHarness;
 let api: Upstream;
 let runner: Runner;
 let cpuBoundRunner: Runner;
-let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
+let connection: RunnerConnection;
 
 beforeAll(async () => {
   h = await startApi();
@@ -22,34 +22,10 @@ beforeAll(async () => {
   // isolated-vm counts a run's CPU time as the time it holds the isolate, which a loaded machine
   // stretches: only the CPU test gets a tight CPU limit, so the others end on what they test.
   const limitedRunner = (cpuMs: number) =>
-    createRunner({
-      pool: h.db.pool,
-      checkpoints: createCheckpointStore(h.db.pool),
-      proxy: h.proxy,
-      records: createRecordStore({ pool: h.db.pool }),
-      auth: h.auth,
-      limits: { memoryMb: 64, wallMs: 60_000, cpuMs },
-      maxBatchRecords: 10_000,
-    });
+    createHarnessRunner(h, { limits: { memoryMb: 64, wallMs: 60_000, cpuMs }, maxBatchRecords: 10_000 });
   runner = limitedRunner(60_000);
   cpuBoundRunner = limitedRunner(1_500);
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'attacks', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: {
-      connection_id: 'victim',
-      provider_config_key: 'attacks',
-      credentials: { type: 'API_KEY', apiKey: 'ghp_topsecret' },
-    },
-  });
-  connection = {
-    id: connectionRowId(((await imported.json()) as { id: number }).id),
-    providerConfigKey: 'attacks',
-    connectionId: 'victim',
-  };
+  connection = await connectApiKeyIntegration(h, 'attacks', 'victim', api.url, 'ghp_topsecret');
   const scripts = await compileIntegration(`${fixtures}attacks`, { skipTypeCheck: true });
   await runner.deploy(h.environmentId, 'attacks', scripts);
 }, 60_000);

@@ -1,9 +1,9 @@
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
-import { createRecordStore, readRecords } from '@weft/records';
-import { compileIntegration, createRunner, type Runner, type SyncRunResult } from '@weft/runner';
-import { createCheckpointStore } from '@weft/scheduler';
+import { readRecords } from '@weft/records';
+import { compileIntegration, type Runner, type SyncRunResult } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import type { Upstream } from '../proxy/upstream.js';
 import { startDemoApi } from './demo-api.js';
 
@@ -18,34 +18,17 @@ const RSS_GROWTH_BOUND_MB = 300;
 let h: ApiHarness;
 let api: Upstream;
 let runner: Runner;
-let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
+let connection: RunnerConnection;
 
 beforeAll(async () => {
   h = await startApi();
   api = await startDemoApi(5);
-  runner = createRunner({
-    pool: h.db.pool,
-    checkpoints: createCheckpointStore(h.db.pool),
-    proxy: h.proxy,
-    records: createRecordStore({ pool: h.db.pool }),
-    auth: h.auth,
+  runner = createHarnessRunner(h, {
     limits: { memoryMb: 64, wallMs: 3_000, cpuMs: 1_500 },
     actionConcurrency: 1,
     actionQueueLimit: 1,
   });
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'floods', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
-  });
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'victim', provider_config_key: 'floods', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  connection = {
-    id: connectionRowId(((await imported.json()) as { id: number }).id),
-    providerConfigKey: 'floods',
-    connectionId: 'victim',
-  };
+  connection = await connectApiKeyIntegration(h, 'floods', 'victim', api.url);
   await runner.deploy(
     h.environmentId,
     'floods',

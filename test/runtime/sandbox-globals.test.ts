@@ -1,10 +1,10 @@
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
-import { createRecordStore, readRecords } from '@weft/records';
-import { compileIntegration, createRunner, type Runner } from '@weft/runner';
-import { createCheckpointStore } from '@weft/scheduler';
+import { readRecords } from '@weft/records';
+import { compileIntegration, type Runner } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probes } from '../fixtures/integrations/globals/probes.js';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
+import { createHarnessRunner } from '../helpers/harness-runner.js';
 import { json, Upstream } from '../proxy/upstream.js';
 
 const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
@@ -12,7 +12,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let graph: Upstream;
 let runner: Runner;
-let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
+let connection: RunnerConnection;
 
 // A Graph-shaped list: 5 items, 2 per page, absolute @odata.nextLink URLs carrying $skiptoken.
 const items = Array.from({ length: 5 }, (_, i) => ({ id: `item-${i}`, name: `Item ${i}` }));
@@ -36,26 +36,8 @@ beforeAll(async () => {
   h = await startApi();
   graph = await new Upstream().start();
   serveGraph();
-  runner = createRunner({
-    pool: h.db.pool,
-    checkpoints: createCheckpointStore(h.db.pool),
-    proxy: h.proxy,
-    records: createRecordStore({ pool: h.db.pool }),
-    auth: h.auth,
-  });
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'globals', provider: 'github-pat', overrides: { proxy: { base_url: graph.url } } },
-  });
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'g-1', provider_config_key: 'globals', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  connection = {
-    id: connectionRowId(((await imported.json()) as { id: number }).id),
-    providerConfigKey: 'globals',
-    connectionId: 'g-1',
-  };
+  runner = createHarnessRunner(h);
+  connection = await connectApiKeyIntegration(h, 'globals', 'g-1', graph.url);
   // Compiled with the strict type-check: the globals are typed for scripts.
   const scripts = await compileIntegration(`${fixtures}globals`);
   expect((await runner.deploy(h.environmentId, 'globals', scripts)).applied).toBe(true);

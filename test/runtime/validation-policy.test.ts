@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ConnectionRowId, connectionRowId } from '@weft/db';
 import { readRecords } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { connectApiKeyIntegration, type RunnerConnection } from '../helpers/api-key-connection.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import { json, Upstream } from '../proxy/upstream.js';
 import { eventually } from '../scheduler/helpers.js';
@@ -14,7 +14,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 
 let h: ApiHarness;
 let provider: Upstream;
-let connection: { id: ConnectionRowId; providerConfigKey: string; connectionId: string };
+let connection: RunnerConnection;
 
 const people = [
   { id: 'p1', name: 'Ada', email: 'ada@example.com' },
@@ -30,19 +30,7 @@ beforeAll(async () => {
   provider = await new Upstream().start();
   provider.handler = (req, res) =>
     new URL(req.url, provider.url).pathname === '/people' ? json(res, 200, { people }) : json(res, 404, {});
-  await h.api('/integrations', {
-    method: 'POST',
-    json: { unique_key: 'validation', provider: 'github-pat', overrides: { proxy: { base_url: provider.url } } },
-  });
-  const imported = await h.api('/connection', {
-    method: 'POST',
-    json: { connection_id: 'v-1', provider_config_key: 'validation', credentials: { type: 'API_KEY', apiKey: 'k' } },
-  });
-  connection = {
-    id: connectionRowId(((await imported.json()) as { id: number }).id),
-    providerConfigKey: 'validation',
-    connectionId: 'v-1',
-  };
+  connection = await connectApiKeyIntegration(h, 'validation', 'v-1', provider.url);
   const scripts = await compileIntegration(`${fixtures}validation`);
   expect(scripts.find((s) => s.name === 'people-strict')?.definition).toMatchObject({ validation: 'reject' });
   await h.runner.deploy(h.environmentId, 'validation', scripts);

@@ -7,6 +7,7 @@ import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../helpers/api-harness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { scriptOnTheWire } from '../helpers/script-wire.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually } from '../scheduler/helpers.js';
@@ -103,15 +104,7 @@ describe('kill -9 of Weft around an inbound webhook', () => {
       method: 'POST',
       json: {
         provider_config_key: 'hooks',
-        scripts: compiled.map((s) => ({
-          name: s.name,
-          kind: s.kind,
-          file: s.file,
-          bundle: s.bundle,
-          source_map: s.sourceMap,
-          sources: {},
-          definition: s.definition,
-        })),
+        scripts: compiled.map((s) => scriptOnTheWire(s)),
       },
     });
     expect(deploy.status, await deploy.clone().text()).toBe(200);

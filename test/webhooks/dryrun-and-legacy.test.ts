@@ -5,6 +5,7 @@ import { compileIntegration } from '@weft/runner';
 import { catalogueRuleRouter, WebhookRouterRegistry } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
+import { scriptOnTheWire } from '../helpers/script-wire.js';
 import { spawnWeft } from '../helpers/weft-process.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually } from '../scheduler/helpers.js';
@@ -111,15 +112,7 @@ describe('weft dryrun --webhook', () => {
       json: {
         provider_config_key: 'webhooks',
         connection_id: 'conn-d',
-        script: {
-          name: items.name,
-          kind: items.kind,
-          file: items.file,
-          bundle: items.bundle,
-          source_map: items.sourceMap,
-          sources: {},
-          definition: items.definition,
-        },
+        script: scriptOnTheWire(items),
         webhook_payload: { type: 'x' },
       },
     });
