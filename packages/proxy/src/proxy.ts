@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   authRequestParts,
   type ConnectionRef,
@@ -16,7 +16,7 @@ import { type Dispatcher, Pool } from 'undici';
 import { type BufferedBody, bufferedRequest } from './buffered-request.js';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
 import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
-import { cachedCredentials } from './credential-cache.js';
+import { type CachedCredentials, cachedCredentials } from './credential-cache.js';
 import { proxyErrors } from './errors.js';
 import { assertAllowedLiteral, guardedLookup, type OutboundPolicy } from './outbound-policy.js';
 import { decoded, decodedBuffered, parseBody, parseBuffered, type ResponseType } from './parse-body.js';
@@ -147,6 +147,8 @@ interface ConnectionPlan {
   providerRetryOn: number[];
   signs: boolean;
   refreshable: boolean;
+  /** The connection's key in the limiter. */
+  limiterKey: string;
   /** The auth mode's headers and query (templated lazily: only requests to the provider's origin need them). */
   auth?: InjectedAuth;
   /** DEFAULT_HEADERS + auth headers, shared by every request without script headers (never mutated). */
@@ -167,6 +169,7 @@ function planOf(connection: ResolvedConnection): ConnectionPlan {
       providerRetryOn: (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger),
       signs: signsEachRequest(connection.credentials),
       refreshable: canRefresh(connection.credentials),
+      limiterKey: `connection:${connection.id}`,
     };
     plans.set(connection, plan);
   }
@@ -342,7 +345,8 @@ export interface OutboundProxy {
 interface ProxyContext {
   options: ProxyOptions;
   policy: OutboundPolicy;
-  credentials: CredentialSource;
+  /** The source, behind a short cache unless `connectionCacheMs` is 0. */
+  credentials: CredentialSource & Partial<Pick<CachedCredentials, 'cached'>>;
   pools: Map<string, Pool>;
   connect: { lookup: never; ca?: string | string[] };
   limiter: ConnectionLimiter;
@@ -471,11 +475,16 @@ async function send(
   }
 }
 
-async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext) {
+async function attemptLoop(
+  cx: ProxyContext,
+  ref: ConnectionRef,
+  config: ProxyRequestConfig,
+  ctx: ProxyCallContext,
+  method: string,
+) {
   const { credentials, limiter, maxDelay, budget, baseDelay } = cx;
-  let connection = await credentials.getConnection(ref);
+  let connection = credentials.cached?.(ref) ?? (await credentials.getConnection(ref));
   const provider = connection.provider;
-  const method = (config.method ?? 'GET').toUpperCase();
   const plan = planOf(connection);
   const { templateValues, providerBase } = plan;
   const base = config.baseUrlOverride ?? providerBase;
@@ -493,8 +502,9 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
       ? config.baseUrlOverride
       : providerBase;
   const primaryOrigin = trustedBase === undefined ? null : originOf(cx, trustedBase);
-  const secondary = url.origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
-  const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
+  const origin = url.origin;
+  const secondary = origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
+  const authOrigin = origin === primaryOrigin || secondary !== undefined ? origin : null;
   const sendsCredentials = authOrigin !== null;
   let body: string | Buffer | Readable | undefined;
   let scriptHeaders: Record<string, string> | undefined;
@@ -537,7 +547,7 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
   const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
   let refreshed = false;
   let waited = 0;
-  const limiterKey = `connection:${connection.id}`;
+  const limiterKey = plan.limiterKey;
   for (;;) {
     // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
     if (attempts.length > 0 && planOf(connection).signs) headers = await headersFor(outgoing, connection);
@@ -573,7 +583,7 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
       (status !== null && (config.retryOn ?? providerRetryOn).includes(status));
     if (!retryable && response) {
       attempts.push({ status, waitedMs: 0 });
-      return { response, connection, attempts, url, method };
+      return { response, connection, attempts, url };
     }
     const hint = response ? retryAfterMs(flatHeaders(response.headers), afterNames, atNames) : undefined;
     const attemptNumber = attempts.length - (refreshed ? 1 : 0);
@@ -582,7 +592,7 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
     const canRetry =
       replayable && attemptNumber < retries && waited + delay <= budget && (hint === undefined || hint <= maxDelay);
     if (!canRetry) {
-      if (response && failure === undefined) return { response, connection, attempts, url, method };
+      if (response && failure === undefined) return { response, connection, attempts, url };
       throw proxyErrors.create(
         'WEFT_PROXY_RETRIES_EXHAUSTED',
         { method, url: redactedUrl(url), attempts: attempts.length, reason: failure ?? `HTTP ${status}` },
@@ -630,39 +640,39 @@ function answerOf(response: Received, config: ProxyRequestConfig): Answer | Prom
   return parseBody(stream, headers['content-type'], responseType).then((data) => ({ headers, data }));
 }
 
+/** What the request log gets for a call, filled in as the call learns it. */
+interface Logged {
+  status: number | null;
+  attempts: number;
+  url: string;
+  method: string;
+  connectionId: number | null;
+  errorCode: string | null;
+}
+
 async function requestUntraced<T>(
   cx: ProxyContext,
   ref: ConnectionRef,
   config: ProxyRequestConfig,
   ctx: ProxyCallContext,
+  method: string,
+  started: number,
 ): Promise<ProxyResponse<T>> {
   const { options } = cx;
-  const started = performance.now();
-  let logged: {
-    status: number | null;
-    attempts: number;
-    url: string;
-    method: string;
-    connectionId: number | null;
-    errorCode: string | null;
-  } = {
+  const logged: Logged = {
     status: null,
     attempts: 1,
     url: config.endpoint,
-    method: (config.method ?? 'GET').toUpperCase(),
+    method,
     connectionId: null,
     errorCode: null,
   };
   try {
-    const { response, connection, attempts, url, method } = await attemptLoop(cx, ref, config, ctx);
-    logged = {
-      status: response.statusCode,
-      attempts: attempts.length,
-      url: redactedUrl(url),
-      method,
-      connectionId: connection.id,
-      errorCode: null,
-    };
+    const { response, connection, attempts, url } = await attemptLoop(cx, ref, config, ctx, method);
+    logged.status = response.statusCode;
+    logged.attempts = attempts.length;
+    logged.url = redactedUrl(url);
+    logged.connectionId = connection.id;
     const answer = answerOf(response, config);
     const { headers, data } = answer instanceof Promise ? await answer : answer;
     if (response.statusCode >= 200 && response.statusCode < 300)
@@ -683,7 +693,8 @@ async function requestUntraced<T>(
     }
     throw error;
   } finally {
-    options.log?.add({
+    // Synchronous unless the log is over its bound (Postgres behind): then the call waits for it.
+    const backlog = options.log?.add({
       environmentId: ref.environmentId,
       connectionId: logged.connectionId,
       providerConfigKey: ref.providerConfigKey,
@@ -695,6 +706,7 @@ async function requestUntraced<T>(
       attempts: logged.attempts,
       errorCode: logged.errorCode,
     });
+    if (backlog !== undefined) await backlog;
   }
 }
 
@@ -706,14 +718,13 @@ async function tracedRequest<T>(
   ctx: ProxyCallContext,
 ): Promise<ProxyResponse<T>> {
   const method = (config.method ?? 'GET').toUpperCase();
-  const span = tracer.startSpan('proxy.request', {
-    attributes: {
-      'http.request.method': method,
-      'weft.provider_config_key': ref.providerConfigKey,
-      'weft.connection_id': ref.connectionId,
-      ...(ctx.runId ? { 'weft.run_id': ctx.runId } : {}),
-    },
-  });
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'weft.provider_config_key': ref.providerConfigKey,
+    'weft.connection_id': ref.connectionId,
+  };
+  if (ctx.runId) attributes['weft.run_id'] = ctx.runId;
+  const span = tracer.startSpan('proxy.request', { attributes });
   const started = performance.now();
   let status = 0;
   try {
@@ -721,8 +732,18 @@ async function tracedRequest<T>(
     // starts): without a tracing SDK, or for a call the sampler drops, a context object and a
     // `context.with` per call were a visible share of bench/proxy's profile, for nothing.
     const response = await (span.isRecording()
-      ? context.with(trace.setSpan(context.active(), span), requestUntraced<T>, undefined, cx, ref, config, ctx)
-      : requestUntraced<T>(cx, ref, config, ctx));
+      ? context.with(
+          trace.setSpan(context.active(), span),
+          requestUntraced<T>,
+          undefined,
+          cx,
+          ref,
+          config,
+          ctx,
+          method,
+          started,
+        )
+      : requestUntraced<T>(cx, ref, config, ctx, method, started));
     status = response.status;
     span.setAttribute('http.response.status_code', response.status);
     return response;
