@@ -18,8 +18,9 @@ export function buildUrl(baseUrl: string | undefined, endpoint: string, params?:
         reason: `relative endpoint ${JSON.stringify(endpoint)} needs a base URL`,
       });
     }
-    const base = baseUrl.replace(/\/+$/, '');
-    const path = endpoint.replace(/^\/+/, '');
+    // The replaces only when there is a slash to drop (two regex runs per call showed in bench/proxy's profile).
+    const base = baseUrl.endsWith('/') ? baseUrl.replace(/\/+$/, '') : baseUrl;
+    const path = endpoint.startsWith('/') ? endpoint.replace(/^\/+/, '') : endpoint;
     try {
       url = new URL(path === '' ? base : `${base}/${path}`);
     } catch {
@@ -28,7 +29,8 @@ export function buildUrl(baseUrl: string | undefined, endpoint: string, params?:
       });
     }
   }
-  for (const [key, value] of Object.entries(params ?? {})) {
+  if (params === undefined) return url;
+  for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) {
       url.searchParams.delete(key);

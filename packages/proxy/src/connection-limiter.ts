@@ -71,7 +71,12 @@ export class ConnectionLimiter {
     const limits = this.settings(key);
     const state = this.state(key, limits);
     const limited = limits.requestsPerSecond !== undefined && limits.requestsPerSecond > 0;
-    if (state.active < (limits.concurrency ?? 10) && !limited && state.pausedUntil <= Date.now()) {
+    // pausedUntil is 0 unless a 429 ever paused the key: no clock read per call then.
+    if (
+      state.active < (limits.concurrency ?? 10) &&
+      !limited &&
+      (state.pausedUntil === 0 || state.pausedUntil <= Date.now())
+    ) {
       state.active += 1;
       return undefined;
     }
@@ -113,7 +118,7 @@ export class ConnectionLimiter {
     state.active -= 1;
     const next = state.queue.shift();
     if (next) next();
-    else if (state.active === 0 && state.pausedUntil < Date.now()) this.states.delete(key);
+    else if (state.active === 0 && (state.pausedUntil === 0 || state.pausedUntil < Date.now())) this.states.delete(key);
   }
 
   async run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {

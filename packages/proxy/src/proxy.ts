@@ -1,5 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   authRequestParts,
   type ConnectionRef,
@@ -13,12 +14,13 @@ import {
 import { isWeftError, outboundPolicy } from '@weft/core';
 import type { ConnectionRowId } from '@weft/db';
 import { type Dispatcher, Pool } from 'undici';
+import { type BufferedBody, bufferedRequest } from './buffered-request.js';
 import { buildUrl, type QueryParams, redactedUrl } from './build-url.js';
 import { ConnectionLimiter, type LimitSettings, sleep } from './connection-limiter.js';
-import { cachedCredentials } from './credential-cache.js';
+import { type CachedCredentials, cachedCredentials } from './credential-cache.js';
 import { proxyErrors } from './errors.js';
 import { assertAllowedLiteral, guardedLookup, type OutboundPolicy } from './outbound-policy.js';
-import { decoded, parseBody, type ResponseType } from './parse-body.js';
+import { decoded, decodedBuffered, parseBody, parseBuffered, type ResponseType } from './parse-body.js';
 import { ProxyHttpError, type ProxyResponse } from './proxy-error.js';
 import { proxyMetrics } from './proxy-metrics.js';
 import type { ProxyRequestLog } from './request-log.js';
@@ -146,6 +148,8 @@ interface ConnectionPlan {
   providerRetryOn: number[];
   signs: boolean;
   refreshable: boolean;
+  /** The connection's key in the limiter. */
+  limiterKey: string;
   /** The auth mode's headers and query (templated lazily: only requests to the provider's origin need them). */
   auth?: InjectedAuth;
   /** DEFAULT_HEADERS + auth headers, shared by every request without script headers (never mutated). */
@@ -166,6 +170,7 @@ function planOf(connection: ResolvedConnection): ConnectionPlan {
       providerRetryOn: (provider.proxy?.retry?.error_code ?? []).map(Number).filter(Number.isInteger),
       signs: signsEachRequest(connection.credentials),
       refreshable: canRefresh(connection.credentials),
+      limiterKey: `connection:${connection.id}`,
     };
     plans.set(connection, plan);
   }
@@ -341,7 +346,8 @@ export interface OutboundProxy {
 interface ProxyContext {
   options: ProxyOptions;
   policy: OutboundPolicy;
-  credentials: CredentialSource;
+  /** The source, behind a short cache unless `connectionCacheMs` is 0. */
+  credentials: CredentialSource & Partial<Pick<CachedCredentials, 'cached'>>;
   pools: Map<string, Pool>;
   connect: { lookup: never; ca?: string | string[] };
   limiter: ConnectionLimiter;
@@ -395,6 +401,22 @@ function originOf(cx: ProxyContext, base: string): string {
   return origin;
 }
 
+/**
+ * An answer as `send` returns it: the live body for `responseType: 'stream'` (the /proxy API
+ * streams it on), else the body already read whole (scripts' calls: no stream per response).
+ */
+interface Received {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'] | BufferedBody;
+  finalUrl: URL;
+}
+
+/** Drop an answer that is not passed on (a redirect, a retried or refreshed attempt). */
+function discard(response: Pick<Received, 'body'>): Promise<void> | undefined {
+  return response.body instanceof Readable ? response.body.dump() : undefined;
+}
+
 async function send(
   cx: ProxyContext,
   url: URL,
@@ -403,8 +425,9 @@ async function send(
   body: string | Buffer | Readable | undefined,
   authOrigin: string | null,
   signal: AbortSignal | undefined,
+  buffered: boolean,
   injected: InjectedAuth = NO_AUTH,
-): Promise<Dispatcher.ResponseData & { finalUrl: URL }> {
+): Promise<Received> {
   const { policy, checkedHosts, options } = cx;
   let current = url;
   let currentMethod = method;
@@ -417,19 +440,22 @@ async function send(
       assertAllowedLiteral(policy, current);
       if (checkedHosts.size < 10_000) checkedHosts.add(current.hostname);
     }
-    const response = await poolFor(cx, current.origin).request({
+    const pool = poolFor(cx, current.origin);
+    const request = {
       path: `${current.pathname}${current.search}`,
       method: currentMethod as Dispatcher.HttpMethod,
       headers: currentHeaders,
       body: currentBody ?? null,
       headersTimeout: options.timeoutMs ?? 60_000,
       bodyTimeout: options.timeoutMs ?? 60_000,
-      ...(signal ? { signal } : {}),
-    });
+    };
+    const response: Omit<Received, 'finalUrl'> = buffered
+      ? await bufferedRequest(pool, request, signal)
+      : await pool.request(signal ? { ...request, signal } : request);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || hop >= 5)
       return Object.assign(response, { finalUrl: current });
-    await response.body.dump();
+    await discard(response);
     const next = new URL(location, current);
     if (
       response.statusCode === 303 ||
@@ -450,11 +476,16 @@ async function send(
   }
 }
 
-async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRequestConfig, ctx: ProxyCallContext) {
+async function attemptLoop(
+  cx: ProxyContext,
+  ref: ConnectionRef,
+  config: ProxyRequestConfig,
+  ctx: ProxyCallContext,
+  method: string,
+) {
   const { credentials, limiter, maxDelay, budget, baseDelay } = cx;
-  let connection = await credentials.getConnection(ref);
+  let connection = credentials.cached?.(ref) ?? (await credentials.getConnection(ref));
   const provider = connection.provider;
-  const method = (config.method ?? 'GET').toUpperCase();
   const plan = planOf(connection);
   const { templateValues, providerBase } = plan;
   const base = config.baseUrlOverride ?? providerBase;
@@ -472,8 +503,9 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
       ? config.baseUrlOverride
       : providerBase;
   const primaryOrigin = trustedBase === undefined ? null : originOf(cx, trustedBase);
-  const secondary = url.origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
-  const authOrigin = url.origin === primaryOrigin || secondary !== undefined ? url.origin : null;
+  const origin = url.origin;
+  const secondary = origin === primaryOrigin ? undefined : secondaryTokenFor(provider, templateValues, url);
+  const authOrigin = origin === primaryOrigin || secondary !== undefined ? origin : null;
   const sendsCredentials = authOrigin !== null;
   let body: string | Buffer | Readable | undefined;
   let scriptHeaders: Record<string, string> | undefined;
@@ -507,6 +539,7 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
   // Signing modes (OAuth 1.0a form parameters, SigV4 payload hash) sign the body: read it first.
   if (body instanceof Readable && plan.signs) body = await bufferedBody(body);
   const replayable = !(body instanceof Readable);
+  const buffered = config.responseType !== 'stream';
   const retries = config.retries ?? (IDEMPOTENT.has(method) ? 3 : 0);
   const { afterNames, atNames, providerRetryOn } = plan;
   const outgoing: Outgoing = { url, method, body, scriptHeaders, sendsCredentials, secondary, injected: NO_AUTH };
@@ -515,17 +548,17 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
   const attempts: Array<{ status: number | null; error?: string; waitedMs: number }> = [];
   let refreshed = false;
   let waited = 0;
-  const limiterKey = `connection:${connection.id}`;
+  const limiterKey = plan.limiterKey;
   for (;;) {
     // A fresh nonce and timestamp per attempt: providers reject a replayed OAuth 1.0a signature.
     if (attempts.length > 0 && planOf(connection).signs) headers = await headersFor(outgoing, connection);
-    let response: (Dispatcher.ResponseData & { finalUrl: URL }) | undefined;
+    let response: Received | undefined;
     let failure: string | undefined;
     try {
       const waiting = limiter.acquire(limiterKey, ctx.signal);
       if (waiting !== undefined) await waiting;
       try {
-        response = await send(cx, url, method, headers, body, authOrigin, ctx.signal, outgoing.injected);
+        response = await send(cx, url, method, headers, body, authOrigin, ctx.signal, buffered, outgoing.injected);
       } finally {
         limiter.release(limiterKey);
       }
@@ -537,7 +570,7 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
     }
     const status = response?.statusCode ?? null;
     if (response && status === 401 && !refreshed && sendsCredentials && planOf(connection).refreshable) {
-      await response.body.dump();
+      await discard(response);
       refreshed = true;
       connection = await credentials.refreshAfterUnauthorized(ref);
       headers = await headersFor(outgoing, connection);
@@ -551,7 +584,7 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
       (status !== null && (config.retryOn ?? providerRetryOn).includes(status));
     if (!retryable && response) {
       attempts.push({ status, waitedMs: 0 });
-      return { response, connection, attempts, url, method };
+      return { response, connection, attempts, url };
     }
     const hint = response ? retryAfterMs(flatHeaders(response.headers), afterNames, atNames) : undefined;
     const attemptNumber = attempts.length - (refreshed ? 1 : 0);
@@ -560,18 +593,62 @@ async function attemptLoop(cx: ProxyContext, ref: ConnectionRef, config: ProxyRe
     const canRetry =
       replayable && attemptNumber < retries && waited + delay <= budget && (hint === undefined || hint <= maxDelay);
     if (!canRetry) {
-      if (response && failure === undefined) return { response, connection, attempts, url, method };
+      if (response && failure === undefined) return { response, connection, attempts, url };
       throw proxyErrors.create(
         'WEFT_PROXY_RETRIES_EXHAUSTED',
         { method, url: redactedUrl(url), attempts: attempts.length, reason: failure ?? `HTTP ${status}` },
         { attempts },
       );
     }
-    if (response) await response.body.dump();
+    if (response) await discard(response);
     if (status === 429) limiter.pause(limiterKey, Date.now() + delay);
     waited += delay;
     await sleep(delay, ctx.signal);
   }
+}
+
+type Answer = { headers: Record<string, string>; data: unknown };
+
+/**
+ * The caller's view of an answer: headers without hop-by-hop ones, the body decoded
+ * (Content-Encoding, unless `decompress: false`) and parsed as `responseType` asks. An error
+ * answer's body is read as text even when the call asked for a stream: it goes into the
+ * ProxyHttpError. A body read whole and not encoded is parsed without a promise.
+ */
+function answerOf(response: Received, config: ProxyRequestConfig): Answer | Promise<Answer> {
+  const { body, statusCode } = response;
+  const header = response.headers['content-encoding'];
+  const encoding =
+    config.decompress === false || header === undefined
+      ? undefined
+      : Array.isArray(header)
+        ? header.join(', ')
+        : header;
+  const responseType =
+    config.responseType === 'stream' && (statusCode < 200 || statusCode >= 300)
+      ? 'text'
+      : (config.responseType ?? 'json');
+  let stream: Readable | undefined;
+  if (body instanceof Readable) stream = encoding === undefined ? body : decoded(body, encoding);
+  else if (encoding !== undefined) stream = decodedBuffered(body, encoding);
+  // A decoded body has neither its original length nor its encoding.
+  const headers = flatHeaders(
+    response.headers,
+    stream === undefined || stream === body ? HOP_BY_HOP : HOP_BY_HOP_DECODED,
+  );
+  if (stream === undefined)
+    return { headers, data: parseBuffered(body as BufferedBody, headers['content-type'], responseType) };
+  return parseBody(stream, headers['content-type'], responseType).then((data) => ({ headers, data }));
+}
+
+/** What the request log gets for a call, filled in as the call learns it. */
+interface Logged {
+  status: number | null;
+  attempts: number;
+  url: string;
+  method: string;
+  connectionRowId: ConnectionRowId | null;
+  errorCode: string | null;
 }
 
 async function requestUntraced<T>(
@@ -579,49 +656,28 @@ async function requestUntraced<T>(
   ref: ConnectionRef,
   config: ProxyRequestConfig,
   ctx: ProxyCallContext,
+  method: string,
+  started: number,
 ): Promise<ProxyResponse<T>> {
   const { options } = cx;
-  const started = performance.now();
-  let logged: {
-    status: number | null;
-    attempts: number;
-    url: string;
-    method: string;
-    connectionRowId: ConnectionRowId | null;
-    errorCode: string | null;
-  } = {
+  const logged: Logged = {
     status: null,
     attempts: 1,
     url: config.endpoint,
-    method: (config.method ?? 'GET').toUpperCase(),
+    method,
     connectionRowId: null,
     errorCode: null,
   };
   try {
-    const { response, connection, attempts, url, method } = await attemptLoop(cx, ref, config, ctx);
-    const encoding = response.headers['content-encoding'];
-    const stream =
-      config.decompress === false || encoding === undefined
-        ? response.body
-        : decoded(response.body, Array.isArray(encoding) ? encoding.join(', ') : encoding);
-    const headers = flatHeaders(response.headers, stream === response.body ? HOP_BY_HOP : HOP_BY_HOP_DECODED);
-    logged = {
-      status: response.statusCode,
-      attempts: attempts.length,
-      url: redactedUrl(url),
-      method,
-      connectionRowId: connection.id,
-      errorCode: null,
-    };
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      const data = (await parseBody(stream, headers['content-type'], config.responseType ?? 'json')) as T;
-      return { status: response.statusCode, headers, data };
-    }
-    const data = await parseBody(
-      stream,
-      headers['content-type'],
-      config.responseType === 'stream' ? 'text' : (config.responseType ?? 'json'),
-    );
+    const { response, connection, attempts, url } = await attemptLoop(cx, ref, config, ctx, method);
+    logged.status = response.statusCode;
+    logged.attempts = attempts.length;
+    logged.url = redactedUrl(url);
+    logged.connectionRowId = connection.id;
+    const answer = answerOf(response, config);
+    const { headers, data } = answer instanceof Promise ? await answer : answer;
+    if (response.statusCode >= 200 && response.statusCode < 300)
+      return { status: response.statusCode, headers, data: data as T };
     const error = new ProxyHttpError(
       method,
       redactedUrl(url),
@@ -638,7 +694,8 @@ async function requestUntraced<T>(
     }
     throw error;
   } finally {
-    options.log?.add({
+    // Synchronous unless the log is over its bound (Postgres behind): then the call waits for it.
+    const backlog = options.log?.add({
       environmentId: ref.environmentId,
       connectionRowId: logged.connectionRowId,
       providerConfigKey: ref.providerConfigKey,
@@ -650,47 +707,63 @@ async function requestUntraced<T>(
       attempts: logged.attempts,
       errorCode: logged.errorCode,
     });
+    if (backlog !== undefined) await backlog;
   }
 }
 
 /** One call in an OTel span, counted in the proxy's metrics. */
-function tracedRequest<T>(
+async function tracedRequest<T>(
   cx: ProxyContext,
   ref: ConnectionRef,
   config: ProxyRequestConfig,
   ctx: ProxyCallContext,
 ): Promise<ProxyResponse<T>> {
-  const attributes = {
-    'http.request.method': (config.method ?? 'GET').toUpperCase(),
+  const method = (config.method ?? 'GET').toUpperCase();
+  const attributes: Attributes = {
+    'http.request.method': method,
     'weft.provider_config_key': ref.providerConfigKey,
     'weft.connection_id': ref.connectionId,
-    ...(ctx.runId ? { 'weft.run_id': ctx.runId } : {}),
   };
-  return tracer.startActiveSpan('proxy.request', { attributes }, async (span) => {
-    const started = performance.now();
-    let status = 0;
-    try {
-      const response = await requestUntraced<T>(cx, ref, config, ctx);
-      status = response.status;
-      span.setAttribute('http.response.status_code', response.status);
-      return response;
-    } catch (error) {
-      status = (error as { response?: { status?: number } }).response?.status ?? 0;
-      if (status !== 0) span.setAttribute('http.response.status_code', status);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-      const metrics = proxyMetrics();
-      const labels = {
-        'weft.provider_config_key': ref.providerConfigKey,
-        'http.request.method': attributes['http.request.method'],
-        'http.response.status_code': status,
-      };
-      metrics.requests.add(1, labels);
-      metrics.duration.record(performance.now() - started, labels);
-    }
-  });
+  if (ctx.runId) attributes['weft.run_id'] = ctx.runId;
+  const span = tracer.startSpan('proxy.request', { attributes });
+  const started = performance.now();
+  let status = 0;
+  try {
+    // Only a recording span becomes the active one (parent of the spans the call's own work
+    // starts): without a tracing SDK, or for a call the sampler drops, a context object and a
+    // `context.with` per call were a visible share of bench/proxy's profile, for nothing.
+    const response = await (span.isRecording()
+      ? context.with(
+          trace.setSpan(context.active(), span),
+          requestUntraced<T>,
+          undefined,
+          cx,
+          ref,
+          config,
+          ctx,
+          method,
+          started,
+        )
+      : requestUntraced<T>(cx, ref, config, ctx, method, started));
+    status = response.status;
+    span.setAttribute('http.response.status_code', response.status);
+    return response;
+  } catch (error) {
+    status = (error as { response?: { status?: number } }).response?.status ?? 0;
+    if (status !== 0) span.setAttribute('http.response.status_code', status);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+    const metrics = proxyMetrics();
+    const labels = {
+      'weft.provider_config_key': ref.providerConfigKey,
+      'http.request.method': method,
+      'http.response.status_code': status,
+    };
+    metrics.requests.add(1, labels);
+    metrics.duration.record(performance.now() - started, labels);
+  }
 }
 
 async function closeProxy(cx: ProxyContext): Promise<void> {
