@@ -119,7 +119,7 @@ export function createRecordCipher(keys: RecordCipherKeys): RecordCipher {
     async openManyBytes(stored) {
       if (stored.length >= WORKER_MIN_PAYLOADS) {
         openers ??= createPayloadOpeners(all.map((key) => [keyIdOf(key), key] as const));
-        const opened = await openers.open(stored);
+        const opened = await openers.open(stored, openBytes);
         if (opened !== undefined) return opened;
       }
       // Few payloads, or a worker could not open one: here, with the usual error for a bad one.
