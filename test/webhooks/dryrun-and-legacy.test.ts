@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseProviders } from '@weft/auth';
 import { compileIntegration } from '@weft/runner';
@@ -73,6 +73,8 @@ beforeAll(async () => {
   await h.runner.deploy(h.environmentId, 'webhooks-legacy', await compileIntegration(`${fixtures}webhooks-legacy`));
   await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 day'`);
   await h.db.pool.query(`UPDATE sync_runs SET status = 'cancelled' WHERE status = 'queued'`);
+  // test/.tmp is not in git: on a fresh clone this suite may be the first to need it.
+  await mkdir(tmpRoot, { recursive: true });
   work = await mkdtemp(path.join(tmpRoot, 'webhook-dryrun-'));
 }, 120_000);
 
