@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseProviders } from '@weft/auth';
 import { compileIntegration } from '@weft/runner';
@@ -45,6 +45,8 @@ beforeAll(async () => {
   await connect('webhooks', 'conn-d', 'acct-d');
   await h.runner.deploy(h.environmentId, 'webhooks-legacy', await compileIntegration(`${fixtures}webhooks-legacy`));
   await holdScheduledRuns(h.db.pool);
+  // test/.tmp is not in git: on a fresh clone this suite may be the first to need it.
+  await mkdir(tmpRoot, { recursive: true });
   work = await mkdtemp(path.join(tmpRoot, 'webhook-dryrun-'));
 }, 120_000);
 
