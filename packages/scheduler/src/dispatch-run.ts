@@ -35,7 +35,8 @@ export async function dispatchRunJob(deps: SchedulerDeps, runId: string): Promis
 /**
  * Claims the run (one statement: the unique index allows one running run per connection+sync, and
  * the claim returns the connection's keys and last success), runs it in the sandbox, and records
- * its outcome. This is trigger → script start: one round trip between the job and `runSync`.
+ * its outcome. This is on trigger → script start (issue 21's bench): the claim is the only round
+ * trip between the job and `runSync` (plus the integration-key read when `providerConcurrency` is set).
  */
 async function claimAndRun(deps: SchedulerDeps, runId: string): Promise<void> {
   const { pool, runner } = deps;
