@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { findRoutedConnections, integrationForwardsWebhooks } from '@weft/auth';
-import { connectionRowId, type Pool, withTransaction } from '@weft/db';
+import { type Pool, withTransaction } from '@weft/db';
 import { enqueueSyncEvent, enqueueWebhookEvent, takeRunChanges } from '@weft/records';
 import type { Runner, SyncRunResult } from '@weft/runner';
 import { schedulerErrors } from './errors.js';
@@ -135,7 +135,7 @@ export function createWebhookProcessor(options: WebhookProcessorOptions) {
         runId,
         environmentId: n.environmentId,
         connection: {
-          id: connectionRowId(connection.id),
+          id: connection.id,
           providerConfigKey: n.integration.uniqueKey,
           connectionId: connection.connectionId,
         },

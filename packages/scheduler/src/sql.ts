@@ -154,6 +154,19 @@ WHERE sc.environment_id = $1 AND sc.provider_config_key = $2
   AND ($3::text[] IS NULL OR sc.sync_name = ANY($3::text[]))
   AND ($4::text IS NULL OR c.connection_id = $4)`;
 
+// Manual control of selected schedules ($1 = their ids): pause cancels their queued runs (a
+// running one finishes), resume makes them due now at the latest, a frequency override ($2
+// seconds, null = the deployed frequency; $3 = time scale) brings the next run forward when sooner.
+export const PAUSE_SCHEDULES = `UPDATE schedules SET state = 'paused' WHERE id = ANY($1::bigint[])`;
+
+export const CANCEL_QUEUED_RUNS_OF_SCHEDULES = `UPDATE sync_runs SET status = 'cancelled', ended_at = now() WHERE schedule_id = ANY($1::bigint[]) AND status = 'queued'`;
+
+export const RESUME_SCHEDULES = `UPDATE schedules SET state = 'active', next_run_at = least(next_run_at, now()) WHERE id = ANY($1::bigint[]) AND state = 'paused'`;
+
+export const OVERRIDE_FREQUENCY = `UPDATE schedules SET frequency_override_seconds = $2,
+           next_run_at = least(next_run_at, now() + make_interval(secs => coalesce($2, frequency_seconds) * $3::float8))
+         WHERE id = ANY($1::bigint[])`;
+
 export const STATUS = `
 SELECT sc.id, sc.sync_name, sc.variant, sc.state, sc.next_run_at, sc.frequency_seconds, sc.frequency_override_seconds,
        c.connection_id AS external_id, c.provider_config_key,

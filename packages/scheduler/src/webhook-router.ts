@@ -1,4 +1,4 @@
-import type { Pool } from '@weft/db';
+import type { ConnectionRowId, Pool } from '@weft/db';
 
 /**
  * The seam between Weft's generic inbound-webhook pipeline and what one provider family needs
@@ -96,8 +96,8 @@ export type Verification = { ok: true } | { ok: false; reason: string };
 
 /** A connection a notification belongs to. */
 export interface WebhookConnection {
-  /** connections.id */
-  id: number;
+  /** connections.id (internal; never sent to the customer). */
+  id: ConnectionRowId;
   /** The external connection id (Nango's connectionId). */
   connectionId: string;
 }

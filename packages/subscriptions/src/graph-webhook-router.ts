@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { GRAPH_WEBHOOK_ROUTING_SCRIPTS } from '@weft/auth';
+import { connectionRowId } from '@weft/db';
 import type {
   HandshakeAnswer,
   InboundNotification,
@@ -114,7 +115,7 @@ export function createGraphWebhookRouter(options: GraphWebhookRouterOptions): Pr
       const found = await subscriptionOf(n);
       if ('refused' in found) return { connections: [], action: 'none', forward: false };
       const { row, item } = found;
-      const connections = [{ id: Number(row.connection_id), connectionId: row.external_connection_id }];
+      const connections = [{ id: connectionRowId(row.connection_id), connectionId: row.external_connection_id }];
       const syncs = [row.sync_name];
       switch (item.lifecycleEvent) {
         case 'reauthorizationRequired':

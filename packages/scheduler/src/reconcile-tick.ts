@@ -1,0 +1,38 @@
+import { sendRunJobs } from './job-queues.js';
+import { reapLostRuns } from './run-heartbeats.js';
+import type { SchedulerDeps } from './scheduler-deps.js';
+import * as sql from './sql.js';
+import { sweepWebhooks } from './webhook-workers.js';
+
+/**
+ * One tick of `weft start` (role `all`): schedules reconciled with (connections × deployed syncs),
+ * due ones queued as runs with their jobs, lost runs reaped and retried, forgotten webhook
+ * notifications handed to a worker again.
+ */
+export async function tick(deps: SchedulerDeps): Promise<void> {
+  const { pool, scale } = deps;
+  await pool.query(sql.RECONCILE_SCHEDULES, [scale]);
+  await pool.query(sql.DELETE_ORPHAN_SCHEDULES);
+  for (;;) {
+    const { rows } = await pool.query<{ id: string }>(sql.QUEUE_DUE, [500, scale]);
+    await sendRunJobs(deps.boss, rows);
+    if (rows.length < 500) break;
+  }
+  await reapLostRuns(deps);
+  await sweepWebhooks(deps, Math.max(30, deps.leaseSeconds));
+}
+
+/** The next tick `tickMs` after the last one ended (ticks never overlap); none once stopped or on a worker. */
+export function scheduleTick(deps: SchedulerDeps): void {
+  const { state } = deps;
+  if (state.stopped || deps.role !== 'all') return;
+  state.tickTimer = setTimeout(() => {
+    state.ticking = tick(deps)
+      .catch((error: unknown) => deps.onError(error))
+      .finally(() => {
+        state.ticking = undefined;
+        scheduleTick(deps);
+      });
+  }, deps.tickMs);
+  state.tickTimer.unref();
+}
