@@ -116,18 +116,23 @@ export function createActionQueue(options: ActionQueueOptions): ActionQueue {
   async function listen(): Promise<void> {
     const client = await pool.connect();
     let released = false;
+    // A dropped connection: fall back to polling, and listen again at the next idle wait.
+    const dropped = (error: Error) => {
+      release(error);
+      onError(error);
+    };
     const release = (error?: Error) => {
       if (released) return;
       released = true;
       if (listener === client) listener = undefined;
+      // Back in the pool the client is no longer ours: an error it meets there (Postgres stopping
+      // after the pool ended, on a clean shutdown) is the pool's to handle, not a lost listener.
+      client.off('notification', wake);
+      client.off('error', dropped);
       client.release(error);
     };
     client.on('notification', wake);
-    // A dropped connection: fall back to polling, and listen again at the next idle wait.
-    client.on('error', (error) => {
-      release(error);
-      onError(error);
-    });
+    client.on('error', dropped);
     try {
       await client.query(LISTEN_ACTION_QUEUE);
     } catch (error) {
