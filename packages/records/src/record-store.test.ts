@@ -110,6 +110,52 @@ describe('batchSave', () => {
     });
   });
 
+  it('writes small batches (one round trip, values as dollar-quoted literals) exactly, whatever the text', async () => {
+    const tricky = [
+      '$w$',
+      '$w',
+      'a$w',
+      '$w1$',
+      '$w1',
+      '$$',
+      '$',
+      "'",
+      "''; DROP TABLE records; --",
+      '\\',
+      "E'x'",
+      '$w$w$',
+    ];
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc
+        .array(fc.oneof(fc.constantFrom(...tricky), fc.string({ unit: 'binary-ascii', maxLength: 3 })), {
+          maxLength: 6,
+        })
+        .map((parts) => parts.join('')),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ id: text.filter((id) => id !== '' && !id.includes('\u0000')), name: text, size: fc.nat() }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        async (records) => {
+          const s = scope();
+          const latest = new Map(records.map((record) => [record.id, record]));
+          expect(await store.batchSave(s, records)).toMatchObject({ added: latest.size });
+          const rows = await readAll(s);
+          expect(rows.map(({ _nango_metadata, ...record }) => record)).toEqual([...latest.values()]);
+          expect(await store.batchSave(s, records)).toMatchObject({
+            added: 0,
+            updated: 0,
+            unchanged: latest.size,
+          });
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it('rejects records without an id, naming the index, and writes nothing', async () => {
     const s = scope();
     await expect(store.batchSave(s, [{ id: 'ok', name: 'x', size: 1 }, { name: 'no id' }])).rejects.toMatchObject({
@@ -147,18 +193,23 @@ describe('validation', () => {
 
   it('a rejected first batch on a pooled connection does not break the next batch on it', async () => {
     // One connection, so the second batch reuses the session whose staging table the first
-    // batch created inside the transaction its rejection rolled back.
+    // batch created inside the transaction its rejection rolled back. Large batches go through
+    // the staging table (COPY); small ones do not touch it.
     const single = createPool(db.url, { max: 1 });
     try {
       const lone = createRecordStore({ pool: single });
       const s = scope();
-      const rejected = await lone
-        .batchSave(s, [{ id: 'bad', name: 'oops', size: -1 }], { jsonSchema: fileSchema })
-        .catch((e: unknown) => e);
-      expect(rejected).toMatchObject({ code: 'WEFT_RECORDS_VALIDATION_FAILED' });
+      const many = (prefix: string, size: number) =>
+        Array.from({ length: 600 }, (_, i) => ({ id: `${prefix}${i}`, name: 'fine', size: i === 599 ? size : i }));
+      for (const batch of [[{ id: 'bad', name: 'oops', size: -1 }], many('bad', -1)]) {
+        const rejected = await lone.batchSave(s, batch, { jsonSchema: fileSchema }).catch((e: unknown) => e);
+        expect(rejected).toMatchObject({ code: 'WEFT_RECORDS_VALIDATION_FAILED' });
+      }
       expect(await lone.batchSave(s, [{ id: 'ok', name: 'fine', size: 1 }], { jsonSchema: fileSchema })).toMatchObject({
         added: 1,
       });
+      expect(await lone.batchSave(s, many('ok', 1), { jsonSchema: fileSchema })).toMatchObject({ added: 600 });
+      expect(await readAll(s)).toHaveLength(601);
     } finally {
       await single.end();
     }

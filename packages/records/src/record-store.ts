@@ -69,6 +69,10 @@ const MAX_ID_BYTES = 2048;
 // Below this many rows one unnest INSERT beats COPY (measured: notes/limits.md §1).
 const COPY_THRESHOLD = 200;
 
+// Up to this many rows a batchSave is one round trip with its rows as literals in the merge; above
+// it COPY's streaming (validation overlapping Postgres' parsing) wins (bench `records`).
+const ONE_ROUND_TRIP_ROWS = 250;
+
 const stagingReady = new WeakSet<PoolClient>();
 
 interface Prepared {
@@ -222,6 +226,31 @@ async function copyStaged(
   checker.finish(); // the transaction rolls back: staged rows are never merged
 }
 
+/**
+ * A small batch as the rows of a VALUES list, `(external_id, payload::json, data_hash)`, each value
+ * dollar-quoted (nothing to escape, and Postgres parses each payload once, as COPY would). Every
+ * record is checked first: `checker.finish()` throws before anything is sent.
+ */
+function valuesOf(rows: Prepared[], checker: RecordChecker, cipher: RecordCipher | undefined): string {
+  const texts: string[] = [];
+  const hashes: string[] = [];
+  let valid = true;
+  for (const row of rows) {
+    valid = checker.check(row.id, row.record) && valid;
+    if (!valid) continue;
+    const json = canonicalJson(row.record);
+    texts.push(row.id, cipher ? cipher.seal(json) : json);
+    hashes.push(cipher ? cipher.hash(json) : contentHash(json));
+  }
+  checker.finish();
+  const tag = sql.dollarTagFor(texts);
+  let values = '';
+  for (let i = 0; i < hashes.length; i++) {
+    values += `${i === 0 ? '' : ','}(${sql.dollarQuoted(texts[2 * i] as string, tag)},${sql.dollarQuoted(texts[2 * i + 1] as string, tag)}::json,${sql.dollarQuoted(hashes[i] as string, tag)})`;
+  }
+  return values;
+}
+
 async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -258,29 +287,35 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
   const { pool, cipher } = options;
 
   /**
-   * batchSave in two round trips (one connection, one transaction): BEGIN + COPY into staging,
-   * then lock + merge + count + COMMIT as one query (sql.saveLockedAndCommit). The lock is held
-   * for the second round trip only, so concurrent writers of a model wait less, and seq is still
-   * taken under it: commit order equals seq order. The run's counts commit with the records.
+   * batchSave in one transaction on one connection. A small batch is one round trip: BEGIN, lock,
+   * merge of the rows given as literals, count, COMMIT (sql.saveValuesLockedAndCommit). A larger
+   * one is two: BEGIN + COPY into staging, then lock + merge + count + COMMIT as one query
+   * (sql.saveLockedAndCommit). Either way the lock is taken in the round trip that commits, so
+   * concurrent writers of a model wait less, and seq is taken under it: commit order equals seq
+   * order. The run's counts commit with the records.
    */
   async function save(scope: RecordScope, rows: Prepared[], checker: RecordChecker): Promise<WriteResult> {
+    const values = rows.length <= ONE_ROUND_TRIP_ROWS ? valuesOf(rows, checker, cipher) : undefined;
     const client = await pool.connect();
     try {
-      await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher);
-      stagingReady.add(client);
+      if (values === undefined) {
+        await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher);
+        stagingReady.add(client);
+      }
       const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
-      const text = sql.saveLockedAndCommit(
-        key,
-        {
-          connectionId: integerLiteral(scope.connectionId),
-          model: client.escapeLiteral(scope.model),
-          environmentId: integerLiteral(scope.environmentId),
-        },
-        scope.runId === undefined ? undefined : client.escapeLiteral(scope.runId),
-      );
-      // Three statements answer three results; the merge's counts are the second.
+      const target = {
+        connectionId: integerLiteral(scope.connectionId),
+        model: client.escapeLiteral(scope.model),
+        environmentId: integerLiteral(scope.environmentId),
+      };
+      const runId = scope.runId === undefined ? undefined : client.escapeLiteral(scope.runId);
+      const text =
+        values === undefined
+          ? sql.saveLockedAndCommit(key, target, runId)
+          : sql.saveValuesLockedAndCommit(key, target, values, runId);
+      // Each statement answers a result; the merge's counts are the one before COMMIT's.
       const results = (await client.query(text)) as unknown as { rows: { added: number; updated: number }[] }[];
-      const counts = results[1]?.rows[0];
+      const counts = results[results.length - 2]?.rows[0];
       const added = Number(counts?.added ?? 0);
       const updated = Number(counts?.updated ?? 0);
       return { ...empty(), added, updated, unchanged: rows.length - added - updated };
