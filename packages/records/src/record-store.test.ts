@@ -156,6 +156,27 @@ describe('batchSave', () => {
     );
   });
 
+  it('a few records of much text go through COPY, the ones serialised before the switch included', async () => {
+    const s = scope();
+    const big = (i: number, size: number) => ({
+      id: `big\t${i}\\`,
+      name: `${'tab\tback\\slash\n'.repeat(8000)}${i}`,
+      size,
+    });
+    const records = Array.from({ length: 12 }, (_, i) => big(i, i)); // ~1.7 MB of text
+    const rejected = await store
+      .batchSave(s, [...records, big(12, -1)], { jsonSchema: fileSchema })
+      .catch((e: unknown) => e);
+    expect(rejected).toMatchObject({
+      code: 'WEFT_RECORDS_VALIDATION_FAILED',
+      details: { problems: [{ recordId: 'big\t12\\' }] },
+    });
+    expect(await readAll(s)).toHaveLength(0);
+    expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ added: 12 });
+    expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ unchanged: 12 });
+    expect((await readAll(s)).map(({ _nango_metadata, ...record }) => record)).toEqual(records);
+  });
+
   it('rejects records without an id, naming the index, and writes nothing', async () => {
     const s = scope();
     await expect(store.batchSave(s, [{ id: 'ok', name: 'x', size: 1 }, { name: 'no id' }])).rejects.toMatchObject({

@@ -69,9 +69,12 @@ const MAX_ID_BYTES = 2048;
 // Below this many rows one unnest INSERT beats COPY (measured: notes/limits.md §1).
 const COPY_THRESHOLD = 200;
 
-// Up to this many rows a batchSave is one round trip with its rows as literals in the merge; above
-// it COPY's streaming (validation overlapping Postgres' parsing) wins (bench `records`).
+// Up to this many rows, and this much text, a batchSave is one round trip with its rows as
+// literals in the merge. Above, COPY's streaming wins (validation overlaps Postgres' parsing,
+// measured: bench `records`) and keeps the backend's memory per row bounded (a statement's text
+// is held whole, in several copies, while it is parsed).
 const ONE_ROUND_TRIP_ROWS = 250;
+const ONE_ROUND_TRIP_CHARS = 1 << 20;
 
 const stagingReady = new WeakSet<PoolClient>();
 
@@ -199,15 +202,22 @@ async function copyStaged(
   rows: Prepared[],
   checker: RecordChecker,
   cipher: RecordCipher | undefined,
+  head?: Serialised,
 ): Promise<void> {
   const stream = client.query(copyFrom(text));
   const done = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
-  let valid = true;
+  // Rows already checked and serialised (by a batch that outgrew one round trip) go first.
+  let valid = head?.valid ?? true;
   let chunk = '';
-  for (const row of rows) {
+  for (let i = 0; valid && i < (head?.ids.length ?? 0); i++) {
+    const h = head as Serialised;
+    chunk += `${copyText(h.ids[i] as string)}\t${cipher ? h.payloads[i] : copyText(h.payloads[i] as string)}\t${h.hashes[i]}\n`;
+  }
+  for (let i = head?.next ?? 0; i < rows.length; i++) {
+    const row = rows[i] as Prepared;
     valid = checker.check(row.id, row.record) && valid;
     if (!valid) continue;
     const json = canonicalJson(row.record);
@@ -226,27 +236,50 @@ async function copyStaged(
   checker.finish(); // the transaction rolls back: staged rows are never merged
 }
 
+/** The first rows of a batch, checked and serialised; `next` is the first row not checked yet. */
+interface Serialised {
+  ids: string[];
+  payloads: string[];
+  hashes: string[];
+  next: number;
+  valid: boolean;
+}
+
 /**
- * A small batch as the rows of a VALUES list, `(external_id, payload::json, data_hash)`, each value
- * dollar-quoted (nothing to escape, and Postgres parses each payload once, as COPY would). Every
- * record is checked first: `checker.finish()` throws before anything is sent.
+ * Check and serialise rows until their text passes `maxChars`. A rejected record stops
+ * serialisation (the rest is only checked, to report up to 20 problems).
  */
-function valuesOf(rows: Prepared[], checker: RecordChecker, cipher: RecordCipher | undefined): string {
-  const texts: string[] = [];
-  const hashes: string[] = [];
-  let valid = true;
-  for (const row of rows) {
-    valid = checker.check(row.id, row.record) && valid;
-    if (!valid) continue;
+function serialise(
+  rows: Prepared[],
+  checker: RecordChecker,
+  cipher: RecordCipher | undefined,
+  maxChars: number,
+): Serialised {
+  const out: Serialised = { ids: [], payloads: [], hashes: [], next: 0, valid: true };
+  let chars = 0;
+  while (out.next < rows.length && chars <= maxChars) {
+    const row = rows[out.next++] as Prepared;
+    out.valid = checker.check(row.id, row.record) && out.valid;
+    if (!out.valid) continue;
     const json = canonicalJson(row.record);
-    texts.push(row.id, cipher ? cipher.seal(json) : json);
-    hashes.push(cipher ? cipher.hash(json) : contentHash(json));
+    const payload = cipher ? cipher.seal(json) : json;
+    out.ids.push(row.id);
+    out.payloads.push(payload);
+    out.hashes.push(cipher ? cipher.hash(json) : contentHash(json));
+    chars += row.id.length + payload.length;
   }
-  checker.finish();
-  const tag = sql.dollarTagFor(texts);
+  return out;
+}
+
+/**
+ * Serialised rows as a VALUES list, `(external_id, payload::json, data_hash)`, each value
+ * dollar-quoted: nothing to escape, and Postgres parses each payload once, as COPY would.
+ */
+function valuesOf({ ids, payloads, hashes }: Serialised): string {
+  const tag = sql.dollarTagFor([...ids, ...payloads]);
   let values = '';
-  for (let i = 0; i < hashes.length; i++) {
-    values += `${i === 0 ? '' : ','}(${sql.dollarQuoted(texts[2 * i] as string, tag)},${sql.dollarQuoted(texts[2 * i + 1] as string, tag)}::json,${sql.dollarQuoted(hashes[i] as string, tag)})`;
+  for (let i = 0; i < ids.length; i++) {
+    values += `${i === 0 ? '' : ','}(${sql.dollarQuoted(ids[i] as string, tag)},${sql.dollarQuoted(payloads[i] as string, tag)}::json,${sql.dollarQuoted(hashes[i] as string, tag)})`;
   }
   return values;
 }
@@ -295,11 +328,17 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
    * order. The run's counts commit with the records.
    */
   async function save(scope: RecordScope, rows: Prepared[], checker: RecordChecker): Promise<WriteResult> {
-    const values = rows.length <= ONE_ROUND_TRIP_ROWS ? valuesOf(rows, checker, cipher) : undefined;
+    const head =
+      rows.length <= ONE_ROUND_TRIP_ROWS ? serialise(rows, checker, cipher, ONE_ROUND_TRIP_CHARS) : undefined;
+    let values: string | undefined;
+    if (head?.next === rows.length) {
+      checker.finish(); // a rejected batch fails before it is sent
+      values = valuesOf(head);
+    }
     const client = await pool.connect();
     try {
       if (values === undefined) {
-        await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher);
+        await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher, head);
         stagingReady.add(client);
       }
       const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
