@@ -72,8 +72,8 @@ const COPY_THRESHOLD = 200;
 // Up to this many rows, and this much text, a batchSave is one round trip with its rows as
 // literals in the merge. Above, COPY's streaming wins (validation overlaps Postgres' parsing;
 // measured interleaved with COPY: ~10% faster per call at 500 and 700 rows, ~8% slower at 1000)
-// and keeps the backend's memory per row bounded (a statement's text
-// is held whole, in several copies, while it is parsed).
+// and keeps the backend's memory per row bounded (a statement's text is held whole, in several
+// copies, while it is parsed; a failed one is logged whole).
 const ONE_ROUND_TRIP_ROWS = 500;
 const ONE_ROUND_TRIP_CHARS = 1 << 20;
 
