@@ -1,4 +1,4 @@
-import { createPool } from '@weft/db';
+import { advisoryLockKey, createPool } from '@weft/db';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -7,6 +7,7 @@ import { type SeededConnection, seedConnection } from '../../../test/helpers/fix
 import { pruneRecords } from './prune-records.js';
 import { readRecords, readRecordsBody } from './read-records.js';
 import { createRecordStore, type RecordScope, type RecordStore } from './record-store.js';
+import { takeRunChanges } from './run-changes.js';
 
 let db: TestDatabase;
 let store: RecordStore;
@@ -110,7 +111,7 @@ describe('batchSave', () => {
     });
   });
 
-  it('writes small batches (one round trip, values as dollar-quoted literals) exactly, whatever the text', async () => {
+  it('writes small batches (one round trip, rows as array parameters) exactly, whatever the text', async () => {
     const tricky = [
       '$w$',
       '$w',
@@ -141,7 +142,12 @@ describe('batchSave', () => {
         ),
         async (records) => {
           const s = scope();
-          const latest = new Map(records.map((record) => [record.id, record]));
+          // Duplicate ids: the last one wins, at its own position (as batchSave collapses them).
+          const latest = new Map<string, (typeof records)[number]>();
+          for (const record of records) {
+            latest.delete(record.id);
+            latest.set(record.id, record);
+          }
           expect(await store.batchSave(s, records)).toMatchObject({ added: latest.size });
           const rows = await readAll(s);
           expect(rows.map(({ _nango_metadata, ...record }) => record)).toEqual([...latest.values()]);
@@ -175,6 +181,78 @@ describe('batchSave', () => {
     expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ added: 12 });
     expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ unchanged: 12 });
     expect((await readAll(s)).map(({ _nango_metadata, ...record }) => record)).toEqual(records);
+  });
+
+  it('a failing small batch leaves no record in the statement text Postgres sees (parameters only)', async () => {
+    // One connection whose lock wait fails at once while another session holds the model's lock:
+    // the save fails inside weft_save_records, with its records already sent. The text Postgres
+    // keeps of that statement (pg_stat_activity.query, the same text log_min_error_statement
+    // writes to the server log) must hold no payload and no id.
+    const single = createPool(db.url, { max: 1 });
+    const holder = await db.pool.connect();
+    try {
+      const lone = createRecordStore({ pool: single });
+      const s = scope();
+      const { rows } = await single.query<{ pid: number }>(
+        "SELECT pg_backend_pid() AS pid, set_config('lock_timeout', '1ms', false)",
+      );
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [
+        advisoryLockKey(`records:${s.connectionId}:${s.model}`).toString(),
+      ]);
+      const failed = await lone
+        .batchSave(s, [{ id: 'secret-id-4711', name: 'secret-payload-4711', size: 1 }])
+        .catch((e: unknown) => e);
+      expect(failed).toMatchObject({ code: '55P03' }); // lock_not_available
+      const { rows: activity } = await db.pool.query<{ query: string }>(
+        'SELECT query FROM pg_stat_activity WHERE pid = $1',
+        [rows[0]?.pid],
+      );
+      expect(activity[0]?.query).toContain('weft_save_records($1::bigint');
+      expect(activity[0]?.query).not.toContain('4711');
+      expect(JSON.stringify(failed)).not.toContain('4711');
+      expect(String((failed as Error).message)).not.toContain('4711');
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+      holder.release();
+      await single.end();
+    }
+  });
+
+  it('small (one round trip) and large (COPY) batches merge alike: counts, run counts, deletion snapshot', async () => {
+    // The merge exists twice (weft_save_records in migration 210, the staged one in sql.ts): the
+    // same writes through each must leave the same records, counts and seen marks.
+    const outcome = async (batch: number) => {
+      const s = { ...scope(), runId: `run-${modelCounter}` };
+      const records = (v: number) => Array.from({ length: 600 }, (_, i) => ({ id: `r${i}`, v: i % 3 === 0 ? v : 0 }));
+      const calls = async (v: number) => {
+        const all = records(v);
+        const results = [];
+        for (let i = 0; i < all.length; i += batch) results.push(await store.batchSave(s, all.slice(i, i + batch)));
+        return results
+          .map(({ added, updated, unchanged }) => ({ added, updated, unchanged }))
+          .reduce((a, r) => ({
+            added: a.added + r.added,
+            updated: a.updated + r.updated,
+            unchanged: a.unchanged + r.unchanged,
+          }));
+      };
+      const first = await calls(1);
+      await store.batchDelete(s, [{ id: 'r1' }]);
+      await store.trackDeletesStart(s);
+      const second = await calls(2);
+      const ended = await store.trackDeletesEnd(s);
+      const run = await takeRunChanges(db.pool, [s.runId]);
+      const rows = (await readAll(s)).map(({ _nango_metadata, ...r }) => [r, _nango_metadata.last_action]);
+      return { first, second, deleted: ended.deleted, run: run[s.model], rows };
+    };
+    const small = await outcome(100);
+    expect(small).toMatchObject({
+      first: { added: 600, updated: 0, unchanged: 0 },
+      second: { added: 1, updated: 200, unchanged: 399 },
+      deleted: 0,
+      run: { added: 601, updated: 200, deleted: 1 },
+    });
+    expect(await outcome(600)).toEqual(small);
   });
 
   it('rejects records without an id, naming the index, and writes nothing', async () => {

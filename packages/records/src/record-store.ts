@@ -70,10 +70,10 @@ const MAX_ID_BYTES = 2048;
 const COPY_THRESHOLD = 200;
 
 // Up to this many rows, and this much text, a batchSave is one round trip with its rows as
-// literals in the merge. Above, COPY's streaming wins (validation overlaps Postgres' parsing;
+// array parameters of weft_save_records. Above, COPY's streaming wins (validation overlaps Postgres' parsing;
 // measured interleaved with COPY: ~10% faster per call at 500 and 700 rows, ~8% slower at 1000)
-// and keeps the backend's memory per row bounded (a statement's text is held whole, in several
-// copies, while it is parsed; a failed one is logged whole).
+// and keeps the backend's memory per row bounded (parameters are held whole, as text and as
+// arrays, while the statement runs).
 const ONE_ROUND_TRIP_ROWS = 500;
 const ONE_ROUND_TRIP_CHARS = 1 << 20;
 
@@ -272,19 +272,6 @@ function serialise(
   return out;
 }
 
-/**
- * Serialised rows as a VALUES list, `(external_id, payload::json, data_hash)`, each value
- * dollar-quoted: nothing to escape, and Postgres parses each payload once, as COPY would.
- */
-function valuesOf({ ids, payloads, hashes }: Serialised): string {
-  const tag = sql.dollarTagFor([...ids, ...payloads]);
-  let values = '';
-  for (let i = 0; i < ids.length; i++) {
-    values += `${i === 0 ? '' : ','}(${sql.dollarQuoted(ids[i] as string, tag)},${sql.dollarQuoted(payloads[i] as string, tag)}::json,${sql.dollarQuoted(hashes[i] as string, tag)})`;
-  }
-  return values;
-}
-
 async function inTransaction<T>(pool: Pool, scope: RecordScope, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -321,44 +308,69 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
   const { pool, cipher } = options;
 
   /**
-   * batchSave in one transaction on one connection. A small batch is one round trip: BEGIN, lock,
-   * merge of the rows given as literals, count, COMMIT (sql.saveValuesLockedAndCommit). A larger
-   * one is two: BEGIN + COPY into staging, then lock + merge + count + COMMIT as one query
-   * (sql.saveLockedAndCommit). Either way the lock is taken in the round trip that commits, so
-   * concurrent writers of a model wait less, and seq is taken under it: commit order equals seq
-   * order. The run's counts commit with the records.
+   * batchSave in one transaction. A small batch is one round trip: one parameterised statement in
+   * autocommit, weft_save_records (lock, merge, count, all committed together; sql.SAVE_RECORDS).
+   * A larger one is two on one connection: BEGIN + COPY into staging, then lock + merge + count +
+   * COMMIT as one query (sql.saveLockedAndCommit). Either way the lock is taken in the round trip
+   * that commits, so concurrent writers of a model wait less, and seq is taken under it: commit
+   * order equals seq order. The run's counts commit with the records.
    */
   async function save(scope: RecordScope, rows: Prepared[], checker: RecordChecker): Promise<WriteResult> {
     const head =
       rows.length <= ONE_ROUND_TRIP_ROWS ? serialise(rows, checker, cipher, ONE_ROUND_TRIP_CHARS) : undefined;
-    let values: string | undefined;
+    const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
+    let counts: { added: number; updated: number } | undefined;
     if (head?.next === rows.length) {
       checker.finish(); // a rejected batch fails before it is sent
-      values = valuesOf(head);
+      // Not pool.query: that discards the connection when the statement fails; nothing here
+      // leaves a transaction open (autocommit), so the connection stays reusable.
+      const client = await pool.connect();
+      try {
+        const { rows: result } = await client.query<{ added: number; updated: number }>(sql.SAVE_RECORDS, [
+          key.toString(),
+          scope.connectionId,
+          scope.model,
+          scope.environmentId,
+          scope.runId ?? null,
+          head.ids,
+          head.payloads,
+          head.hashes,
+        ]);
+        counts = result[0];
+      } finally {
+        client.release();
+      }
+    } else {
+      counts = await saveStaged(scope, key, rows, checker, head);
     }
+    const added = Number(counts?.added ?? 0);
+    const updated = Number(counts?.updated ?? 0);
+    return { ...empty(), added, updated, unchanged: rows.length - added - updated };
+  }
+
+  /** The staged path of save: COPY (after the rows `head` already serialised), then merge and COMMIT. */
+  async function saveStaged(
+    scope: RecordScope,
+    key: bigint,
+    rows: Prepared[],
+    checker: RecordChecker,
+    head: Serialised | undefined,
+  ): Promise<{ added: number; updated: number } | undefined> {
     const client = await pool.connect();
     try {
-      if (values === undefined) {
-        await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher, head);
-        stagingReady.add(client);
-      }
-      const key = advisoryLockKey(`records:${scope.connectionId}:${scope.model}`);
+      await copyStaged(client, sql.beginAndCopyStaging(!stagingReady.has(client)), rows, checker, cipher, head);
+      stagingReady.add(client);
       const target = {
         connectionId: integerLiteral(scope.connectionId),
         model: client.escapeLiteral(scope.model),
         environmentId: integerLiteral(scope.environmentId),
       };
       const runId = scope.runId === undefined ? undefined : client.escapeLiteral(scope.runId);
-      const text =
-        values === undefined
-          ? sql.saveLockedAndCommit(key, target, runId)
-          : sql.saveValuesLockedAndCommit(key, target, values, runId);
-      // Each statement answers a result; the merge's counts are the one before COMMIT's.
-      const results = (await client.query(text)) as unknown as { rows: { added: number; updated: number }[] }[];
-      const counts = results[results.length - 2]?.rows[0];
-      const added = Number(counts?.added ?? 0);
-      const updated = Number(counts?.updated ?? 0);
-      return { ...empty(), added, updated, unchanged: rows.length - added - updated };
+      // Three statements answer three results; the merge's counts are the second.
+      const results = (await client.query(sql.saveLockedAndCommit(key, target, runId))) as unknown as {
+        rows: { added: number; updated: number }[];
+      }[];
+      return results[1]?.rows[0];
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       // The staging table may have been created in this transaction: the rollback dropped it.

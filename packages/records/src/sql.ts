@@ -23,16 +23,11 @@ interface MergeTarget {
 }
 
 /**
- * The merge of incoming rows into records. They come from the session's staging table, or from
- * `values` (a VALUES list of literals, `(external_id, payload::json, data_hash)` rows) when given.
+ * The merge of the staged rows into records. weft_save_records (migration 210) holds the same
+ * merge over array parameters for small batches: change both together.
  */
-const upsertFromStaging = (markSeen: boolean, t: MergeTarget, runId?: string, values?: string) => `
-WITH ${
-  values === undefined
-    ? ''
-    : `weft_incoming (external_id, payload, data_hash) AS (VALUES ${values}),
-`
-}up AS (
+const upsertFromStaging = (markSeen: boolean, t: MergeTarget, runId?: string) => `
+WITH up AS (
   INSERT INTO records AS r
     (connection_id, model, external_id, environment_id, payload, data_hash, seq, first_seen_at, updated_at, last_action)
   SELECT ${t.connectionId}, ${t.model}, s.external_id, ${t.environmentId}, s.payload, s.data_hash, nextval('records_seq'),
@@ -93,32 +88,16 @@ export const saveLockedAndCommit = (lockKey: bigint, target: MergeTarget, runId?
   `SELECT pg_advisory_xact_lock(${lockKey.toString()}); ${upsertFromStaging(true, target, runId)}; COMMIT`;
 
 /**
- * batchSave of a small batch in one round trip, no staging table: BEGIN, the lock, the merge of
- * `values` (rows of literals the caller quoted, see dollarQuoted) as in saveLockedAndCommit, COMMIT.
- * Below a few hundred rows this beats COPY: COPY costs two round trips of its own and the staging
- * table a truncation at every commit (ON COMMIT DELETE ROWS), each a fixed cost per call.
+ * batchSave of a small batch in one round trip, its rows as parameters (never in the SQL text):
+ * one statement in autocommit, the function's lock + merge + counts commit as one transaction
+ * (see migration 210 for why the merge still sees every earlier writer). $1 lock key,
+ * $2 connection id, $3 model, $4 environment id, $5 run id or null, $6 ids, $7 payloads (json),
+ * $8 data hashes. Below a few hundred rows this beats COPY: COPY costs two round trips of its own
+ * and the staging table a truncation at every commit (ON COMMIT DELETE ROWS).
  */
-export const saveValuesLockedAndCommit = (lockKey: bigint, target: MergeTarget, values: string, runId?: string) =>
-  `BEGIN; SELECT pg_advisory_xact_lock(${lockKey.toString()}); ${upsertFromStaging(true, target, runId, values)}; COMMIT`;
-
-/**
- * A dollar-quoted literal of `text` under `tag` (e.g. `$w$`): nothing inside is escaped, so the
- * caller must pick a tag that `text` does not contain (see dollarTagFor).
- */
-export const dollarQuoted = (text: string, tag: string) => `${tag}${text}${tag}`;
-
-/**
- * A dollar-quote tag (`$w$`, `$w1$`, …) that closes every one of `texts` where it ends: no text
- * contains it, nor ends with it minus its last `$` (`…$w` + `$w$` would close at the first `$w$`).
- * Such a tag's only border is its `$`, so these two checks are all there is.
- */
-export function dollarTagFor(texts: readonly string[]): string {
-  for (let n = 0; ; n++) {
-    const tag = n === 0 ? '$w$' : `$w${n}$`;
-    const open = tag.slice(0, -1);
-    if (!texts.some((text) => text.includes(tag) || text.endsWith(open))) return tag;
-  }
-}
+export const SAVE_RECORDS = `
+SELECT added, updated
+FROM weft_save_records($1::bigint, $2::bigint, $3::text, $4::integer, $5::text, $6::text[], $7::json[], $8::text[])`;
 
 /**
  * batchSave's first round trip: BEGIN and COPY the batch into the session's staging table (created
