@@ -211,6 +211,11 @@ describe('batchSave', () => {
       expect(activity[0]?.query).not.toContain('4711');
       expect(JSON.stringify(failed)).not.toContain('4711');
       expect(String((failed as Error).message)).not.toContain('4711');
+      // Nor do its parameters reach the server log: not for a failing statement, nor for a slow one.
+      const { rows: settings } = await db.pool.query<{ on_error: string; always: string }>(
+        "SELECT current_setting('log_parameter_max_length_on_error') AS on_error, current_setting('log_parameter_max_length') AS always",
+      );
+      expect(settings[0]).toEqual({ on_error: '0', always: '0' });
     } finally {
       await holder.query('SELECT pg_advisory_unlock_all()').catch(() => {});
       holder.release();
