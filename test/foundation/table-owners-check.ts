@@ -43,6 +43,10 @@ export function schemaObjects(migrations: ReadonlyArray<MigrationText>): Map<str
     const text = raw.replace(/--.*$/gm, '');
     for (const m of text.matchAll(/CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)/gi))
       objects.set(m[1] as string, { kind: 'table', migration: number, reads: [] });
+    // A function counts as a table: SQL calling one (`FROM weft_save_records(…)`) is SQL against
+    // the tables inside it, so only the package owning its migration's area may call it.
+    for (const m of text.matchAll(/CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)/gi))
+      objects.set(m[1] as string, { kind: 'table', migration: number, reads: [] });
     for (const m of text.matchAll(/CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)[^;]*?\bAS\b([^;]*)/gi)) {
       const reads = new Set([...(m[2] as string).matchAll(READ)].map((r) => r[1] as string));
       objects.set(m[1] as string, { kind: 'view', migration: number, reads: [...reads].sort() });

@@ -265,6 +265,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const flags = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', ''];
     if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
     flags.push('-c', 'max_connections=200');
+    // Statement parameters carry customer data (record payloads, sealed credentials) and this
+    // Postgres' log lines reach Weft's log (onLog): never write them there, even when an operator
+    // turns on duration logging (log_min_duration_statement logs parameters in full by default).
+    // Failing statements' parameters are already not logged (log_parameter_max_length_on_error 0).
+    flags.push('-c', 'log_parameter_max_length=0');
     const child = spawn(binaries.postgres, flags, {
       ...owner,
       // Its own process group: a Ctrl-C in the terminal reaches Weft only, and Weft stops

@@ -1,4 +1,4 @@
-import { createPool } from '@weft/db';
+import { advisoryLockKey, createPool } from '@weft/db';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -7,6 +7,7 @@ import { type SeededConnection, seedConnection } from '../../../test/helpers/fix
 import { pruneRecords } from './prune-records.js';
 import { readRecords, readRecordsBody } from './read-records.js';
 import { createRecordStore, type RecordScope, type RecordStore } from './record-store.js';
+import { takeRunChanges } from './run-changes.js';
 
 let db: TestDatabase;
 let store: RecordStore;
@@ -110,6 +111,155 @@ describe('batchSave', () => {
     });
   });
 
+  it('writes small batches (one round trip, rows as array parameters) exactly, whatever the text', async () => {
+    const tricky = [
+      '$w$',
+      '$w',
+      'a$w',
+      '$w1$',
+      '$w1',
+      '$$',
+      '$',
+      "'",
+      "''; DROP TABLE records; --",
+      '\\',
+      "E'x'",
+      '$w$w$',
+    ];
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc
+        .array(fc.oneof(fc.constantFrom(...tricky), fc.string({ unit: 'binary-ascii', maxLength: 3 })), {
+          maxLength: 6,
+        })
+        .map((parts) => parts.join('')),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ id: text.filter((id) => id !== '' && !id.includes('\u0000')), name: text, size: fc.nat() }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        async (records) => {
+          const s = scope();
+          // Duplicate ids: the last one wins, at its own position (as batchSave collapses them).
+          const latest = new Map<string, (typeof records)[number]>();
+          for (const record of records) {
+            latest.delete(record.id);
+            latest.set(record.id, record);
+          }
+          expect(await store.batchSave(s, records)).toMatchObject({ added: latest.size });
+          const rows = await readAll(s);
+          expect(rows.map(({ _nango_metadata, ...record }) => record)).toEqual([...latest.values()]);
+          expect(await store.batchSave(s, records)).toMatchObject({
+            added: 0,
+            updated: 0,
+            unchanged: latest.size,
+          });
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a few records of much text go through COPY, the ones serialised before the switch included', async () => {
+    const s = scope();
+    const big = (i: number, size: number) => ({
+      id: `big\t${i}\\`,
+      name: `${'tab\tback\\slash\n'.repeat(8000)}${i}`,
+      size,
+    });
+    const records = Array.from({ length: 12 }, (_, i) => big(i, i)); // ~1.7 MB of text
+    const rejected = await store
+      .batchSave(s, [...records, big(12, -1)], { jsonSchema: fileSchema })
+      .catch((e: unknown) => e);
+    expect(rejected).toMatchObject({
+      code: 'WEFT_RECORDS_VALIDATION_FAILED',
+      details: { problems: [{ recordId: 'big\t12\\' }] },
+    });
+    expect(await readAll(s)).toHaveLength(0);
+    expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ added: 12 });
+    expect(await store.batchSave(s, records, { jsonSchema: fileSchema })).toMatchObject({ unchanged: 12 });
+    expect((await readAll(s)).map(({ _nango_metadata, ...record }) => record)).toEqual(records);
+  });
+
+  it('a failing small batch leaves no record in the statement text Postgres sees (parameters only)', async () => {
+    // One connection whose lock wait fails at once while another session holds the model's lock:
+    // the save fails inside weft_save_records, with its records already sent. The text Postgres
+    // keeps of that statement (pg_stat_activity.query, the same text log_min_error_statement
+    // writes to the server log) must hold no payload and no id.
+    const single = createPool(db.url, { max: 1 });
+    const holder = await db.pool.connect();
+    try {
+      const lone = createRecordStore({ pool: single });
+      const s = scope();
+      const { rows } = await single.query<{ pid: number }>(
+        "SELECT pg_backend_pid() AS pid, set_config('lock_timeout', '1ms', false)",
+      );
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [
+        advisoryLockKey(`records:${s.connectionRowId}:${s.model}`).toString(),
+      ]);
+      const failed = await lone
+        .batchSave(s, [{ id: 'secret-id-4711', name: 'secret-payload-4711', size: 1 }])
+        .catch((e: unknown) => e);
+      expect(failed).toMatchObject({ code: '55P03' }); // lock_not_available
+      const { rows: activity } = await db.pool.query<{ query: string }>(
+        'SELECT query FROM pg_stat_activity WHERE pid = $1',
+        [rows[0]?.pid],
+      );
+      expect(activity[0]?.query).toContain('weft_save_records($1::bigint');
+      expect(activity[0]?.query).not.toContain('4711');
+      expect(JSON.stringify(failed)).not.toContain('4711');
+      expect(String((failed as Error).message)).not.toContain('4711');
+      // Nor do its parameters reach the server log: not for a failing statement, nor for a slow one.
+      const { rows: settings } = await db.pool.query<{ on_error: string; always: string }>(
+        "SELECT current_setting('log_parameter_max_length_on_error') AS on_error, current_setting('log_parameter_max_length') AS always",
+      );
+      expect(settings[0]).toEqual({ on_error: '0', always: '0' });
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+      holder.release();
+      await single.end();
+    }
+  });
+
+  it('small (one round trip) and large (COPY) batches merge alike: counts, run counts, deletion snapshot', async () => {
+    // The merge exists twice (weft_save_records in migration 210, the staged one in sql.ts): the
+    // same writes through each must leave the same records, counts and seen marks.
+    const outcome = async (batch: number) => {
+      const s = { ...scope(), runId: `run-${modelCounter}` };
+      const records = (v: number) => Array.from({ length: 600 }, (_, i) => ({ id: `r${i}`, v: i % 3 === 0 ? v : 0 }));
+      const calls = async (v: number) => {
+        const all = records(v);
+        const results = [];
+        for (let i = 0; i < all.length; i += batch) results.push(await store.batchSave(s, all.slice(i, i + batch)));
+        return results
+          .map(({ added, updated, unchanged }) => ({ added, updated, unchanged }))
+          .reduce((a, r) => ({
+            added: a.added + r.added,
+            updated: a.updated + r.updated,
+            unchanged: a.unchanged + r.unchanged,
+          }));
+      };
+      const first = await calls(1);
+      await store.batchDelete(s, [{ id: 'r1' }]);
+      await store.trackDeletesStart(s);
+      const second = await calls(2);
+      const ended = await store.trackDeletesEnd(s);
+      const run = await takeRunChanges(db.pool, [s.runId]);
+      const rows = (await readAll(s)).map(({ _nango_metadata, ...r }) => [r, _nango_metadata.last_action]);
+      return { first, second, deleted: ended.deleted, run: run[s.model], rows };
+    };
+    const small = await outcome(100);
+    expect(small).toMatchObject({
+      first: { added: 600, updated: 0, unchanged: 0 },
+      second: { added: 1, updated: 200, unchanged: 399 },
+      deleted: 0,
+      run: { added: 601, updated: 200, deleted: 1 },
+    });
+    expect(await outcome(600)).toEqual(small);
+  });
+
   it('rejects records without an id, naming the index, and writes nothing', async () => {
     const s = scope();
     await expect(store.batchSave(s, [{ id: 'ok', name: 'x', size: 1 }, { name: 'no id' }])).rejects.toMatchObject({
@@ -147,18 +297,23 @@ describe('validation', () => {
 
   it('a rejected first batch on a pooled connection does not break the next batch on it', async () => {
     // One connection, so the second batch reuses the session whose staging table the first
-    // batch created inside the transaction its rejection rolled back.
+    // batch created inside the transaction its rejection rolled back. Large batches go through
+    // the staging table (COPY); small ones do not touch it.
     const single = createPool(db.url, { max: 1 });
     try {
       const lone = createRecordStore({ pool: single });
       const s = scope();
-      const rejected = await lone
-        .batchSave(s, [{ id: 'bad', name: 'oops', size: -1 }], { jsonSchema: fileSchema })
-        .catch((e: unknown) => e);
-      expect(rejected).toMatchObject({ code: 'WEFT_RECORDS_VALIDATION_FAILED' });
+      const many = (prefix: string, size: number) =>
+        Array.from({ length: 600 }, (_, i) => ({ id: `${prefix}${i}`, name: 'fine', size: i === 599 ? size : i }));
+      for (const batch of [[{ id: 'bad', name: 'oops', size: -1 }], many('bad', -1)]) {
+        const rejected = await lone.batchSave(s, batch, { jsonSchema: fileSchema }).catch((e: unknown) => e);
+        expect(rejected).toMatchObject({ code: 'WEFT_RECORDS_VALIDATION_FAILED' });
+      }
       expect(await lone.batchSave(s, [{ id: 'ok', name: 'fine', size: 1 }], { jsonSchema: fileSchema })).toMatchObject({
         added: 1,
       });
+      expect(await lone.batchSave(s, many('ok', 1), { jsonSchema: fileSchema })).toMatchObject({ added: 600 });
+      expect(await readAll(s)).toHaveLength(601);
     } finally {
       await single.end();
     }

@@ -22,6 +22,10 @@ interface MergeTarget {
   environmentId: string;
 }
 
+/**
+ * The merge of the staged rows into records. weft_save_records (migration 210) holds the same
+ * merge over array parameters for small batches: change both together.
+ */
 const upsertFromStaging = (markSeen: boolean, t: MergeTarget, runId?: string) => `
 WITH up AS (
   INSERT INTO records AS r
@@ -82,6 +86,18 @@ export const UPSERT_UPDATE = upsertFromStaging(false, PARAMS);
  */
 export const saveLockedAndCommit = (lockKey: bigint, target: MergeTarget, runId?: string) =>
   `SELECT pg_advisory_xact_lock(${lockKey.toString()}); ${upsertFromStaging(true, target, runId)}; COMMIT`;
+
+/**
+ * batchSave of a small batch in one round trip, its rows as parameters (never in the SQL text):
+ * one statement in autocommit, the function's lock + merge + counts commit as one transaction
+ * (see migration 210 for why the merge still sees every earlier writer). $1 lock key,
+ * $2 connection id, $3 model, $4 environment id, $5 run id or null, $6 ids, $7 payloads (json),
+ * $8 data hashes. Below a few hundred rows this beats COPY: COPY costs two round trips of its own
+ * and the staging table a truncation at every commit (ON COMMIT DELETE ROWS).
+ */
+export const SAVE_RECORDS = `
+SELECT added, updated
+FROM weft_save_records($1::bigint, $2::bigint, $3::text, $4::integer, $5::text, $6::text[], $7::json[], $8::text[])`;
 
 /**
  * batchSave's first round trip: BEGIN and COPY the batch into the session's staging table (created

@@ -22,9 +22,14 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: true });
 addFormats(ajv);
 const compiled = new Map<string, ValidateFunction>();
+// The same schema object comes with every batch of a run: found by identity, a batch skips
+// serialising and hashing the schema (schemas are deploy data, never mutated after).
+const bySchemaObject = new WeakMap<object, ValidateFunction>();
 
 /** Compile (once per distinct schema) the validator of a model's JSON Schema. */
 export function compileModelSchema(model: string, schema: object): ValidateFunction {
+  const known = bySchemaObject.get(schema);
+  if (known !== undefined) return known;
   const key = createHash('sha1').update(JSON.stringify(schema)).digest('base64');
   let validate = compiled.get(key);
   if (validate === undefined) {
@@ -37,6 +42,7 @@ export function compileModelSchema(model: string, schema: object): ValidateFunct
     }
     compiled.set(key, validate);
   }
+  bySchemaObject.set(schema, validate);
   return validate;
 }
 
