@@ -258,8 +258,17 @@ describe('OneDrive for Business / SharePoint end to end', () => {
       [`DELETED:${victim.id}`, `DELETED:${ownVictim.id}`].sort(),
     );
     await expectLiveFilesToMatchDrives();
-    const logged = await h.get(`/logs?connection_id=${connectionId}&type=sync&limit=50`);
-    expect(JSON.stringify(logged.operations.map((o: Body) => o.messages))).toContain('expired (410)');
+    // A run's log lines are stored when it ends, and its records are readable before that.
+    await eventually(
+      async () =>
+        JSON.stringify(
+          (await h.get(`/logs?connection_id=${connectionId}&type=sync&limit=50`)).operations.map(
+            (o: Body) => o.messages,
+          ),
+        ).includes('expired (410)'),
+      45_000,
+      'the run that found the expired delta links logged it',
+    );
   });
 
   it('a SharePoint site that disappears takes its Drive and every one of its files with it', async () => {
