@@ -61,16 +61,9 @@ export async function handleCallback(deps: AuthDeps, query: CallbackQuery): Prom
   const code = query[provider.authorization_code_param_in_callback ?? 'code'];
   if (query.error !== undefined || code === undefined) {
     const reason = query.error_description ?? query.error ?? 'no authorization code';
-    await emitAuthEvent(deps, {
-      environmentId: pending.environment_id,
-      type: 'auth',
-      payload: {
-        operation: 'creation',
-        success: false,
-        providerConfigKey: integration.uniqueKey,
-        provider: integration.provider,
-        error: { code: 'WEFT_AUTH_PROVIDER_DENIED', message: reason },
-      },
+    await emitCreationFailed(deps, pending.environment_id, integration, {
+      code: 'WEFT_AUTH_PROVIDER_DENIED',
+      message: reason,
     });
     throw authErrors.create('WEFT_AUTH_PROVIDER_DENIED', { reason }, { provider_error: query.error ?? null });
   }
@@ -92,17 +85,7 @@ export async function handleCallback(deps: AuthDeps, query: CallbackQuery): Prom
     });
   } catch (error) {
     const weft = exchangeError(integration.provider, error);
-    await emitAuthEvent(deps, {
-      environmentId: pending.environment_id,
-      type: 'auth',
-      payload: {
-        operation: 'creation',
-        success: false,
-        providerConfigKey: integration.uniqueKey,
-        provider: integration.provider,
-        error: weft.toJSON(),
-      },
-    });
+    await emitCreationFailed(deps, pending.environment_id, integration, weft.toJSON());
     throw weft;
   }
   const expiresAt = expiresAtFrom(token.expires_in);
@@ -136,6 +119,26 @@ export async function handleCallback(deps: AuthDeps, query: CallbackQuery): Prom
 }
 
 /** Second leg of a mode's redirect flow (OAuth 1.0a, GitHub App): credentials, then the connection. */
+/** Nango's `auth` webhook for a connection attempt that failed at the callback. */
+function emitCreationFailed(
+  deps: AuthDeps,
+  environmentId: number,
+  integration: Integration,
+  error: Record<string, unknown>,
+): Promise<void> {
+  return emitAuthEvent(deps, {
+    environmentId,
+    type: 'auth',
+    payload: {
+      operation: 'creation',
+      success: false,
+      providerConfigKey: integration.uniqueKey,
+      provider: integration.provider,
+      error,
+    },
+  });
+}
+
 async function finishModeRedirect(
   deps: AuthDeps,
   integration: Integration,
@@ -158,17 +161,12 @@ async function finishModeRedirect(
       redirectUri: pending.redirect_uri,
     });
   } catch (error) {
-    await emitAuthEvent(deps, {
-      environmentId: pending.environment_id,
-      type: 'auth',
-      payload: {
-        operation: 'creation',
-        success: false,
-        providerConfigKey: integration.uniqueKey,
-        provider: integration.provider,
-        error: isWeftError(error) ? error.toJSON() : { message: String(error) },
-      },
-    });
+    await emitCreationFailed(
+      deps,
+      pending.environment_id,
+      integration,
+      isWeftError(error) ? error.toJSON() : { message: String(error) },
+    );
     throw error;
   }
   const connectionConfig = { ...pending.connection_config, ...(result.connectionConfig ?? {}) };
