@@ -5,6 +5,7 @@ import { compileIntegration } from '@weft/runner';
 import { browse } from '../test/auth/browse.js';
 import { startMicrosoftGraphFake } from '../test/fakes/microsoft-graph.js';
 import { startMicrosoftIdentityFake } from '../test/fakes/microsoft-identity.js';
+import { scriptOnTheWire } from '../test/helpers/script-wire.js';
 import { startBenchDatabase } from './bench-database.js';
 import { defineBench, median, percentile } from './harness.js';
 
@@ -88,15 +89,7 @@ export default defineBench({
       const scripts = await compileIntegration(new URL(`../integrations/${KEY}`, import.meta.url).pathname);
       await api('/deploy', 'POST', {
         provider_config_key: KEY,
-        scripts: scripts.map((s) => ({
-          name: s.name,
-          kind: s.kind,
-          file: s.file,
-          bundle: s.bundle,
-          source_map: s.sourceMap,
-          sources: s.sources,
-          definition: s.definition,
-        })),
+        scripts: scripts.map((s) => scriptOnTheWire(s, s.sources)),
       });
       if (graph.subscriptions.list().length !== 1) throw new Error('deploy created no Graph subscription');
 

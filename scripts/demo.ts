@@ -7,6 +7,7 @@ import { compileIntegration } from '@weft/runner';
 import { browse } from '../test/auth/browse.js';
 import { startMicrosoftGraphFake } from '../test/fakes/microsoft-graph.js';
 import { startMicrosoftIdentityFake } from '../test/fakes/microsoft-identity.js';
+import { scriptOnTheWire } from '../test/helpers/script-wire.js';
 
 /**
  * `npm run demo`: the whole product offline in one command. Starts the Microsoft identity and
@@ -111,15 +112,7 @@ try {
     method: 'POST',
     json: {
       provider_config_key: 'one-drive-personal',
-      scripts: scripts.map((s) => ({
-        name: s.name,
-        kind: s.kind,
-        file: s.file,
-        bundle: s.bundle,
-        source_map: s.sourceMap,
-        sources: s.sources,
-        definition: s.definition,
-      })),
+      scripts: scripts.map((s) => scriptOnTheWire(s, s.sources)),
     },
   });
   say('Deployed integrations/one-drive-personal; the files sync runs every few seconds');
