@@ -1,9 +1,11 @@
 import { freePort } from '@weft/db';
+import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
+import { json, Upstream } from '../proxy/upstream.js';
 import { eventually } from '../scheduler/helpers.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
@@ -14,6 +16,8 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let api: DemoApi;
 let doomed: WeftProcess | undefined;
+let receiver: Upstream;
+let delivery: WebhookDeliveryWorker;
 const headers = { 'Connection-Id': 'conn-1', 'Provider-Config-Key': 'demo', 'X-Async': 'true' };
 
 beforeAll(async () => {
@@ -21,9 +25,21 @@ beforeAll(async () => {
   api = await startDemoApi(5);
   await connectApiKeyIntegration(h, 'demo', 'conn-1', api.url);
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
+  receiver = await new Upstream().start();
+  receiver.reset((_req, res) => json(res, 200, {}));
+  const settings = await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: receiver.url } });
+  expect(settings.status, await settings.clone().text()).toBe(200);
+  delivery = createWebhookDeliveryWorker({
+    pool: h.db.pool,
+    box: h.box,
+    policy: { baseDelayMs: 40, maxDelayMs: 200, pollMs: 25, circuitThreshold: 100, timeoutMs: 5_000 },
+  });
+  await delivery.start();
 }, 120_000);
 
 afterAll(async () => {
+  await delivery?.stop();
+  await receiver?.stop();
   doomed?.signal('SIGKILL');
   await doomed?.exited;
   await api?.stop();
@@ -39,7 +55,7 @@ async function actionRun(id: string) {
 }
 
 describe('async actions whose process dies', () => {
-  it('kill -9 mid-action: the action ends failed with WEFT_RUNNER_ACTION_LOST; a live one keeps running', async () => {
+  it('kill -9 mid-action: the action ends failed with WEFT_RUNNER_ACTION_LOST and its webhook is sent; a live one keeps running', async () => {
     const port = await freePort();
     doomed = spawnWeft(['start'], {
       DATABASE_URL: h.db.url,
@@ -86,6 +102,22 @@ describe('async actions whose process dies', () => {
     const polled = await h.get(`/action/${lost}`);
     // As Nango's getAsyncActionResult: the failed action's error, not the run row.
     expect(polled).toMatchObject({ error: { code: 'WEFT_RUNNER_ACTION_LOST' } });
+    // The consumer waiting for the async_action webhook hears of it as of a finished run.
+    const hook = await eventually(
+      async () =>
+        receiver.seen
+          .map((r) => JSON.parse(r.body) as { type?: string; payload?: { id?: string } })
+          .find((b) => b.type === 'async_action' && b.payload?.id === lost),
+      30_000,
+      'the lost action’s async_action webhook',
+    );
+    expect(hook).toMatchObject({
+      from: 'nango',
+      type: 'async_action',
+      connectionId: 'conn-1',
+      providerConfigKey: 'demo',
+      payload: { id: lost, statusUrl: `/action/${lost}` },
+    });
     expect(await actionRun(alive)).toMatchObject({ status: 'running' });
     liveHeld.release();
     const done = await eventually(

@@ -17,13 +17,22 @@ export interface ActionHeartbeats {
  */
 export function startActionHeartbeats(
   pool: Pool,
-  options: { timeoutMs: number; intervalMs?: number; onError?: (error: unknown) => void },
+  options: {
+    timeoutMs: number;
+    intervalMs?: number;
+    /**
+     * Reap everyone's dead runs too. @default true. A process whose scheduler runs the fleet's
+     * action queue leaves it to the queue's own heartbeats, so it does not reap twice.
+     */
+    reap?: boolean;
+    onError?: (error: unknown) => void;
+  },
 ): ActionHeartbeats {
   const running = new Set<string>();
   let round: Promise<void> | undefined;
   const beat = async () => {
     await heartbeatActionRuns(pool, [...running]);
-    await reapActionRuns(pool, options.timeoutMs / 1000);
+    if (options.reap ?? true) await reapActionRuns(pool, options.timeoutMs / 1000);
   };
   const timer = setInterval(
     () => {

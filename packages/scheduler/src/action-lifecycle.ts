@@ -4,7 +4,13 @@ import { connectionRowId, type Pool, withTransaction } from '@weft/db';
 import { enqueueWebhookEvent } from '@weft/records';
 import type { ActionRunRequest, RunLog, Runner } from '@weft/runner';
 import type { ActionHeartbeats } from './action-heartbeats.js';
-import { type ActionRunOutcome, finishActionRun, recordActionRun, startActionRun } from './action-runs.js';
+import {
+  type ActionRunOutcome,
+  asyncActionEvent,
+  finishActionRun,
+  recordActionRun,
+  startActionRun,
+} from './action-runs.js';
 
 /** Log lines kept per action run. */
 const MAX_LOGS = 500;
@@ -88,16 +94,14 @@ export async function executeAsyncAction(
   const finish = (outcome: ActionRunOutcome) =>
     withTransaction(deps.pool, async (client) => {
       await finishActionRun(client, id, outcome);
-      await enqueueWebhookEvent(client, {
-        environmentId: request.environmentId,
-        type: 'async_action',
-        payload: {
-          from: 'nango',
-          connectionId: request.connection.connectionId,
-          providerConfigKey: request.connection.providerConfigKey,
-          payload: { id, statusUrl: `/action/${id}` },
-        },
-      });
+      await enqueueWebhookEvent(
+        client,
+        asyncActionEvent(request.environmentId, {
+          id,
+          connection_id: request.connection.connectionId,
+          provider_config_key: request.connection.providerConfigKey,
+        }),
+      );
     });
   await deps.runner
     .runAction({

@@ -5,7 +5,9 @@ import {
   type Pool,
   type PoolClient,
   queryOperations,
+  withTransaction,
 } from '@weft/db';
+import { enqueueWebhookEvent, type WebhookEventInput } from '@weft/records';
 import * as sql from './sql/action-runs.js';
 
 /** An action run as GET /action/:id reads it. */
@@ -134,10 +136,39 @@ export async function heartbeatActionRuns(pool: Pool, ids: string[]): Promise<vo
   if (ids.length > 0) await pool.query(sql.HEARTBEAT_ACTION_RUNS, [ids]);
 }
 
-/** Fails async runs without a heartbeat for `timeoutSeconds` (WEFT_RUNNER_ACTION_LOST); returns their ids. */
+/**
+ * Fails async runs without a heartbeat for `timeoutSeconds` (WEFT_RUNNER_ACTION_LOST) and queues
+ * Nango's `async_action` webhook for each in the same transaction, as a finished run does: a
+ * consumer waiting for the webhook learns the run ended instead of waiting forever. Returns their ids.
+ */
 export async function reapActionRuns(pool: Pool, timeoutSeconds: number): Promise<string[]> {
-  const { rows } = await pool.query<{ id: string }>(sql.REAP_ACTION_RUNS, [timeoutSeconds]);
-  return rows.map((r) => r.id);
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{
+      id: string;
+      environment_id: number;
+      connection_id: string;
+      provider_config_key: string;
+    }>(sql.REAP_ACTION_RUNS, [timeoutSeconds]);
+    for (const run of rows) await enqueueWebhookEvent(client, asyncActionEvent(run.environment_id, run));
+    return rows.map((r) => r.id);
+  });
+}
+
+/** Nango's `async_action` webhook for a run that ended: where to fetch its result. */
+export function asyncActionEvent(
+  environmentId: number,
+  run: { id: string; connection_id: string; provider_config_key: string },
+): WebhookEventInput {
+  return {
+    environmentId,
+    type: 'async_action',
+    payload: {
+      from: 'nango',
+      connectionId: run.connection_id,
+      providerConfigKey: run.provider_config_key,
+      payload: { id: run.id, statusUrl: `/action/${run.id}` },
+    },
+  };
 }
 
 /** Action runs as operation-log lines. */

@@ -80,6 +80,8 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(recordsRoutes({ ...ctx, lookups }));
   const actionHeartbeats = startActionHeartbeats(ctx.pool, {
     timeoutMs: ctx.config.WEFT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+    // With a scheduler, its action queue reaps lost runs; this one only heartbeats the runs it starts.
+    reap: ctx.scheduler === undefined,
     onError: (error) => app.log.error({ err: error }, 'async action heartbeat failed'),
   });
   app.addHook('onClose', async () => actionHeartbeats.stop());

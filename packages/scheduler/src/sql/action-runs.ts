@@ -61,12 +61,16 @@ UPDATE action_runs SET heartbeat_at = now() WHERE id = ANY($1::uuid[]) AND statu
  * (an action may have side effects at the provider, so it is not run again behind the caller's back).
  */
 export const REAP_ACTION_RUNS = `
-UPDATE action_runs SET status = 'failed', finished_at = now(),
-  error = jsonb_build_object('code', 'WEFT_RUNNER_ACTION_LOST',
-    'message', 'Action ' || action_name || ' was lost: the process running it stopped (no heartbeat for ' || $1 || ' s)',
-    'details', jsonb_build_object('heartbeat_at', heartbeat_at))
-WHERE status = 'running' AND async AND coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1::float8)
-RETURNING id`;
+WITH lost AS (
+  UPDATE action_runs SET status = 'failed', finished_at = now(),
+    error = jsonb_build_object('code', 'WEFT_RUNNER_ACTION_LOST',
+      'message', 'Action ' || action_name || ' was lost: the process running it stopped (no heartbeat for ' || $1 || ' s)',
+      'details', jsonb_build_object('heartbeat_at', heartbeat_at))
+  WHERE status = 'running' AND async AND coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1::float8)
+  RETURNING id, environment_id, connection_id
+)
+SELECT lost.id, lost.environment_id, c.connection_id, c.provider_config_key
+FROM lost JOIN connection_refs c ON c.id = lost.connection_id`;
 
 /** Retention in slices. $1 cutoff, $2 slice. */
 export const PRUNE_ACTION_RUNS = `
