@@ -1,11 +1,10 @@
 import { freePort } from '@weft/db';
-import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
 import { connectApiKeyIntegration } from '../helpers/api-key-connection.js';
+import { receiveWebhooks, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
-import { json, Upstream } from '../proxy/upstream.js';
 import { eventually } from '../scheduler/helpers.js';
 import { type DemoApi, startDemoApi } from './demo-api.js';
 
@@ -16,8 +15,7 @@ const fixtures = new URL('../fixtures/integrations/', import.meta.url).pathname;
 let h: ApiHarness;
 let api: DemoApi;
 let doomed: WeftProcess | undefined;
-let receiver: Upstream;
-let delivery: WebhookDeliveryWorker;
+let webhooks: WebhookReceiver;
 const headers = { 'Connection-Id': 'conn-1', 'Provider-Config-Key': 'demo', 'X-Async': 'true' };
 
 beforeAll(async () => {
@@ -25,21 +23,11 @@ beforeAll(async () => {
   api = await startDemoApi(5);
   await connectApiKeyIntegration(h, 'demo', 'conn-1', api.url);
   await h.runner.deploy(h.environmentId, 'demo', await compileIntegration(`${fixtures}demo`));
-  receiver = await new Upstream().start();
-  receiver.reset((_req, res) => json(res, 200, {}));
-  const settings = await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: receiver.url } });
-  expect(settings.status, await settings.clone().text()).toBe(200);
-  delivery = createWebhookDeliveryWorker({
-    pool: h.db.pool,
-    box: h.box,
-    policy: { baseDelayMs: 40, maxDelayMs: 200, pollMs: 25, circuitThreshold: 100, timeoutMs: 5_000 },
-  });
-  await delivery.start();
+  webhooks = await receiveWebhooks(h);
 }, 120_000);
 
 afterAll(async () => {
-  await delivery?.stop();
-  await receiver?.stop();
+  await webhooks?.stop();
   doomed?.signal('SIGKILL');
   await doomed?.exited;
   await api?.stop();
@@ -105,9 +93,9 @@ describe('async actions whose process dies', () => {
     // The consumer waiting for the async_action webhook hears of it as of a finished run.
     const hook = await eventually(
       async () =>
-        receiver.seen
-          .map((r) => JSON.parse(r.body) as { type?: string; payload?: { id?: string } })
-          .find((b) => b.type === 'async_action' && b.payload?.id === lost),
+        webhooks
+          .bodies()
+          .find((b) => b.type === 'async_action' && (b.payload as { id?: string } | undefined)?.id === lost),
       30_000,
       'the lost action’s async_action webhook',
     );

@@ -1,9 +1,8 @@
-import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../helpers/api-harness.js';
+import { receiveWebhooks, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { spawnWeft, type WeftProcess } from '../helpers/weft-process.js';
-import { json, Upstream } from '../proxy/upstream.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually, runsOf } from './helpers.js';
 
@@ -12,8 +11,7 @@ const ITEMS = 20_000;
 
 let h: ApiHarness;
 let api: DemoApi;
-let receiver: Upstream;
-let delivery: WebhookDeliveryWorker;
+let webhooks: WebhookReceiver;
 const workers: WeftProcess[] = [];
 let connectionId = 0;
 
@@ -33,16 +31,7 @@ beforeAll(async () => {
   // This process only ticks schedules, reaps and delivers webhooks; runs happen in `weft worker`s.
   h = await startApi({ scheduler: { concurrency: 0, tickMs: 100, heartbeatTimeoutMs: 2_000, retryDelayMs: 100 } });
   api = await startDemoApi(ITEMS);
-  receiver = await new Upstream().start();
-  receiver.reset((_req, res) => json(res, 200, {}));
-  const settings = await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: receiver.url } });
-  expect(settings.status, await settings.clone().text()).toBe(200);
-  delivery = createWebhookDeliveryWorker({
-    pool: h.db.pool,
-    box: h.box,
-    policy: { baseDelayMs: 40, maxDelayMs: 200, pollMs: 25, circuitThreshold: 100, timeoutMs: 5_000 },
-  });
-  await delivery.start();
+  webhooks = await receiveWebhooks(h);
   await h.api('/integrations', {
     method: 'POST',
     json: { unique_key: 'demo', provider: 'github-pat', overrides: { proxy: { base_url: api.url } } },
@@ -63,8 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const worker of workers) worker.signal('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
-  await delivery?.stop();
-  await receiver?.stop();
+  await webhooks?.stop();
   await api?.stop();
   await h?.close();
 });
@@ -114,14 +102,14 @@ describe('kill -9 mid-sync: the run and its webhook report exactly what was comm
     // …the sync webhook as delivered to the receiver (one event for the logical run)…
     const delivered = await eventually(
       async () => {
-        const bodies = receiver.seen.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+        const bodies = webhooks.bodies();
         return bodies.find((b) => b.type === 'sync' && b.runId === retried?.id);
       },
       60_000,
       'the sync webhook',
     );
     expect(delivered).toMatchObject({ success: true, models: exact, responseResults: exact.Item });
-    expect(receiver.seen.filter((r) => (JSON.parse(r.body) as { type: string }).type === 'sync')).toHaveLength(1);
+    expect(webhooks.bodies().filter((b) => b.type === 'sync')).toHaveLength(1);
     // …and the API's run history agree.
     const history = await h.get('/sync/runs?provider_config_key=demo&sync_name=items&connection_id=victim');
     expect(history.runs[0]).toMatchObject({ id: retried?.id, counts: exact });

@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import { parseProviders } from '@weft/auth';
-import { createWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@weft/records';
 import { compileIntegration } from '@weft/runner';
 import {
   catalogueRuleRouter,
@@ -10,7 +9,7 @@ import {
 } from '@weft/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type Body, startApi } from '../helpers/api-harness.js';
-import { json, Upstream } from '../proxy/upstream.js';
+import { receiveWebhooks, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { type DemoApi, startDemoApi } from '../runtime/demo-api.js';
 import { eventually } from '../scheduler/helpers.js';
 import {
@@ -68,8 +67,7 @@ const signedRouter: ProviderWebhookRouter = {
 
 let h: ApiHarness;
 let api: DemoApi;
-let receiver: Upstream;
-let delivery: WebhookDeliveryWorker;
+let webhooks: WebhookReceiver;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(`${h.url}${path}`, {
@@ -121,15 +119,7 @@ beforeAll(async () => {
     env: { WEFT_WEBHOOK_BODY_LIMIT_BYTES: '4096' },
   });
   api = await startDemoApi(3);
-  receiver = await new Upstream().start();
-  receiver.reset((_req, res) => json(res, 200, {}));
-  await h.api('/webhooks/settings', { method: 'PUT', json: { primary_url: receiver.url } });
-  delivery = createWebhookDeliveryWorker({
-    pool: h.db.pool,
-    box: h.box,
-    policy: { baseDelayMs: 40, maxDelayMs: 200, pollMs: 25, circuitThreshold: 100, timeoutMs: 5_000 },
-  });
-  await delivery.start();
+  webhooks = await receiveWebhooks(h);
   const compiled = await compileIntegration(`${fixtures}webhooks`);
   for (const [key, provider] of [
     ['hooks', 'hooky'],
@@ -152,8 +142,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await delivery?.stop();
-  await receiver?.stop();
+  await webhooks?.stop();
   await api?.stop();
   await h?.close();
 });
@@ -193,7 +182,7 @@ describe('POST /webhook/:environment/:integration', () => {
 
     // The customer hears of it twice: the raw notification forwarded, and the sync webhook for the record.
     const bodies = await eventually(async () => {
-      const seen = receiver.seen.map((r) => JSON.parse(r.body) as Body);
+      const seen = webhooks.bodies() as Body[];
       const forward = seen.find((b) => b.type === 'forward' && b.payload?.item?.id === 'e-1');
       const sync = seen.find((b) => b.type === 'sync' && b.connectionId === 'conn-a');
       return forward && sync ? { forward, sync } : undefined;
@@ -253,9 +242,7 @@ describe('POST /webhook/:environment/:integration', () => {
     );
     expect((await processed('id:d-5')).outcome).toMatchObject({ connections: [], runs: [], forwarded: 1 });
     const forwarded = await eventually(async () =>
-      receiver.seen
-        .map((r) => JSON.parse(r.body) as Body)
-        .find((b) => b.type === 'forward' && b.payload?.item?.id === 'y'),
+      (webhooks.bodies() as Body[]).find((b) => b.type === 'forward' && b.payload?.item?.id === 'y'),
     );
     expect(forwarded).not.toHaveProperty('connectionId');
   });
