@@ -12,9 +12,10 @@ import { evaluateSandboxZod } from './sandbox-zod.js';
  *   (nothing of a run, its connection or its script is ever seen by another run).
  * - Memory limits hold per isolate (an isolate is only handed to a run asking for the limits it
  *   was created with; anything else gets a fresh one), and CPU spent warming is not billed to the run.
- * - Warming never delays a run: a run that finds the pool empty prepares its own isolate at
- *   once; refills happen one at a time, in the background, when the run that took an isolate
- *   has ended (or has been running for LONG_RUN_MS), so they stay out of its start.
+ * - Warming never delays a run: a run that finds the pool empty takes the isolate being warmed
+ *   (which is then never the pool's), or prepares its own at once when none is; refills happen
+ *   one at a time, in the background, when the run that took an isolate has ended (or has been
+ *   running for LONG_RUN_MS), so they stay out of its start.
  */
 
 /** What a run needs to be able to ask of an isolate: its memory limit and in-isolate guard limits. */
