@@ -172,6 +172,46 @@ describe('scheduled syncs', () => {
     await h.api('/sync/start', { method: 'POST', json: selector });
   });
 
+  it('a triggered run started at once by this process runs once, even when a job for it is delivered too', async () => {
+    await h.db.pool.query(`UPDATE schedules SET next_run_at = now() + interval '1 hour'`);
+    await noActiveRun();
+    const manualBefore = (await runsOf(h.db.pool, 'items')).filter((r) => r.trigger === 'manual').length;
+    const held = api.hold((url) => url.pathname === '/items' && url.searchParams.get('cursor') === '50');
+    let runId = '';
+    try {
+      const body = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
+      runId = String(body.runs[0]);
+      await held.arrived; // running in this process
+      // A second delivery of the run, as a job sent for it anyway would be.
+      const boss = new PgBoss({ connectionString: h.db.url, schema: 'pgboss', supervise: false, schedule: false });
+      await boss.start();
+      await boss.insert('weft-sync-runs', [{ data: { runId } }]);
+      await boss.stop({ graceful: false });
+      await eventually(
+        async () => {
+          const { rows } = await h.db.pool.query<{ state: string }>(
+            `SELECT state FROM pgboss.job WHERE name = 'weft-sync-runs' AND data->>'runId' = $1`,
+            [runId],
+          );
+          return rows.length > 0 && rows.every((r) => r.state === 'completed');
+        },
+        20_000,
+        'the second delivery handled',
+      );
+    } finally {
+      held.release();
+    }
+    const manual = await eventually(
+      async () => {
+        const list = (await runsOf(h.db.pool, 'items')).filter((r) => r.trigger === 'manual').slice(manualBefore);
+        return list.every((r) => r.status === 'success') ? list : undefined;
+      },
+      20_000,
+      'the manual run done',
+    );
+    expect(manual.map((r) => [r.id, r.attempt, r.worker_id])).toEqual([[runId, 1, h.scheduler?.workerId]]);
+  });
+
   it('bad input: unknown sync or connection, invalid frequency, missing fields → stable codes', async () => {
     const unknownSync = await h.api('/sync/trigger', {
       method: 'POST',

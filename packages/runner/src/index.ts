@@ -40,6 +40,7 @@ export {
 } from './on-event.js';
 export { listOnEventRunOperations, pruneOnEventRunsSlice } from './on-event-log.js';
 export { parseFrequency } from './parse-frequency.js';
+export { RunSlots } from './run-slots.js';
 export {
   type ActionRunRequest,
   createRunner,

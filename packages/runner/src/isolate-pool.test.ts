@@ -45,6 +45,27 @@ describe('isolate pool', () => {
     c.isolate.dispose();
   });
 
+  it('a run finding the pool empty takes the isolate being warmed, which is then never handed out again', async () => {
+    const one = createIsolatePool({ size: 1 });
+    try {
+      one.warm(shape);
+      // The refill starts on the next turn of the event loop; this one comes after it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(one.readyCount(shape)).toBe(0);
+      // Asked without zod: an isolate prepared for this run would have none; the one being warmed has it.
+      const taken = await one.acquire(shape, false);
+      expect(taken.hasZod).toBe(true);
+      await one.settled();
+      expect(one.readyCount(shape)).toBe(1);
+      const next = await one.acquire(shape, true);
+      expect(next.isolate).not.toBe(taken.isolate);
+      taken.isolate.dispose();
+      next.isolate.dispose();
+    } finally {
+      one.close();
+    }
+  });
+
   it('an isolate of another memory limit is never handed out for this one', async () => {
     const small = resolveShape(32);
     const taken = await pool.acquire(small, false);

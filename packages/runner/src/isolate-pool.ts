@@ -12,9 +12,10 @@ import { evaluateSandboxZod } from './sandbox-zod.js';
  *   (nothing of a run, its connection or its script is ever seen by another run).
  * - Memory limits hold per isolate (an isolate is only handed to a run asking for the limits it
  *   was created with; anything else gets a fresh one), and CPU spent warming is not billed to the run.
- * - Warming never delays a run: a run that finds the pool empty prepares its own isolate at
- *   once; refills happen one at a time, in the background, when the run that took an isolate
- *   has ended (or has been running for LONG_RUN_MS), so they stay out of its start.
+ * - Warming never delays a run: a run that finds the pool empty takes the isolate being warmed
+ *   (which is then never the pool's), or prepares its own at once when none is; refills happen
+ *   one at a time, in the background, when the run that took an isolate has ended (or has been
+ *   running for LONG_RUN_MS), so they stay out of its start.
  */
 
 /** What a run needs to be able to ask of an isolate: its memory limit and in-isolate guard limits. */
@@ -158,6 +159,12 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
   const shapes = new Map<string, IsolateShape>();
   const ready = new Map<string, PreparedIsolate[]>();
   let filling = false;
+  /**
+   * The isolate being warmed right now. A run finding the pool empty takes it rather than
+   * preparing a second isolate beside it: on a 2-core machine two preparations at once each take
+   * about twice as long, and the refill falling behind is what empties the pool in the first place.
+   */
+  let warming: { key: string; isolate: Promise<PreparedIsolate>; taken: boolean } | undefined;
   let closed = false;
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => {};
@@ -186,7 +193,24 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
       try {
         for (let next = nextShortfall(); next && !closed; next = nextShortfall()) {
           const [key, shape] = next;
-          const prepared = await prepareIsolate(shape, true, true);
+          // Warming zod's common paths doubles an isolate's preparation (≈8 → ≈17 ms). Worth it for
+          // a spare; not for the pool's only isolate, which back-to-back runs are waiting for: a
+          // refill slower than the runs it feeds empties the pool and every run then waits for one.
+          const spare = (ready.get(key)?.length ?? 0) > 0;
+          const current = { key, isolate: prepareIsolate(shape, true, spare), taken: false };
+          warming = current;
+          let prepared: PreparedIsolate;
+          try {
+            prepared = await current.isolate;
+          } finally {
+            warming = undefined;
+          }
+          if (current.taken) {
+            // Handed to the run that waited for it (now the run's, never the pool's). The next
+            // isolate is created on this thread: only after that run has gone on with its start.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            continue;
+          }
           if (closed || size === 0 || !shapes.has(key)) {
             prepared.isolate.dispose();
             break;
@@ -208,7 +232,12 @@ export function createIsolatePool(options: IsolatePoolOptions = {}): IsolatePool
   return {
     async acquire(shape, needsZod) {
       const key = remember(shape);
-      const taken = ready.get(key)?.shift();
+      let taken = ready.get(key)?.shift();
+      if (taken === undefined && warming?.key === key && !warming.taken) {
+        // Claimed before it lands in the pool, so no other run can be handed it.
+        warming.taken = true;
+        taken = await warming.isolate.catch(() => undefined);
+      }
       const prepared = taken && !taken.isolate.isDisposed ? taken : await prepareIsolate(shape, needsZod);
       prepared.cpuAtStart = Number(prepared.isolate.cpuTime);
       let timer: NodeJS.Timeout | undefined;

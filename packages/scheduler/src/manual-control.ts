@@ -1,4 +1,5 @@
 import { parseFrequency, type SyncRunMode } from '@weft/runner';
+import { dispatchRunNow } from './dispatch-run.js';
 import { schedulerErrors } from './errors.js';
 import { sendRunJobs } from './job-queues.js';
 import type { SchedulerDeps } from './scheduler-deps.js';
@@ -7,13 +8,10 @@ import { refuseMissing, type SyncSelector, selectSchedules } from './sync-select
 
 /**
  * Run now (coalesces with a run already queued). `full` clears the checkpoint first. Selecting and
- * queueing is one statement (trigger → script start), then one insert of the jobs.
+ * queueing is one statement (trigger → script start), then each run is claimed here when a slot
+ * is free, and one insert sends the jobs of the others.
  */
-export async function triggerSyncs(
-  deps: Pick<SchedulerDeps, 'pool' | 'boss'>,
-  selector: SyncSelector,
-  mode: SyncRunMode,
-): Promise<string[]> {
+export async function triggerSyncs(deps: SchedulerDeps, selector: SyncSelector, mode: SyncRunMode): Promise<string[]> {
   // Select and queue in one statement; it queues nothing when it finds a paused or missing sync.
   const { rows: schedules } = await deps.pool.query<{
     sync_name: string;
@@ -35,9 +33,11 @@ export async function triggerSyncs(
       connectionId: paused.external_id,
     });
   const queued = schedules.flatMap((s) => (s.run_id ? [s.run_id] : []));
+  // Started here at once when a slot is free; a job only for the runs this process did not claim.
+  const claimedHere = await Promise.all(queued.map((id) => dispatchRunNow(deps, id)));
   await sendRunJobs(
     deps.boss,
-    queued.map((id) => ({ id })),
+    queued.filter((_, i) => !claimedHere[i]).map((id) => ({ id })),
   );
   return queued;
 }

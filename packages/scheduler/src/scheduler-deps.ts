@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Pool } from '@weft/db';
-import type { Runner } from '@weft/runner';
+import type { Runner, RunSlots } from '@weft/runner';
 import { PgBoss } from 'pg-boss';
 import { type ActionQueue, createActionQueue } from './action-queue.js';
 import { sendRunJobs } from './job-queues.js';
@@ -45,6 +45,13 @@ export interface SchedulerOptions {
 export interface SchedulerState {
   /** Runs executing in this process (sync runs and webhook handler runs), by run id: heartbeats and stop use it. */
   running: Map<string, AbortController>;
+  /**
+   * This process's run slots (`concurrency`), taken by the job workers and by runs claimed at
+   * once on trigger (dispatchRunNow); set when the workers start.
+   */
+  slots: RunSlots | undefined;
+  /** Claims under way: stop waits for them, so a run claimed as it stops is handed back, not lost. */
+  claiming: number;
   /** Runs executing in this process per integration key, for `providerConcurrency`. */
   activeByIntegration: Map<string, number>;
   tickTimer: NodeJS.Timeout | undefined;
@@ -104,6 +111,8 @@ export function resolveSchedulerDeps(options: SchedulerOptions): SchedulerDeps {
   boss.on('error', onError);
   const state: SchedulerState = {
     running: new Map(),
+    slots: undefined,
+    claiming: 0,
     activeByIntegration: new Map(),
     tickTimer: undefined,
     heartbeatTimer: undefined,

@@ -1,3 +1,4 @@
+import { RunSlots } from '@weft/runner';
 import { dispatchRunJob } from './dispatch-run.js';
 import { createQueueOnce, RUN_QUEUE, slotWorkOptions, WEBHOOK_QUEUE } from './job-queues.js';
 import { scheduleTick, tick } from './reconcile-tick.js';
@@ -32,13 +33,24 @@ export async function startScheduler(deps: SchedulerDeps): Promise<void> {
  */
 async function startRunWorkers(deps: SchedulerDeps): Promise<void> {
   const { boss, state } = deps;
+  // A worker holding a job waits here while a run claimed on trigger has its slot: the cap holds
+  // for both ways a run starts.
+  const slots = new RunSlots(deps.concurrency, deps.concurrency);
+  state.slots = slots;
   for (let slot = 0; slot < deps.concurrency; slot++) {
     let workerId: string | undefined;
     workerId = await boss.work<{ runId: string }>(
       RUN_QUEUE,
       slotWorkOptions(),
       async (jobs: Array<{ data: { runId: string } }>) => {
-        for (const job of jobs) await dispatchRunJob(deps, job.data.runId);
+        for (const job of jobs) {
+          const release = await slots.acquire();
+          try {
+            await dispatchRunJob(deps, job.data.runId);
+          } finally {
+            release();
+          }
+        }
         if (workerId !== undefined && !state.stopped) boss.notifyWorker(workerId);
       },
     );
@@ -55,9 +67,10 @@ export async function stopScheduler(deps: SchedulerDeps): Promise<void> {
   await boss.offWork(WEBHOOK_QUEUE).catch(() => {});
   const actionsStopped = deps.asyncActions.stop(deps.shutdownGraceMs);
   const deadline = Date.now() + deps.shutdownGraceMs;
-  while (state.running.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const busy = () => state.running.size > 0 || state.claiming > 0;
+  while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   for (const controller of state.running.values()) controller.abort();
-  while (state.running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (busy()) await new Promise((resolve) => setTimeout(resolve, 20));
   clearInterval(state.heartbeatTimer);
   await actionsStopped;
   await boss.stop({ graceful: true, timeout: 5_000 } as Parameters<typeof boss.stop>[0]);
