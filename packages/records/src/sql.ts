@@ -93,7 +93,9 @@ export const saveLockedAndCommit = (lockKey: bigint, target: MergeTarget, runId?
  * (see migration 210 for why the merge still sees every earlier writer). $1 lock key,
  * $2 connection id, $3 model, $4 environment id, $5 run id or null, $6 ids, $7 payloads (json),
  * $8 data hashes. Below a few hundred rows this beats COPY: COPY costs two round trips of its own
- * and the staging table a truncation at every commit (ON COMMIT DELETE ROWS).
+ * and the staging table a truncation at every commit (ON COMMIT DELETE ROWS). The caller sends
+ * $6–$8 as binary arrays (binary-text-array.ts): the casts fix the parameter types Postgres
+ * receives them as, and each array's element type must match its cast (text, json, text).
  */
 export const SAVE_RECORDS = `
 SELECT added, updated
