@@ -1,4 +1,5 @@
 import type { ConnectionRowId, Pool } from '@weft/db';
+import { metadataWriter } from './metadata-writer.js';
 import { pgTimestampToIso } from './pg-timestamp.js';
 import { openPayload, type RecordCipher, requireCipher } from './record-cipher.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
@@ -134,7 +135,7 @@ export async function readRecordsBody(
   options: { cipher?: RecordCipher } = {},
 ): Promise<RecordsBody> {
   const { rows, nextCursor } = await queryPage(pool, query, options.cipher, true);
-  const metadata = metadataRenderer();
+  const writeMetadata = metadataWriter();
   const tail = `],"next_cursor":${nextCursor === null ? 'null' : `"${nextCursor}"`}}`;
   // Sized for ASCII payloads (the common case); grown when a row might not fit, since UTF-8
   // needs up to 3 bytes per UTF-16 unit.
@@ -159,7 +160,7 @@ export async function readRecordsBody(
       } else {
         at = out.writeUInt8(0x7b, at); // {
       }
-      at += out.write(metadata(row), at, 'latin1');
+      at = writeMetadata(out, at, row);
       continue;
     }
     // Exact bytes are only counted when the room left might not hold the worst case.
@@ -178,7 +179,7 @@ export async function readRecordsBody(
     } else {
       at = out.writeUInt8(0x7b, at); // {
     }
-    at += out.write(metadata(row), at, 'latin1');
+    at = writeMetadata(out, at, row);
   }
   at += out.write(tail, at, 'latin1');
   return { body: out.subarray(0, at), nextCursor };
