@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.js';
 import { type SeededConnection, seedConnection } from '../../../test/helpers/fixtures.js';
+import { canonicalJson } from './canonical-json.js';
 import { readRecords, readRecordsBody } from './read-records.js';
 import { createRecordCipher, deriveRecordsKey } from './record-cipher.js';
 import { createRecordStore, type RecordScope } from './record-store.js';
@@ -94,6 +95,58 @@ describe('record payloads encrypted at rest', () => {
     await expect(readRecords(db.pool, { connectionRowId: conn.id, model: sealed.model })).rejects.toMatchObject({
       code: 'WEFT_RECORDS_ENCRYPTION_KEY',
     });
+  });
+
+  it('a large sealed batch (through COPY) reads back exactly the records saved, in order', async () => {
+    const sealedStore = createRecordStore({ pool: db.pool, cipher: cipherA });
+    const s = scope();
+    const records = Array.from({ length: 1300 }, (_, i) => ({
+      id: `id\t${i}\\`,
+      name: `line\nbreak "quoted" \\ back\\slash ${i} ünïcode \u2028 😀`,
+      size: i,
+    }));
+    expect(await sealedStore.batchSave(s, records)).toMatchObject({ added: 1300 });
+    const rows = await stored(s);
+    expect(rows).toHaveLength(1300);
+    for (const row of rows) expect(row.payload).not.toContain('back');
+    // The stored keyed hash is cipher.hash of the canonical JSON: nothing looks changed on a resave.
+    const byId = new Map(records.map((r) => [r.id, r]));
+    for (const row of rows) expect(row.data_hash).toBe(cipherA.hash(canonicalJson(byId.get(row.external_id))));
+    expect(await sealedStore.batchSave(s, records)).toMatchObject({ added: 0, updated: 0, unchanged: 1300 });
+    // Each payload has an IV of its own.
+    expect(new Set(rows.map((r) => r.payload.slice(18, 34))).size).toBe(1300);
+    const read: unknown[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await readRecords(
+        db.pool,
+        { connectionRowId: conn.id, model: s.model, limit: 400, ...(cursor === undefined ? {} : { cursor }) },
+        { cipher: cipherA },
+      );
+      read.push(...page.records.map((text) => JSON.parse(text)));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    const strip = ({ _nango_metadata: _, ...record }: { _nango_metadata: unknown }) => record;
+    expect(read.map((r) => strip(r as { _nango_metadata: unknown }))).toEqual(records);
+  });
+
+  it('a rejected record in the middle of a large sealed batch merges nothing', async () => {
+    const sealedStore = createRecordStore({ pool: db.pool, cipher: cipherA });
+    const s = scope();
+    const schema = {
+      type: 'object',
+      properties: { id: { type: 'string' }, size: { type: 'integer', minimum: 0 } },
+      required: ['id', 'size'],
+    };
+    const records = Array.from({ length: 1500 }, (_, i) => ({ id: `r${i}`, size: i === 777 ? -1 : i }));
+    await expect(sealedStore.batchSave(s, records, { jsonSchema: schema })).rejects.toMatchObject({
+      code: 'WEFT_RECORDS_VALIDATION_FAILED',
+      details: { problems: [{ recordId: 'r777', path: '/size' }] },
+    });
+    expect(await stored(s)).toHaveLength(0);
+    // The connection that staged the rejected batch takes the next one.
+    const good = records.map((r) => ({ ...r, size: Math.abs(r.size) }));
+    expect(await sealedStore.batchSave(s, good, { jsonSchema: schema })).toMatchObject({ added: 1500 });
   });
 
   it('rotation: a new key seals new writes, the previous key still opens old ones, an unknown key is refused', async () => {
