@@ -212,6 +212,45 @@ describe('scheduled syncs', () => {
     expect(manual.map((r) => [r.id, r.attempt, r.worker_id])).toEqual([[runId, 1, h.scheduler?.workerId]]);
   });
 
+  it('a queued run whose job was lost (a crash between queueing it and sending its job) still runs, and the sync goes on', async () => {
+    await h.api('/sync/pause', { method: 'POST', json: selector });
+    await noActiveRun();
+    // Queued and long due, with no job: what a process killed right after the trigger statement leaves.
+    const { rows } = await h.db.pool.query<{ id: string }>(
+      `INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, run_after)
+       SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'manual',
+              now() - interval '1 hour'
+       FROM schedules WHERE connection_id = $1 AND sync_name = 'items' RETURNING id`,
+      [connectionRowId],
+    );
+    const orphan = String(rows[0]?.id);
+    const ran = await eventually(
+      async () =>
+        (
+          await h.db.pool.query<{ status: string; attempt: number }>(
+            'SELECT status, attempt FROM sync_runs WHERE id = $1',
+            [orphan],
+          )
+        ).rows.find((r) => r.status === 'success'),
+      20_000,
+      'the orphaned run to run',
+    );
+    expect(ran.attempt).toBe(1);
+    // And a trigger afterwards is a run of its own again (before, it joined the stranded one).
+    await h.api('/sync/start', { method: 'POST', json: selector });
+    const body = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
+    const next = String(body.runs[0]);
+    expect(next).not.toBe(orphan);
+    await eventually(
+      async () =>
+        (await h.db.pool.query<{ status: string }>('SELECT status FROM sync_runs WHERE id = $1', [next])).rows.find(
+          (r) => r.status === 'success',
+        ),
+      20_000,
+      'the next triggered run',
+    );
+  });
+
   it('bad input: unknown sync or connection, invalid frequency, missing fields → stable codes', async () => {
     const unknownSync = await h.api('/sync/trigger', {
       method: 'POST',

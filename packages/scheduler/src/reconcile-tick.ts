@@ -1,4 +1,4 @@
-import { sendRunJobs } from './job-queues.js';
+import { RUN_QUEUE, sendRunJobs } from './job-queues.js';
 import { reapLostRuns } from './run-heartbeats.js';
 import type { SchedulerDeps } from './scheduler-deps.js';
 import * as sql from './sql.js';
@@ -6,8 +6,8 @@ import { sweepWebhooks } from './webhook-workers.js';
 
 /**
  * One tick of `weft start` (role `all`): schedules reconciled with (connections × deployed syncs),
- * due ones queued as runs with their jobs, lost runs reaped and retried, forgotten webhook
- * notifications handed to a worker again.
+ * due ones queued as runs with their jobs, lost runs reaped and retried, queued runs whose job
+ * was lost sent one again, forgotten webhook notifications handed to a worker again.
  */
 export async function tick(deps: SchedulerDeps): Promise<void> {
   const { pool, scale } = deps;
@@ -19,7 +19,20 @@ export async function tick(deps: SchedulerDeps): Promise<void> {
     if (rows.length < 500) break;
   }
   await reapLostRuns(deps);
+  await requeueOrphanedRuns(deps, Math.max(30, deps.leaseSeconds));
   await sweepWebhooks(deps, Math.max(30, deps.leaseSeconds));
+}
+
+/** Sends a job again to each queued run whose job was lost (sql.ORPHANED_QUEUED_RUNS says how). */
+export async function requeueOrphanedRuns(
+  deps: Pick<SchedulerDeps, 'pool' | 'boss'>,
+  graceSeconds: number,
+): Promise<void> {
+  for (;;) {
+    const { rows } = await deps.pool.query<{ id: string }>(sql.ORPHANED_QUEUED_RUNS, [graceSeconds, RUN_QUEUE, 500]);
+    await sendRunJobs(deps.boss, rows);
+    if (rows.length < 500) break;
+  }
 }
 
 /** The next tick `tickMs` after the last one ended (ticks never overlap); none once stopped or on a worker. */

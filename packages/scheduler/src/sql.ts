@@ -60,6 +60,26 @@ RETURNING r.id, r.schedule_id, r.environment_id, r.connection_id, r.sync_name, r
    WHERE s.connection_id = r.connection_id AND s.sync_name = r.sync_name AND s.variant = r.variant AND s.status = 'success'
    ORDER BY s.started_at DESC LIMIT 1) AS last_success`;
 
+/**
+ * Queued runs whose job is gone: due for longer than $1 seconds and without a pending pg-boss job
+ * of the run queue ($2), nor an active one fetched within those $1 seconds (its handler claims at
+ * once, so an older active job's process died before claiming). A run is queued by one statement
+ * and its job sent by the next, so a crash in between (or a handler dying before its claim) left
+ * the run queued with nothing to start it, and every later trigger or scheduled run of the sync
+ * joined it: the sync stopped for good. The sweep sends such a run a job again; a duplicate job
+ * is harmless, since the claim is a conditional update. $3 limit.
+ */
+export const ORPHANED_QUEUED_RUNS = `
+SELECT r.id FROM sync_runs r
+WHERE r.status = 'queued' AND r.run_after < now() - make_interval(secs => $1::float8)
+  AND NOT EXISTS (
+    SELECT 1 FROM pgboss.job j
+    WHERE j.name = $2 AND j.data->>'runId' = r.id::text
+      AND (j.state IN ('created', 'retry')
+        OR (j.state = 'active' AND j.started_on > now() - make_interval(secs => $1::float8))))
+ORDER BY r.run_after
+LIMIT $3`;
+
 /** A run still queued but not yet due: how long until it is (by the database's clock). */
 export const QUEUED_WAIT = `
 SELECT extract(epoch FROM run_after - now())::float8 AS wait_seconds FROM sync_runs
