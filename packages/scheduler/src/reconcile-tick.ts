@@ -19,7 +19,8 @@ export async function tick(deps: SchedulerDeps): Promise<void> {
     if (rows.length < 500) break;
   }
   await reapLostRuns(deps);
-  await requeueOrphanedRuns(deps, Math.max(30, deps.leaseSeconds));
+  // Every 30th tick (30 s by default): in a backlog the check reads the run queue's pending jobs.
+  if (deps.state.ticks++ % 30 === 0) await requeueOrphanedRuns(deps, Math.max(30, deps.leaseSeconds));
   await sweepWebhooks(deps, Math.max(30, deps.leaseSeconds));
 }
 

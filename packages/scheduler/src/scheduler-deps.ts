@@ -56,6 +56,8 @@ export interface SchedulerState {
   activeByIntegration: Map<string, number>;
   tickTimer: NodeJS.Timeout | undefined;
   heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Ticks so far (some work runs every n-th tick only). */
+  ticks: number;
   /** The tick under way, awaited by stop. */
   ticking: Promise<void> | undefined;
   /** Set by stop: no new ticks, workers stop asking for jobs, a cancelled run is handed back (interrupted). */
@@ -117,6 +119,7 @@ export function resolveSchedulerDeps(options: SchedulerOptions): SchedulerDeps {
     tickTimer: undefined,
     heartbeatTimer: undefined,
     ticking: undefined,
+    ticks: 0,
     stopped: false,
   };
   const webhookRouters = options.webhookRouters ?? new WebhookRouterRegistry();
