@@ -51,6 +51,32 @@ const noActiveRun = () =>
     'no active run',
   );
 
+/** A queued manual run of c1's items, due after `dueIn` (an interval), that has no job. */
+async function queueRunWithoutJob(dueIn: string): Promise<string> {
+  const { rows } = await h.db.pool.query<{ id: string }>(
+    `INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, run_after)
+     SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'manual',
+            now() + $2::interval
+     FROM schedules WHERE connection_id = $1 AND sync_name = 'items' RETURNING id`,
+    [connectionRowId, dueIn],
+  );
+  return String(rows[0]?.id);
+}
+
+/** Waits for the run to succeed; `early`: it started before it was due. */
+const succeeded = (runId: string, what: string) =>
+  eventually(
+    async () =>
+      (
+        await h.db.pool.query<{ status: string; attempt: number; early: boolean }>(
+          'SELECT status, attempt, started_at < run_after AS early FROM sync_runs WHERE id = $1',
+          [runId],
+        )
+      ).rows.find((r) => r.status === 'success'),
+    20_000,
+    what,
+  );
+
 describe('scheduled syncs', () => {
   it('a deployed sync runs by itself, repeatedly; records accumulate; status and run history show it', async () => {
     const runs = await eventually(
@@ -145,29 +171,12 @@ describe('scheduled syncs', () => {
     await h.api('/sync/pause', { method: 'POST', json: selector });
     await noActiveRun();
     // A run due in a second whose job is delivered at once, as a fast app clock would have it.
-    const { rows } = await h.db.pool.query<{ id: string }>(
-      `INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, run_after)
-       SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'manual',
-              now() + interval '1 second'
-       FROM schedules WHERE connection_id = $1 AND sync_name = 'items' RETURNING id`,
-      [connectionRowId],
-    );
-    const runId = String(rows[0]?.id);
+    const runId = await queueRunWithoutJob('1 second');
     const boss = new PgBoss({ connectionString: h.db.url, schema: 'pgboss', supervise: false, schedule: false });
     await boss.start();
     await boss.insert('weft-sync-runs', [{ data: { runId } }]);
     await boss.stop({ graceful: false });
-    const run = await eventually(
-      async () =>
-        (
-          await h.db.pool.query<{ status: string; early: boolean }>(
-            'SELECT status, started_at < run_after AS early FROM sync_runs WHERE id = $1',
-            [runId],
-          )
-        ).rows.find((r) => r.status === 'success'),
-      20_000,
-      'the early run to run once due',
-    );
+    const run = await succeeded(runId, 'the early run to run once due');
     expect(run.early).toBe(false);
     await h.api('/sync/start', { method: 'POST', json: selector });
   });
@@ -216,39 +225,15 @@ describe('scheduled syncs', () => {
     await h.api('/sync/pause', { method: 'POST', json: selector });
     await noActiveRun();
     // Queued and long due, with no job: what a process killed right after the trigger statement leaves.
-    const { rows } = await h.db.pool.query<{ id: string }>(
-      `INSERT INTO sync_runs (id, schedule_id, environment_id, connection_id, sync_name, variant, status, mode, trigger, run_after)
-       SELECT gen_random_uuid(), id, environment_id, connection_id, sync_name, variant, 'queued', 'incremental', 'manual',
-              now() - interval '1 hour'
-       FROM schedules WHERE connection_id = $1 AND sync_name = 'items' RETURNING id`,
-      [connectionRowId],
-    );
-    const orphan = String(rows[0]?.id);
-    const ran = await eventually(
-      async () =>
-        (
-          await h.db.pool.query<{ status: string; attempt: number }>(
-            'SELECT status, attempt FROM sync_runs WHERE id = $1',
-            [orphan],
-          )
-        ).rows.find((r) => r.status === 'success'),
-      20_000,
-      'the orphaned run to run',
-    );
+    const orphan = await queueRunWithoutJob('-1 hour');
+    const ran = await succeeded(orphan, 'the orphaned run to run');
     expect(ran.attempt).toBe(1);
     // And a trigger afterwards is a run of its own again (before, it joined the stranded one).
     await h.api('/sync/start', { method: 'POST', json: selector });
     const body = (await (await h.api('/sync/trigger', { method: 'POST', json: selector })).json()) as Body;
     const next = String(body.runs[0]);
     expect(next).not.toBe(orphan);
-    await eventually(
-      async () =>
-        (await h.db.pool.query<{ status: string }>('SELECT status FROM sync_runs WHERE id = $1', [next])).rows.find(
-          (r) => r.status === 'success',
-        ),
-      20_000,
-      'the next triggered run',
-    );
+    await succeeded(next, 'the next triggered run');
   });
 
   it('bad input: unknown sync or connection, invalid frequency, missing fields → stable codes', async () => {
