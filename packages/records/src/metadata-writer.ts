@@ -18,6 +18,33 @@ const BASE64URL_BYTES = Buffer.from(BASE64URL, 'latin1');
 const CLOSE = Buffer.from('"}}', 'latin1');
 
 /**
+ * A row's metadata object up to the cursor's value: `"_nango_metadata":{…,"cursor":"`. Everything
+ * in it comes from `meta`; the cursor (the only part unique to a row) and `"}}` follow.
+ */
+function metadataHead(meta: string): string {
+  const [firstSeen, updated, action, deleted, pruned] = meta.split('|');
+  const iso = (value: string | undefined) =>
+    value === undefined || value === '' ? 'null' : `"${pgTimestampToIso(value)}"`;
+  return `"_nango_metadata":{"first_seen_at":${iso(firstSeen)},"last_modified_at":${iso(updated)},"last_action":"${action}","deleted_at":${iso(deleted)},"pruned_at":${iso(pruned)},"cursor":"`;
+}
+
+/**
+ * Renders `"_nango_metadata":{…}}` as a string, for the rows of one page (`readRecords`). Records
+ * written by one batch share their metadata text, so the head is rendered once per distinct one.
+ */
+export function metadataRenderer(): (row: MetadataSource) => string {
+  let lastMeta: string | undefined;
+  let head = '';
+  return (row) => {
+    if (row.meta !== lastMeta) {
+      lastMeta = row.meta;
+      head = metadataHead(row.meta);
+    }
+    return `${head}${encodeCursor(row.seq)}"}}`;
+  };
+}
+
+/**
  * Renders `"_nango_metadata":{…}}` for the rows of one page straight into the response Buffer.
  * Records written by one batch share their timestamps and action, so everything before the cursor
  * is rendered once per distinct `meta` text and then copied as bytes; the cursor (the only part
@@ -28,16 +55,10 @@ const CLOSE = Buffer.from('"}}', 'latin1');
 export function metadataWriter(): MetadataWriter {
   let lastMeta: string | undefined;
   let lastHead = Buffer.alloc(0);
-  const iso = (value: string | undefined) =>
-    value === undefined || value === '' ? 'null' : `"${pgTimestampToIso(value)}"`;
   return (out, at, row) => {
     if (row.meta !== lastMeta) {
-      const [firstSeen, updated, action, deleted, pruned] = row.meta.split('|');
       lastMeta = row.meta;
-      lastHead = Buffer.from(
-        `"_nango_metadata":{"first_seen_at":${iso(firstSeen)},"last_modified_at":${iso(updated)},"last_action":"${action}","deleted_at":${iso(deleted)},"pruned_at":${iso(pruned)},"cursor":"${CURSOR_PREFIX}`,
-        'utf8',
-      );
+      lastHead = Buffer.from(`${metadataHead(row.meta)}${CURSOR_PREFIX}`, 'utf8');
     }
     at += lastHead.copy(out, at);
     at = writeCursorDigits(out, at, row.seq);

@@ -1,6 +1,5 @@
 import type { ConnectionRowId, Pool } from '@weft/db';
-import { metadataWriter } from './metadata-writer.js';
-import { pgTimestampToIso } from './pg-timestamp.js';
+import { metadataRenderer, metadataWriter } from './metadata-writer.js';
 import { openPayload, type RecordCipher, requireCipher } from './record-cipher.js';
 import { decodeCursor, encodeCursor } from './record-cursor.js';
 import * as sql from './sql.js';
@@ -76,27 +75,6 @@ async function queryPage(
   if (rows.length <= limit) return { rows, nextCursor: null };
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: encodeCursor((page[page.length - 1] as Row).seq) };
-}
-
-/**
- * Renders `"_nango_metadata":{…}}` for the rows of one page. Records written by one batch share
- * their timestamps, so the last conversion is remembered rather than redone for every row.
- */
-function metadataRenderer(): (row: Row) => string {
-  let lastIn = '';
-  let lastOut = 'null';
-  const iso = (value: string | undefined) => {
-    if (value === undefined || value === '') return 'null';
-    if (value !== lastIn) {
-      lastIn = value;
-      lastOut = `"${pgTimestampToIso(value)}"`;
-    }
-    return lastOut;
-  };
-  return (row) => {
-    const [firstSeen, updated, action, deleted, pruned] = row.meta.split('|');
-    return `"_nango_metadata":{"first_seen_at":${iso(firstSeen)},"last_modified_at":${iso(updated)},"last_action":"${action}","deleted_at":${iso(deleted)},"pruned_at":${iso(pruned)},"cursor":"${encodeCursor(row.seq)}"}}`;
-  };
 }
 
 /**
