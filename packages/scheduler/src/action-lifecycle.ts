@@ -98,8 +98,8 @@ export async function executeAsyncAction(
         client,
         asyncActionEvent(request.environmentId, {
           id,
-          connection_id: request.connection.connectionId,
-          provider_config_key: request.connection.providerConfigKey,
+          connectionId: request.connection.connectionId,
+          providerConfigKey: request.connection.providerConfigKey,
         }),
       );
     });

@@ -149,7 +149,15 @@ export async function reapActionRuns(pool: Pool, timeoutSeconds: number): Promis
       connection_id: string;
       provider_config_key: string;
     }>(sql.REAP_ACTION_RUNS, [timeoutSeconds]);
-    for (const run of rows) await enqueueWebhookEvent(client, asyncActionEvent(run.environment_id, run));
+    for (const run of rows)
+      await enqueueWebhookEvent(
+        client,
+        asyncActionEvent(run.environment_id, {
+          id: run.id,
+          connectionId: run.connection_id,
+          providerConfigKey: run.provider_config_key,
+        }),
+      );
     return rows.map((r) => r.id);
   });
 }
@@ -157,15 +165,15 @@ export async function reapActionRuns(pool: Pool, timeoutSeconds: number): Promis
 /** Nango's `async_action` webhook for a run that ended: where to fetch its result. */
 export function asyncActionEvent(
   environmentId: number,
-  run: { id: string; connection_id: string; provider_config_key: string },
+  run: { id: string; connectionId: string; providerConfigKey: string },
 ): WebhookEventInput {
   return {
     environmentId,
     type: 'async_action',
     payload: {
       from: 'nango',
-      connectionId: run.connection_id,
-      providerConfigKey: run.provider_config_key,
+      connectionId: run.connectionId,
+      providerConfigKey: run.providerConfigKey,
       payload: { id: run.id, statusUrl: `/action/${run.id}` },
     },
   };
